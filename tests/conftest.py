@@ -1,0 +1,46 @@
+"""Shared test fixtures.
+
+Tests that need something from outside the repository (``systemd-analyze``, ``../shared/``,
+``pre-commit``, a C compiler, root for a throw-away systemd manager) call ``require``.
+On a user's machine a missing thing skips the test with the reason; with
+``UNITGEN_REQUIRE_EXTERNAL=1`` (set by ``.ci/run``) it fails instead, so CI can never
+go green by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus" / "fleet-units"
+
+
+def require(condition: object, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("UNITGEN_REQUIRE_EXTERNAL") == "1":
+        pytest.fail(f"required in CI but missing: {reason}")
+    pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    require(path, f"{name} is not installed")
+    assert path is not None
+    return path
+
+
+@pytest.fixture
+def systemd_analyze() -> str:
+    return require_tool("systemd-analyze")
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    require(CORPUS.is_dir(), f"the unit corpus is not at {CORPUS}")
+    return CORPUS

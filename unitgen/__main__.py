@@ -1,0 +1,3 @@
+from unitgen.cli import run
+
+run()

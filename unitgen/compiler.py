@@ -1,0 +1,117 @@
+"""The pipeline, end to end: spec files → diagnostics and the text of every unit file.
+
+Nothing here touches the output directory; ``output`` plans and applies the writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from unitgen import ir
+from unitgen.diagnostics import Diagnostics
+from unitgen.model import Project, ServiceSpec
+
+
+class UsageError(Exception):
+    """A problem with how unitgen was called (exit status 2), not with the specs."""
+
+
+@attrs.frozen
+class CompiledUnit:
+    path: str  # relative to the output directory, e.g. "prod/web.service"
+    unit: ir.Unit
+    text: str
+    spec: ServiceSpec
+    environment: str | None
+
+
+@attrs.frozen
+class CompileResult:
+    project: Project
+    out_dir: Path
+    units: tuple[CompiledUnit, ...]
+    diagnostics: Diagnostics
+    instances: Mapping[str | None, tuple[str, ...]]  # instance units to start, per environment
+    environments: tuple[str | None, ...]
+
+    @property
+    def files(self) -> dict[str, str]:
+        return {u.path: u.text for u in self.units}
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics.has_errors
+
+
+_UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
+
+
+def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
+    """The spec's path as the header shows it: stable, machine-independent, one line."""
+    text = f"{specs_dir.name}/{Path(spec.source).name}"
+    return _UNSAFE_IN_COMMENT.sub(lambda m: f"\\x{ord(m.group()):02x}" if m.group() != "\\" else "/", text)
+
+
+def compile_specs(
+    specs_dir: Path,
+    *,
+    environment: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> CompileResult:
+    from unitgen.crosscheck import check_all
+    from unitgen.resolve import load_workspace, resolve_specs
+    from unitgen.validate import validate_specs
+
+    if not specs_dir.is_dir():
+        raise UsageError(f"{specs_dir} is not a directory of specs")
+    diagnostics = Diagnostics()
+    workspace = load_workspace(specs_dir, overrides or {}, diagnostics)
+    project = workspace.project
+    environments: tuple[str | None, ...] = project.environments or (None,)
+    if environment is not None:
+        if environment not in environments:
+            known = ", ".join(e for e in environments if e) or "none are declared"
+            raise UsageError(f"unknown environment {environment!r} (known: {known})")
+        environments = (environment,)
+    out_dir = (specs_dir.parent / project.output).resolve() if not Path(project.output).is_absolute() else Path(project.output)
+    units: list[CompiledUnit] = []
+    instances: dict[str | None, tuple[str, ...]] = {}
+    if not workspace.specs and not diagnostics.has_errors:
+        diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
+    for env in environments:
+        specs = resolve_specs(workspace, env, diagnostics)
+        validate_specs(specs, diagnostics)
+        check_all(specs, diagnostics)
+        units.extend(_convert_all(specs, project, workspace.variables[env], env, specs_dir, diagnostics))
+        instances[env] = tuple(name for spec in specs for name in spec.instance_units())
+    return CompileResult(project, out_dir, tuple(units), diagnostics, instances, environments)
+
+
+def _convert_all(
+    specs: list[ServiceSpec],
+    project: Project,
+    variables: Mapping[str, str],
+    env: str | None,
+    specs_dir: Path,
+    diagnostics: Diagnostics,
+) -> list[CompiledUnit]:
+    from unitgen.convert import ServiceConverter
+    from unitgen.irlint import lint_unit
+    from unitgen.render import render_unit
+    from unitgen.sidekicks import sidekick_units
+
+    compiled = []
+    prefix = f"{env}/" if env else ""
+    for spec in specs:
+        converter = ServiceConverter(spec, project, variables, diagnostics)
+        units = [converter.convert(), *sidekick_units(spec, project, variables, diagnostics)]
+        source = header_source(specs_dir, spec)
+        for unit in units:
+            lint_unit(unit, diagnostics)
+            text = render_unit(unit, diagnostics, source)
+            compiled.append(CompiledUnit(prefix + unit.name, unit, text, spec, env))
+    return compiled

@@ -1,0 +1,371 @@
+"""Spec model → unit IR for the service itself (sidekicks: ``sidekicks``).
+
+The unit follows the lifecycle the team writes by hand: stop and remove a leftover
+container (failures ignored), read runtime values from etcd, pull, fetch secrets, run;
+stop the container on stop.  Every value goes through ``templating`` and ``quoting``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from unitgen import quoting, templating
+from unitgen.diagnostics import Diagnostics
+from unitgen.ir import Origin, Unit, UnitBuilder
+from unitgen.model import Project, ServiceSpec
+from unitgen.quoting import Part, QuotingError, Raw
+from unitgen.source import KeyPath
+from unitgen.templating import TemplateError
+
+RUNTIME_ROOT = "/run/unitgen"
+
+
+class SpecRenderer:
+    """Renders one spec's strings into encoded words, reporting problems at their keys."""
+
+    def __init__(self, spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics) -> None:
+        self.spec = spec
+        self.project = project
+        self.variables = variables
+        self.diagnostics = diagnostics
+        self.used_runtime: set[str] = set()
+
+    def origin(self, path: KeyPath) -> Origin:
+        location = self.spec.origins.location(path)
+        from unitgen.source import format_path
+
+        return Origin(location.file, format_path(path), location.line, location.column)
+
+    def report(self, error: QuotingError | TemplateError, path: KeyPath, code: str = "S401") -> None:
+        self.diagnostics.error(code, error.message, hint=error.hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
+
+    def parts(self, text: str, path: KeyPath) -> tuple[Part, ...] | None:
+        try:
+            return templating.render(text, self.variables, self.project.runtime, self.used_runtime)
+        except TemplateError as error:
+            self.report(error, path, "S402")
+            return None
+
+    def encode(self, text: str, path: KeyPath, encoder) -> str | None:  # type: ignore[no-untyped-def]
+        parts = self.parts(text, path)
+        if parts is None:
+            return None
+        try:
+            return encoder(parts)
+        except QuotingError as error:
+            self.report(error, path)
+            return None
+
+    def word(self, text: str, path: KeyPath) -> str | None:
+        return self.encode(text, path, quoting.exec_word)
+
+    def words(self, texts: Sequence[str], path: KeyPath) -> list[str | None]:
+        return [self.word(text, (*path, i)) for i, text in enumerate(texts)]
+
+
+def image_reference(spec: ServiceSpec, project: Project) -> str:
+    """The image as the spec wrote it, with the project's registry prefix where it names none."""
+    container = spec.container
+    image = container.image
+    if project.registry and not _names_registry(image):
+        image = f"{project.registry.rstrip('/')}/{image}"
+    if container.digest:
+        return f"{image}@{container.digest}"
+    if container.tag:
+        return f"{image}:{container.tag}"
+    return image
+
+
+def _names_registry(image: str) -> bool:
+    first, _, rest = image.partition("/")
+    return bool(rest) and ("." in first or ":" in first or first == "localhost")
+
+
+def container_name(spec: ServiceSpec) -> str:
+    if spec.container.name != spec.name:
+        return spec.container.name
+    return f"{spec.name}-{{{{ instance }}}}" if spec.is_template else spec.name
+
+
+@attrs.frozen
+class SpecText:
+    """An argument written in the spec: rendered as a template, reported at ``path``."""
+
+    text: str
+    path: KeyPath
+    literal_prefix: str = ""  # unitgen's own text in front of it, e.g. "NAME=" for -e
+
+
+@attrs.frozen
+class Fixed:
+    """An argument unitgen supplies itself: literal text and Raw tokens, never a template."""
+
+    parts: tuple[Part, ...]
+
+
+def fixed(text: str) -> Fixed:
+    return Fixed((text,))
+
+
+def runtime_path(file_name: str) -> Fixed:
+    return Fixed((RUNTIME_ROOT + "/", Raw("%n"), "/" + file_name))
+
+
+Arg = SpecText | Fixed
+
+
+def exec_line(
+    renderer: SpecRenderer,
+    executable: str,
+    args: Iterable[Arg],
+    *,
+    ignore_failure: bool = False,
+) -> tuple[str, ...] | None:
+    """The words of an Exec value; None (problems reported) when any argument fails."""
+    try:
+        words = [("-" if ignore_failure else "") + quoting.exec_executable(executable)]
+    except QuotingError as error:
+        renderer.report(error, ("paths",))
+        return None
+    ok = True
+    for arg in args:
+        if isinstance(arg, Fixed):
+            words.append(quoting.exec_word(arg.parts))
+            continue
+        parts = renderer.parts(arg.text, arg.path)
+        word = None
+        if parts is not None:
+            try:
+                word = quoting.exec_word((arg.literal_prefix, *parts))
+            except QuotingError as error:
+                renderer.report(error, arg.path)
+        if word is None:
+            ok = False
+        else:
+            words.append(word)
+    return tuple(words) if ok else None
+
+
+class ServiceConverter:
+    def __init__(self, spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics) -> None:
+        self.spec = spec
+        self.project = project
+        self.r = SpecRenderer(spec, project, variables, diagnostics)
+        self.out = UnitBuilder()
+
+    def add_exec(self, key: str, words: tuple[str, ...] | None, path: KeyPath) -> None:
+        if words is not None:
+            self.out.add("Service", key, words, self.r.origin(path))
+
+    def convert(self) -> Unit:
+        spec = self.spec
+        self.unit_section()
+        # Runtime values must be known before the words that use them are emitted, so the
+        # service body is built first and the etcd read is inserted in front of it.
+        body = UnitBuilder()
+        saved, self.out = self.out, body
+        self.lifecycle()
+        self.out = saved
+        self.service_settings()
+        for section in body.build("", "").sections:
+            for directive in section.directives:
+                self.out.add(section.name, directive.key, directive.words, directive.origin)
+        self.service_extra()
+        self.placement()
+        return self.out.build(spec.unit_name, spec.source)
+
+    # [Unit] ------------------------------------------------------------------------------
+
+    def unit_section(self) -> None:
+        spec = self.spec
+        description = spec.description or f"{spec.name} container ({spec.container.image})"
+        path: KeyPath = ("unit", "description")
+        words = self.r.encode(description, path, quoting.description_words) if spec.description else None
+        if words is None and not spec.description:
+            try:
+                words = quoting.description_words(description)  # type: ignore[assignment]
+            except QuotingError:
+                words = quoting.description_words(f"{spec.name} container")  # type: ignore[assignment]
+        if words is not None:
+            self.out.add("Unit", "Description", words, self.r.origin(path))  # type: ignore[arg-type]
+        for key, directive in spec.relations.DIRECTIVES:
+            names = getattr(spec.relations, key)
+            if names:
+                self.relation(directive, names, ("unit", key))
+        for name, values in spec.unit_extra:
+            self.extra("Unit", name, values, ("unit", "extra", name))
+
+    def relation(self, directive: str, names: Sequence[str], path: KeyPath) -> None:
+        words = []
+        for i, name in enumerate(names):
+            word = self.r.encode(unit_reference(name), (*path, i), lambda parts: quoting.plain_value(parts, directive))
+            if word is not None:
+                words.append(word)
+        if words:
+            self.out.add("Unit", directive, tuple(words), self.r.origin(path))
+
+    def extra(self, section: str, name: str, values: Sequence[str], path: KeyPath) -> None:
+        for i, value in enumerate(values):
+            item_path = (*path, i) if len(values) > 1 else path
+            word = self.r.encode(value, item_path, lambda parts: quoting.plain_value(parts, name))
+            if word is not None:
+                self.out.add(section, name, tuple(word.split(" ")), self.r.origin(item_path))
+
+    # [Service] -------------------------------------------------------------------------
+
+    def service_settings(self) -> None:
+        spec = self.spec
+        settings = [
+            ("User", spec.user, ("service", "user")),
+            ("TimeoutStartSec", spec.timeout_start_sec, ("service", "timeout_start_sec")),
+            ("TimeoutStopSec", spec.timeout_stop_sec, ("service", "timeout_stop_sec")),
+            ("Restart", spec.restart, ("service", "restart")),
+            ("RestartSec", spec.restart_sec, ("service", "restart_sec")),
+        ]
+        for key, value, path in settings:
+            if value is not None:
+                word = self.r.encode(value, path, lambda parts, key=key: quoting.plain_value(parts, key))
+                if word is not None:
+                    self.out.add("Service", key, tuple(word.split(" ")), self.r.origin(path))
+        if self.needs_runtime_dir():
+            self.out.add("Service", "RuntimeDirectory", f"{RUNTIME_ROOT[len('/run/'):]}/%n")
+            self.out.add("Service", "RuntimeDirectoryMode", "0700")
+        if self.r.used_runtime:
+            self.out.add("Service", "EnvironmentFile", "-" + quoting.plain_value(runtime_path("runtime.env").parts, "EnvironmentFile"))
+            self.read_runtime_values()
+
+    def needs_runtime_dir(self) -> bool:
+        return bool(self.r.used_runtime or self.spec.container.secrets)
+
+    def service_extra(self) -> None:
+        for name, values in self.spec.service_extra:
+            self.extra("Service", name, values, ("service", "extra", name))
+
+    def read_runtime_values(self) -> None:
+        for name in sorted(self.r.used_runtime):
+            words = runtime_read_command(self.project, name)
+            self.out.add("Service", "ExecStartPre", words, self.r.origin(("runtime",)))
+
+    # The container's lifecycle -----------------------------------------------------------
+
+    def lifecycle(self) -> None:
+        spec, docker = self.spec, self.project.paths.docker
+        name = SpecText(container_name(spec), ("container", "name"))
+        self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("stop"), name], ignore_failure=True), ("container", "name"))
+        self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("rm"), name], ignore_failure=True), ("container", "name"))
+        image = SpecText(image_reference(spec, self.project), ("container", "image"))
+        if spec.container.pull:
+            self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("pull"), image]), ("container", "image"))
+        self.fetch_secrets()
+        self.add_exec("ExecStart", exec_line(self.r, docker, self.run_args(name, image)), ("container",))
+        self.add_exec("ExecStop", exec_line(self.r, docker, [fixed("stop"), name]), ("container", "name"))
+
+    def run_args(self, name: SpecText, image: SpecText) -> list[Arg]:
+        container = self.spec.container
+        args: list[Arg] = [fixed("run"), fixed("--name"), name]
+        for secret in container.secrets:
+            args += [fixed("--env-file"), runtime_path(secret.file_name)]
+        for i, env_file in enumerate(container.env_files):
+            args += [fixed("--env-file"), SpecText(env_file, ("container", "env_files", i))]
+        for var in container.env:
+            args += [fixed("-e"), SpecText(var.value, ("container", "env", var.name), literal_prefix=f"{var.name}=")]
+        for i, volume in enumerate(container.volumes):
+            args += [fixed("-v"), SpecText(volume, ("container", "volumes", i))]
+        for i, port in enumerate(container.ports):
+            args += [fixed("-p"), SpecText(port, ("container", "ports", i))]
+        args += [SpecText(arg, ("container", "docker_args", i)) for i, arg in enumerate(container.docker_args)]
+        args.append(image)
+        args += [SpecText(arg, ("container", "command", i)) for i, arg in enumerate(container.command)]
+        return args
+
+    def fetch_secrets(self) -> None:
+        secrets = self.spec.container.secrets
+        if not secrets:
+            return
+        docker, project = self.project.paths.docker, self.project
+        self.add_exec(
+            "ExecStartPre",
+            exec_line(self.r, docker, [fixed("pull"), fixed(project.fetcher_image)], ignore_failure=True),
+            ("container", "secrets"),
+        )
+        for i, secret in enumerate(secrets):
+            path: KeyPath = ("container", "secrets", i)
+            args: list[Arg] = [
+                fixed("run"),
+                fixed("--rm"),
+                fixed("-v"),
+                Fixed((RUNTIME_ROOT + "/", Raw("%n"), ":/secrets")),
+                fixed(project.fetcher_image),
+            ]
+            for word in project.fetcher_command:
+                if word == "{bucket}":
+                    args.append(SpecText(secret.bucket, (*path, "bucket")))
+                elif word == "{key}":
+                    args.append(SpecText(secret.key, (*path, "key")))
+                elif word == "{dest}":
+                    args.append(fixed(f"/secrets/{secret.file_name}"))
+                else:
+                    args.append(fixed(word))
+            self.add_exec("ExecStartPre", exec_line(self.r, docker, args, ignore_failure=secret.optional), path)
+            if secret.optional:
+                touch = exec_line(self.r, project.paths.touch, [runtime_path(secret.file_name)])
+                self.add_exec("ExecStartPre", touch, path)
+
+    # [X-Fleet] -------------------------------------------------------------------------
+
+    def placement(self) -> None:
+        spec, placement = self.spec, self.spec.placement
+        fleet_words = []  # (key, literal prefix, spec text, path)
+        if placement.machine_id:
+            fleet_words.append(("MachineID", "", placement.machine_id, ("fleet", "machine_id")))
+        if placement.global_:
+            self.out.add("X-Fleet", "Global", "true", self.r.origin(("fleet", "global")))
+        for key, values in placement.machine_metadata:
+            for i, value in enumerate(values):
+                fleet_words.append(("MachineMetadata", key + "=", value, ("fleet", "machine_metadata", key)))
+        for i, name in enumerate(placement.machine_of):
+            fleet_words.append(("MachineOf", "", unit_reference(name), ("fleet", "machine_of", i)))
+        conflicts = list(placement.conflicts)
+        if spec.is_template and spec.spread_instances:
+            own = f"{spec.name}@*.service"
+            if own not in conflicts:
+                conflicts.insert(0, own)
+        for i, pattern in enumerate(conflicts):
+            fleet_words.append(("Conflicts", "", pattern, ("fleet", "conflicts", i)))
+        for i, pattern in enumerate(placement.replaces):
+            fleet_words.append(("Replaces", "", pattern, ("fleet", "replaces", i)))
+        for key, prefix, text, path in fleet_words:
+            word = self.r.encode(text, path, lambda parts, key=key, prefix=prefix: quoting.fleet_value((prefix, *parts), key))
+            if word is not None:
+                self.out.add("X-Fleet", key, (word,), self.r.origin(path))
+
+
+def unit_reference(name: str) -> str:
+    """A spec name (``web``) means its unit; anything with a suffix is a unit name already."""
+    return name if "." in name.rsplit("@", 1)[-1] or name.endswith("@") else f"{name}.service"
+
+
+def runtime_read_command(project: Project, name: str) -> tuple[str, ...]:
+    """An ExecStartPre that appends NAME=<etcd value> to the unit's runtime env file.
+
+    The shell script is fixed text; the key, variable and file arrive as positional
+    arguments, so no spec value is ever parsed by the shell.  A value that is not a
+    plain token (as image tags and environment names are) fails the start instead of
+    reaching a command line.
+    """
+    key = project.runtime[name]
+    if project.etcd_api == "3":
+        read = 'v=$(ETCDCTL_API=3 "$1" get "$2" --print-value-only)'
+    else:
+        read = 'v=$("$1" get "$2")'
+    script = (
+        f"{read} || exit 1; "
+        'case "$v" in ""|*[!A-Za-z0-9_.-]*) echo "unitgen: etcd key $2 holds no valid value: $v" >&2; exit 1;; esac; '
+        'echo "$3=$v" >> "$4"'
+    )
+    return quoting.exec_command(
+        project.paths.sh,
+        ["-c", script, "unitgen-runtime", project.paths.etcdctl, key, templating.runtime_variable(name), runtime_path("runtime.env").parts],
+    )

@@ -1,0 +1,236 @@
+"""Checks across all specs of one environment: references, cycles, names, placement, ports."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+
+from unitgen import templating
+from unitgen.convert import container_name, unit_reference
+from unitgen.diagnostics import Diagnostics, did_you_mean
+from unitgen.model import ServiceSpec
+from unitgen.source import KeyPath
+from unitgen.unitnames import split_name
+from unitgen.validate import PORT
+
+ORDERING = ("after", "before")
+REQUIREMENT = ("requires", "binds_to")
+
+
+class CrossChecker:
+    def __init__(self, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+        from unitgen.sidekicks import sidekick_names
+
+        self.specs = specs
+        self.diagnostics = diagnostics
+        self.by_name = {spec.name: spec for spec in specs}
+        self.generated = {name: spec for spec in specs for name in (spec.unit_name, *sidekick_names(spec))}
+
+    def error(self, spec: ServiceSpec, code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
+        self.diagnostics.error(code, message, hint=hint, **spec.origins.where(path))  # type: ignore[arg-type]
+
+    def run(self) -> None:
+        for spec in self.specs:
+            self.references(spec)
+        self.cycles()
+        self.machine_of()
+        self.container_names()
+        self.host_ports()
+
+    # --- references -----------------------------------------------------------------
+
+    def target(self, spec: ServiceSpec, name: str, path: KeyPath) -> ServiceSpec | None:
+        """The spec a reference names, reporting names that can never resolve."""
+        if templating.is_template(name):
+            return None
+        if "." not in name.rsplit("@", 1)[-1]:
+            found = self.by_name.get(name)
+            if found is None:
+                self.error(
+                    spec,
+                    "S310",
+                    f"{name!r} is not a spec",
+                    path,
+                    did_you_mean(name, self.by_name) or "name an external unit with its suffix, e.g. 'docker.service'",
+                )
+                return None
+            if found.is_template:
+                self.error(spec, "S311", f"{name!r} is a template; name one of its instances", path, f"e.g. '{found.name}@{found.instances[0]}.service'")
+                return None
+            return found
+        prefix, instance, _ = split_name(name)
+        found = self.by_name.get(prefix)
+        if found is not None and found.is_template and instance == "":
+            self.error(spec, "S311", f"{name!r} is a template, which can never run", path, "name an instance")
+        return found if name in self.generated or (found is not None and found.is_template and instance) else None
+
+    def references(self, spec: ServiceSpec) -> None:
+        from unitgen.unitnames import systemd_name_problem
+
+        for key, _ in spec.relations.DIRECTIVES:
+            for i, name in enumerate(getattr(spec.relations, key)):
+                path = ("unit", key, i)
+                if not templating.is_template(name):
+                    problem = systemd_name_problem(unit_reference(name))
+                    if problem:
+                        self.error(spec, "S312", f"{name!r}: {problem}", path)
+                        continue
+                self.target(spec, name, path)
+
+    # --- cycles ---------------------------------------------------------------------
+
+    def edges(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        graph: dict[str, set[str]] = {spec.name: set() for spec in self.specs}
+        for spec in self.specs:
+            for key in keys:
+                for name in getattr(spec.relations, key):
+                    target = self.by_name.get(name) if "." not in name else self.generated.get(name)
+                    if target is None or target is spec:
+                        continue
+                    if key == "before":
+                        graph[target.name].add(spec.name)
+                    else:
+                        graph[spec.name].add(target.name)
+        return graph
+
+    def cycles(self) -> None:
+        for keys, what in ((ORDERING, "ordering"), (REQUIREMENT, "requirement")):
+            for cycle in find_cycles(self.edges(keys)):
+                first = self.by_name[cycle[0]]
+                key = "after" if what == "ordering" else "requires"
+                self.error(
+                    first,
+                    "S320",
+                    f"{what} cycle: {' -> '.join(cycle + [cycle[0]])}",
+                    ("unit", key),
+                    "systemd breaks such cycles by dropping a job at random; remove one edge",
+                )
+
+    # --- placement ------------------------------------------------------------------
+
+    def machine_of(self) -> None:
+        from unitgen.fleetrules import path_match
+
+        for spec in self.specs:
+            for i, name in enumerate(spec.placement.machine_of):
+                path = ("fleet", "machine_of", i)
+                if templating.is_template(name):
+                    continue
+                unit_name = unit_reference(name)
+                peer = self.by_name.get(name) if "." not in name else self.generated.get(unit_name)
+                if peer is None and "." not in name:
+                    self.error(spec, "S330", f"MachineOf names unknown spec {name!r}", path, did_you_mean(name, self.by_name))
+                    continue
+                if peer is not None and peer.placement.global_:
+                    self.error(
+                        spec,
+                        "S331",
+                        f"MachineOf names {unit_name}, a global unit: fleet never schedules global units, so this unit can never be placed",
+                        path,
+                        "make this unit global with the same machine_metadata instead",
+                    )
+                for pattern in spec.placement.conflicts:
+                    if path_match(pattern, unit_name):
+                        self.error(spec, "S332", f"MachineOf {unit_name} contradicts Conflicts {pattern!r}", path)
+                if peer is not None:
+                    for pattern in peer.placement.conflicts:
+                        if path_match(pattern, spec.unit_name):
+                            self.error(spec, "S332", f"MachineOf {unit_name}, whose Conflicts {pattern!r} excludes this unit", path)
+
+    def container_names(self) -> None:
+        seen: dict[str, ServiceSpec] = {}
+        for spec in self.specs:
+            name = container_name(spec)
+            if templating.is_template(name) and not spec.is_template:
+                continue
+            other = seen.get(name)
+            if other is not None and can_share_machine(spec, other):
+                self.error(spec, "S340", f"container name {name!r} is also used by spec {other.name!r}", ("container", "name"), "docker allows one container per name on a machine")
+            seen.setdefault(name, spec)
+
+    def host_ports(self) -> None:
+        published: list[tuple[str, ServiceSpec, int]] = []
+        for spec in self.specs:
+            for i, port in enumerate(spec.container.ports):
+                match = PORT.fullmatch(port)
+                if match and match.group("host"):
+                    published.append((f"{match.group('ip') or '*'}:{match.group('host')}/{match.group('proto') or 'tcp'}", spec, i))
+        for (a, spec_a, i), (b, spec_b, _) in itertools.combinations(published, 2):
+            if a == b and spec_a is not spec_b and can_share_machine(spec_a, spec_b):
+                self.error(
+                    spec_b,
+                    "S341",
+                    f"host port {a} is also published by spec {spec_a.name!r} on machines both can run on",
+                    ("container", "ports"),
+                    "use another host port, or keep them apart with fleet.conflicts or machine_metadata",
+                )
+
+
+def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:
+    """False only when fleet's constraints guarantee two units never meet on one machine."""
+    from unitgen.fleetrules import path_match
+
+    meta_a, meta_b = dict(a.placement.machine_metadata), dict(b.placement.machine_metadata)
+    for key in meta_a.keys() & meta_b.keys():
+        if not set(meta_a[key]) & set(meta_b[key]):
+            return False
+    if a.placement.machine_id and b.placement.machine_id and a.placement.machine_id != b.placement.machine_id:
+        return False
+    for one, other in ((a, b), (b, a)):
+        if any(path_match(p, other.unit_name) for p in one.placement.conflicts):
+            return False
+    return True
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle per strongly connected component with more than one node (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    counter = itertools.count()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = next(counter)
+        stack.append(node)
+        on_stack.add(node)
+        for successor in sorted(graph.get(node, ())):
+            if successor not in index:
+                visit(successor)
+                low[node] = min(low[node], low[successor])
+            elif successor in on_stack:
+                low[node] = min(low[node], index[successor])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(_cycle_in(sorted(component), graph))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def _cycle_in(component: list[str], graph: dict[str, set[str]]) -> list[str]:
+    members = set(component)
+    path = [component[0]]
+    while True:
+        following = sorted(graph[path[-1]] & members)
+        for candidate in following:
+            if candidate == path[0]:
+                return path
+        step = next((c for c in following if c not in path), None)
+        if step is None:
+            return path
+        path.append(step)
+
+
+def check_all(specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+    CrossChecker(specs, diagnostics).run()

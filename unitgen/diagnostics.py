@@ -1,0 +1,130 @@
+"""Diagnostics: every problem unitgen reports, with where it is and how to fix it.
+
+Stages never stop at the first problem: they append to a ``Diagnostics`` list and go on,
+so that one run reports everything.  Formatting follows the compiler convention that
+ruff and mypy users know: ``path:line:col: CODE severity message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections.abc import Iterable, Iterator
+
+import attrs
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@attrs.frozen
+class Location:
+    """A place in an input file; line and column are 1-based, None when unknown."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            parts.append(str(self.column or 1))
+        return ":".join(parts)
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    location: Location | None = None
+    key_path: str | None = None
+    hint: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def format(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        key = f"{self.key_path}: " if self.key_path else ""
+        text = f"{where}{self.code} {self.severity.value} {key}{self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        loc = self.location
+        return {
+            "file": loc.file if loc else None,
+            "line": loc.line if loc else None,
+            "column": loc.column if loc else None,
+            "code": self.code,
+            "severity": self.severity.value,
+            "key": self.key_path,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (
+            loc.file if loc else "",
+            (loc.line or 0) if loc else 0,
+            (loc.column or 0) if loc else 0,
+            self.code,
+            self.message,
+        )
+
+
+class Diagnostics:
+    """An append-only collection that the pipeline stages share."""
+
+    def __init__(self) -> None:
+        self._items: list[Diagnostic] = []
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self._items.append(diagnostic)
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self._items.extend(diagnostics)
+
+    def error(self, code: str, message: str, **where: object) -> None:
+        self._items.append(Diagnostic(code, Severity.ERROR, message, **where))  # type: ignore[arg-type]
+
+    def warning(self, code: str, message: str, **where: object) -> None:
+        self._items.append(Diagnostic(code, Severity.WARNING, message, **where))  # type: ignore[arg-type]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self._items)
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(self._items, key=Diagnostic.sort_key)
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidate(s), or None when nothing is close."""
+    pool = sorted(set(candidates))
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        if word.lower() in lowered:
+            matches = [lowered[word.lower()]]
+    if matches:
+        return f"did you mean '{matches[0]}'?"
+    return None
+
+
+def one_of(values: Iterable[str]) -> str:
+    return "allowed values: " + ", ".join(f"'{v}'" for v in values)

@@ -1,0 +1,80 @@
+"""The unit IR: a unit file as ordered sections of directives.
+
+Values in the IR are already encoded systemd text (see ``quoting``), split into
+*words*: the places between words are the only places where a long line may be broken
+with a continuation, because systemd turns a backslash-newline into one space.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Origin:
+    """Where a directive came from in the spec: file, line/column and key path."""
+
+    file: str
+    key_path: str
+    line: int | None = None
+    column: int | None = None
+
+
+@attrs.frozen
+class Directive:
+    key: str
+    words: tuple[str, ...]
+    origin: Origin | None = attrs.field(default=None, eq=False)
+
+    @property
+    def value(self) -> str:
+        return " ".join(self.words)
+
+
+@attrs.frozen
+class Section:
+    name: str
+    directives: tuple[Directive, ...]
+
+    def values(self, key: str) -> list[str]:
+        return [d.value for d in self.directives if d.key == key]
+
+
+@attrs.frozen
+class Unit:
+    """One unit file.  ``source`` names the spec it was built from (relative path)."""
+
+    name: str
+    sections: tuple[Section, ...]
+    source: str
+    kind: str = "service"  # "service" or "sidekick": what produced it
+
+    def section(self, name: str) -> Section | None:
+        for section in self.sections:
+            if section.name == name:
+                return section
+        return None
+
+    def values(self, section: str, key: str) -> list[str]:
+        found = self.section(section)
+        return found.values(key) if found else []
+
+
+class UnitBuilder:
+    """Collects directives section by section, keeping first-appearance order.
+
+    Each section is emitted once (fleet merges duplicate sections, which would change
+    its hash), and empty sections are dropped.
+    """
+
+    def __init__(self, section_order: tuple[str, ...] = ("Unit", "Service", "X-Fleet", "Install")) -> None:
+        self._sections: dict[str, list[Directive]] = {name: [] for name in section_order}
+
+    def add(self, section: str, key: str, words: tuple[str, ...] | list[str] | str, origin: Origin | None = None) -> None:
+        if isinstance(words, str):
+            words = (words,)
+        self._sections.setdefault(section, []).append(Directive(key, tuple(words), origin))
+
+    def build(self, name: str, source: str, kind: str = "service") -> Unit:
+        sections = tuple(Section(n, tuple(ds)) for n, ds in self._sections.items() if ds)
+        return Unit(name=name, sections=sections, source=source, kind=kind)

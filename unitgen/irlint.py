@@ -1,0 +1,42 @@
+"""IR lint: fleet's and systemd's rules checked on each compiled unit before it is written.
+
+The same rule functions serve ``unitgen lint`` on unit files; here their findings are
+mapped back to the spec key that produced the offending directive.
+"""
+
+from __future__ import annotations
+
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity
+from unitgen.ir import Directive, Unit
+
+
+def _where(directive: Directive | None, unit: Unit) -> dict[str, object]:
+    origin = directive.origin if directive is not None else None
+    if origin is None:
+        return {"location": Location(unit.source)}
+    return {"location": Location(origin.file, origin.line, origin.column), "key_path": origin.key_path}
+
+
+def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:
+    from unitgen.fleetrules import xfleet_problems
+    from unitgen.unitnames import fleet_name_problem, systemd_name_problem
+
+    problem = systemd_name_problem(unit.name) or fleet_name_problem(unit.name)
+    if problem:
+        diagnostics.error("S502", f"{unit.name}: {problem}", **_where(None, unit))  # type: ignore[arg-type]
+    section = unit.section("X-Fleet")
+    if section is None:
+        return
+    options = [(d.key, d.value) for d in section.directives]
+    for found in xfleet_problems(options, unit.name):
+        directive = section.directives[found.option_index] if found.option_index is not None else None
+        severity = Severity(found.severity) if isinstance(found.severity, str) else found.severity
+        diagnostics.add(
+            Diagnostic(
+                "S5" + found.code[-2:] if found.code.startswith("L") else found.code,
+                severity,
+                f"{unit.name}: {found.message}",
+                hint=found.hint,
+                **_where(directive, unit),  # type: ignore[arg-type]
+            )
+        )

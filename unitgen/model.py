@@ -1,0 +1,177 @@
+"""The typed spec model: what one service is, after defaults, extends and overlays.
+
+Strings here are still spec text: they may hold ``{{ … }}`` templates, which are
+rendered per setting during conversion (``templating``).  ``origins`` maps key paths to
+where they were written, for diagnostics of every later stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from unitgen.source import Origins
+
+Strings = tuple[str, ...]
+
+
+def _strings(value: object) -> Strings:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class Relations:
+    after: Strings = ()
+    before: Strings = ()
+    requires: Strings = ()
+    wants: Strings = ()
+    binds_to: Strings = ()
+    part_of: Strings = ()
+    conflicts: Strings = ()
+
+    # spec key -> systemd directive, in the order they are written
+    DIRECTIVES = (
+        ("requires", "Requires"),
+        ("binds_to", "BindsTo"),
+        ("part_of", "PartOf"),
+        ("wants", "Wants"),
+        ("after", "After"),
+        ("before", "Before"),
+        ("conflicts", "Conflicts"),
+    )
+
+
+@attrs.frozen
+class EnvVar:
+    name: str
+    value: str
+    declared_not_secret: bool = False
+
+
+@attrs.frozen
+class Secret:
+    bucket: str
+    key: str
+    file_name: str
+    optional: bool = False
+
+
+@attrs.frozen
+class Container:
+    name: str
+    image: str
+    tag: str | None = None
+    digest: str | None = None
+    pull: bool = True
+    command: Strings = ()
+    env: tuple[EnvVar, ...] = ()
+    env_files: Strings = ()
+    volumes: Strings = ()
+    ports: Strings = ()
+    docker_args: Strings = ()
+    secrets: tuple[Secret, ...] = ()
+
+
+@attrs.frozen
+class Placement:
+    global_: bool = False
+    machine_metadata: tuple[tuple[str, Strings], ...] = ()
+    machine_of: Strings = ()
+    conflicts: Strings = ()
+    machine_id: str | None = None
+    replaces: Strings = ()
+
+
+@attrs.frozen
+class ElbPresence:
+    load_balancer: str
+    image: str
+
+
+@attrs.frozen
+class EtcdPresence:
+    key: str
+    port: int | None
+    ttl: int
+    interval: int
+
+
+@attrs.frozen
+class Presence:
+    elb: ElbPresence | None = None
+    etcd: EtcdPresence | None = None
+
+
+@attrs.frozen
+class ServiceSpec:
+    name: str  # unit name without suffix (and without "@" for templates)
+    source: str  # spec file, as displayed
+    environment: str | None
+    description: str | None
+    relations: Relations
+    unit_extra: tuple[tuple[str, Strings], ...]
+    restart: str | None
+    restart_sec: str | None
+    timeout_start_sec: str
+    timeout_stop_sec: str | None
+    user: str | None
+    service_extra: tuple[tuple[str, Strings], ...]
+    container: Container
+    placement: Placement
+    instances: Strings
+    spread_instances: bool
+    presence: Presence
+    origins: Origins = attrs.field(eq=False, repr=False)
+
+    @property
+    def is_template(self) -> bool:
+        return bool(self.instances)
+
+    @property
+    def unit_name(self) -> str:
+        return f"{self.name}@.service" if self.is_template else f"{self.name}.service"
+
+    def instance_units(self) -> Strings:
+        return tuple(f"{self.name}@{i}.service" for i in self.instances)
+
+
+@attrs.frozen
+class Paths:
+    docker: str = "/usr/bin/docker"
+    etcdctl: str = "/usr/bin/etcdctl"
+    sh: str = "/bin/sh"
+    touch: str = "/usr/bin/touch"
+
+
+DEFAULT_FETCHER_COMMAND = ("python", "/opt/app/s3fetch.py", "{bucket}", "{key}", "{dest}")
+
+
+@attrs.frozen
+class Project:
+    source: str | None
+    paths: Paths = Paths()
+    registry: str | None = None
+    etcd_api: str = "2"
+    output: str = "out"
+    vars: Mapping[str, str] = attrs.field(factory=dict)
+    runtime: Mapping[str, str] = attrs.field(factory=dict)
+    fetcher_image: str = "jcderr/s3fetch"
+    fetcher_command: Strings = DEFAULT_FETCHER_COMMAND
+    elb_image: str = "djedstudios/elb-presence"
+    environments: tuple[str, ...] = ()
+    origins: Origins | None = attrs.field(default=None, eq=False, repr=False)
+
+
+def directive_items(table: Mapping[str, object] | None) -> tuple[tuple[str, Strings], ...]:
+    if not table:
+        return ()
+    return tuple((name, _strings(value)) for name, value in table.items())
+
+
+def strings(value: object) -> Strings:
+    return _strings(value)

@@ -1,0 +1,124 @@
+"""Writing the compiled units: all or nothing, atomically, never touching others' files.
+
+A file counts as unitgen's when it starts with the generated header and its recorded
+checksum matches its body.  A file without the header is someone else's: unitgen never
+overwrites or deletes it.  A header whose checksum no longer matches means somebody
+edited a generated file by hand: unitgen refuses to lose that edit unless forced.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from unitgen.diagnostics import Diagnostics, Location
+from unitgen.render import checksum, split_generated
+
+UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".target", ".mount", ".automount", ".device")
+
+
+@attrs.frozen
+class Plan:
+    """What bringing ``out/`` in sync would do; paths are relative to the output directory."""
+
+    write: tuple[str, ...]  # new or changed
+    remove: tuple[str, ...]  # generated earlier, no longer produced
+    unchanged: tuple[str, ...]
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.write and not self.remove
+
+
+def _existing_units(out_dir: Path) -> dict[str, Path]:
+    if not out_dir.is_dir():
+        return {}
+    found = {}
+    for path in out_dir.rglob("*"):
+        if path.is_file() and path.name.endswith(UNIT_SUFFIXES):
+            found[path.relative_to(out_dir).as_posix()] = path
+    return found
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
+
+
+def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False) -> Plan:
+    """Compare wanted files with ``out_dir``; report files unitgen may not touch."""
+    existing = _existing_units(out_dir)
+    write, remove, unchanged = [], [], []
+    for relative, text in sorted(files.items()):
+        target = out_dir / relative
+        current = _read(target) if relative in existing or target.exists() else None
+        if current is None:
+            if target.exists() or target.is_symlink():
+                diagnostics.error("O101", "cannot read the existing file", location=Location(str(target)))
+            write.append(relative)
+            continue
+        if current == text:
+            unchanged.append(relative)
+            continue
+        if _owner_problem(target, current, diagnostics, force, "overwrite"):
+            continue
+        write.append(relative)
+    for relative, path in sorted(existing.items()):
+        if relative in files:
+            continue
+        current = _read(path)
+        recorded, _ = split_generated(current or "")
+        if recorded is None:
+            continue  # someone else's file: leave it alone
+        if _owner_problem(path, current or "", diagnostics, force, "remove"):
+            continue
+        remove.append(relative)
+    return Plan(tuple(write), tuple(remove), tuple(unchanged))
+
+
+def _owner_problem(path: Path, current: str, diagnostics: Diagnostics, force: bool, action: str) -> bool:
+    recorded, body = split_generated(current)
+    if recorded is None:
+        diagnostics.error(
+            "O102",
+            f"refusing to {action} a file unitgen did not generate",
+            location=Location(str(path), 1, 1),
+            hint="move it out of the output directory, or rename the spec that produces this unit",
+        )
+        return True
+    if recorded != checksum(body) and not force:
+        diagnostics.error(
+            "O103",
+            f"refusing to {action} a generated file that was edited by hand",
+            location=Location(str(path), 1, 1),
+            hint="move the change into its spec, then delete the file or run with --force",
+        )
+        return True
+    return False
+
+
+def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path) -> None:
+    """Carry out a plan: every file is written to a temporary name and renamed into place."""
+    for relative in plan_.write:
+        _write_atomically(out_dir / relative, files[relative])
+    for relative in plan_.remove:
+        (out_dir / relative).unlink(missing_ok=True)
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8", "surrogateescape"))
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,305 @@
+"""Every rule for turning values into systemd 252 unit-file text lives here.
+
+A value is a sequence of *parts*: ``str`` parts are literal text (every ``%`` and ``$``
+in them means itself), ``Raw`` parts are systemd tokens the spec asked for on purpose
+(``%i``, ``${VERSION}``) and are copied verbatim.  Each encoder escapes the literal parts
+for one kind of setting and refuses what that setting cannot express.
+
+Strings may carry lone surrogates (``os.fsdecode`` of invalid UTF-8): they stand for raw
+bytes and are written as ``\\xHH`` where systemd allows byte escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+
+class QuotingError(ValueError):
+    """A value that the target setting cannot express; ``hint`` says what to do instead."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@attrs.frozen
+class Raw:
+    """A systemd token copied verbatim: a specifier (``%i``) or a variable (``${NAME}``)."""
+
+    text: str
+    # True for ``${NAME}``: expanded by systemd at exec time, meaningful only in Exec lines.
+    is_variable: bool = False
+
+
+Part = str | Raw
+Value = str | Sequence[Part]
+
+
+def parts_of(value: Value) -> tuple[Part, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def literal_text(value: Value) -> str | None:
+    """The value as plain text when it has no Raw parts, else None."""
+    parts = parts_of(value)
+    if all(isinstance(p, str) for p in parts):
+        return "".join(parts)  # type: ignore[arg-type]
+    return None
+
+
+# Characters that end a line for systemd's reader or for Python; none may reach a unit raw.
+_LINE_BREAKING = re.compile("[\x00\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+# An Exec argument made only of these is written bare (systemd-syntax.md §12.4).
+_BARE_WORD = re.compile(r"[A-Za-z0-9\-_./:=,+@%$]+")
+
+_C_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\t": "\\t",
+    "\r": "\\r",
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\v": "\\v",
+}
+_NEEDS_C_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f\udc80-\udcff]')
+
+
+def _c_escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _C_ESCAPES:
+        return _C_ESCAPES[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a surrogate-escaped raw byte
+        code -= 0xDC00
+    return f"\\x{code:02x}"
+
+
+def _c_escape(text: str) -> str:
+    return _NEEDS_C_ESCAPE.sub(_c_escape_char, text)
+
+
+def _reject_nul(text: str, what: str) -> None:
+    if "\x00" in text:
+        raise QuotingError(f"{what} contains a NUL character, which no unit file can carry")
+
+
+def _reject_other_surrogates(text: str, what: str) -> None:
+    for char in text:
+        if 0xD800 <= ord(char) <= 0xDFFF and not 0xDC80 <= ord(char) <= 0xDCFF:
+            raise QuotingError(f"{what} contains an unpaired surrogate U+{ord(char):04X}")
+
+
+def _escape_literal(text: str, *, expand_dollar: bool, specifiers: bool = True) -> str:
+    if specifiers:
+        text = text.replace("%", "%%")
+    if expand_dollar:
+        text = text.replace("$", "$$")
+    return text
+
+
+# --- Exec lines -------------------------------------------------------------------------
+
+EXEC_PREFIXES = ("-", "@", ":", "+", "!", "!!")
+
+
+def exec_word(value: Value, *, expand_env: bool = True) -> str:
+    """One Exec argument, so that systemd hands exactly this string to the program."""
+    pieces: list[str] = []
+    for part in parts_of(value):
+        if isinstance(part, Raw):
+            pieces.append(part.text)
+        else:
+            _reject_nul(part, "a command argument")
+            _reject_other_surrogates(part, "a command argument")
+            pieces.append(_escape_literal(part, expand_dollar=expand_env))
+    word = "".join(pieces)
+    if word and _BARE_WORD.fullmatch(word):
+        return word
+    return '"' + _c_escape(word) + '"'
+
+
+_UNSAFE_IN_EXECUTABLE = re.compile("[\x00-\x1f\x7f\"'\\\\\udc80-\udcff]")
+
+
+def exec_executable(value: Value) -> str:
+    """The executable path: absolute, without the characters systemd refuses there."""
+    text = literal_text(value)
+    if text is None:
+        raise QuotingError("the executable path cannot contain specifiers or variables", "write the absolute path literally")
+    if not text.startswith("/"):
+        raise QuotingError(f"executable {text!r} is not an absolute path", "write the full path, e.g. '/usr/bin/docker'")
+    if text.endswith("/"):
+        raise QuotingError(f"executable {text!r} ends in '/', which systemd reads as a directory")
+    if _UNSAFE_IN_EXECUTABLE.search(text):
+        raise QuotingError(
+            f"executable {text!r} contains a quote, backslash or control character, which systemd refuses in a path"
+        )
+    if "$" in text:
+        raise QuotingError(f"executable {text!r} contains '$', which systemd would expand in argv[0]")
+    if len(text.encode()) > 4095:
+        raise QuotingError("executable path is longer than PATH_MAX (4095 bytes)")
+    return exec_word(text, expand_env=False)
+
+
+def exec_command(
+    executable: Value,
+    args: Iterable[Value],
+    *,
+    ignore_failure: bool = False,
+    expand_env: bool = True,
+) -> tuple[str, ...]:
+    """The words of one Exec*= value: prefixes glued to the executable, then the arguments.
+
+    With ``expand_env`` every literal ``$`` is doubled so systemd passes it through;
+    without it the ``:`` prefix turns expansion off and ``$`` is left alone.
+    """
+    prefix = ("-" if ignore_failure else "") + ("" if expand_env else ":")
+    words = [prefix + exec_executable(executable)]
+    words.extend(exec_word(arg, expand_env=expand_env) for arg in args)
+    return tuple(words)
+
+
+# --- Environment= -----------------------------------------------------------------------
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def env_name_problem(name: str) -> str | None:
+    if not _ENV_NAME.fullmatch(name):
+        return f"{name!r} is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
+    return None
+
+
+def environment_assignment(name: str, value: Value) -> str:
+    """One ``"NAME=value"`` word of an Environment= line (no ``$`` expansion happens there)."""
+    problem = env_name_problem(name)
+    if problem:
+        raise QuotingError(problem)
+    pieces: list[str] = []
+    for part in parts_of(value):
+        if isinstance(part, Raw):
+            if part.is_variable:
+                raise QuotingError(
+                    "Environment= does not expand variables",
+                    "use the variable in the command instead, or a compile-time value",
+                )
+            pieces.append(part.text)
+        else:
+            _reject_nul(part, "an environment value")
+            if any(0xD800 <= ord(c) <= 0xDFFF for c in part):
+                raise QuotingError("an environment value must be valid UTF-8")
+            pieces.append(_escape_literal(part, expand_dollar=False))
+    return '"' + _c_escape(f"{name}={''.join(pieces)}") + '"'
+
+
+# --- Values taken raw by systemd (no unquoting, no escapes) -----------------------------
+
+
+def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
+    """Text for settings systemd reads raw (Description=, paths): only ``%`` is escaped.
+
+    Control characters cannot be escaped there, so they are refused, and so is a trailing
+    backslash, which would continue the line into the next directive.
+    """
+    pieces: list[str] = []
+    for part in parts_of(value):
+        if isinstance(part, Raw):
+            if part.is_variable:
+                raise QuotingError(f"{what} does not expand variables")
+            pieces.append(part.text)
+        else:
+            _reject_nul(part, what)
+            if _CONTROL.search(part):
+                raise QuotingError(
+                    f"{what} contains a control character or line break, which systemd cannot read here",
+                    "remove it or replace it with a space",
+                )
+            if any(0xD800 <= ord(c) <= 0xDFFF for c in part):
+                raise QuotingError(f"{what} must be valid UTF-8")
+            pieces.append(_escape_literal(part, expand_dollar=False, specifiers=specifiers))
+    text = "".join(pieces)
+    if text != text.strip():
+        raise QuotingError(f"{what} starts or ends with blanks, which systemd strips", "remove them")
+    if text.endswith("\\"):
+        raise QuotingError(
+            f"{what} ends with a backslash, which systemd reads as a line continuation",
+            "remove the trailing backslash",
+        )
+    return text
+
+
+def description_words(value: Value) -> tuple[str, ...]:
+    """Description= as words separated by single spaces, so long ones can be broken."""
+    return tuple(plain_value(value, "Description").split(" "))
+
+
+def absolute_path(value: Value, what: str) -> str:
+    text = plain_value(value, what)
+    if not text.startswith("/") and not text.startswith("%"):
+        raise QuotingError(f"{what} {text!r} is not an absolute path")
+    return text
+
+
+# --- [X-Fleet] values ---------------------------------------------------------------------
+
+# fleet replaces these in [X-Fleet] by plain string replacement; '%%' is not an escape there.
+FLEET_SPECIFIERS = frozenset("nNpi")
+
+
+def fleet_value(value: Value, what: str) -> str:
+    """A value for one [X-Fleet] line: systemd ignores the section, fleet reads it raw."""
+    pieces: list[str] = []
+    for part in parts_of(value):
+        if isinstance(part, Raw):
+            if part.is_variable or part.text[1:] not in FLEET_SPECIFIERS:
+                raise QuotingError(
+                    f"fleet expands only %n, %N, %p and %i in [X-Fleet], not {part.text!r}",
+                )
+            pieces.append(part.text)
+        else:
+            _reject_nul(part, what)
+            if _CONTROL.search(part):
+                raise QuotingError(f"{what} contains a control character or line break")
+            if re.search("%[nNpi]", part):
+                raise QuotingError(
+                    f"{what} contains a literal '%' followed by n, N, p or i, which fleet would expand "
+                    "(fleet has no escape for '%')",
+                )
+            if '"' in part:
+                raise QuotingError(f"{what} contains '\"', which fleet strips when it splits values")
+            pieces.append(part)
+    text = "".join(pieces)
+    if text != text.strip() or not text:
+        raise QuotingError(f"{what} is empty or starts or ends with blanks, which fleet trims")
+    if text.endswith("\\"):
+        raise QuotingError(f"{what} ends with a backslash, which fleet reads as a line continuation")
+    return text
+
+
+# --- Unit names in dependency lists -------------------------------------------------------
+
+
+def unit_list(names: Sequence[str]) -> tuple[str, ...]:
+    """Dependency names: systemd splits on whitespace and keeps quotes, so names go bare."""
+    for name in names:
+        if not name or re.search(r"[\s\"'\\]", name.replace("\\x", "")):
+            raise QuotingError(f"{name!r} cannot appear in a dependency list")
+    return tuple(names)
+
+
+def joined(words: Sequence[str]) -> str:
+    return " ".join(words)
+
+
+def check_single_line(text: str, what: str) -> None:
+    """Defence in depth: a value that could start a new line must never reach the writer."""
+    if _LINE_BREAKING.search(text):
+        raise QuotingError(f"{what} would break its line")

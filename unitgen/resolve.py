@@ -1,0 +1,277 @@
+"""Spec files → typed models: load, type-check, then apply defaults, extends and overlays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+from unitgen import model, schema
+from unitgen.diagnostics import Diagnostics, Location, did_you_mean
+from unitgen.merge import Layer, merge_layers
+from unitgen.source import Document, KeyPath, Origins, load_document
+from unitgen.typecheck import check_document
+
+PROJECT_FILE = "unitgen.toml"
+
+
+@attrs.frozen
+class SpecFile:
+    name: str  # the spec's name: unit.name, else the file stem
+    document: Document
+    layer: Layer  # type-checked data, without its environments table
+    environments: Mapping[str, Layer]
+
+
+@attrs.frozen
+class Workspace:
+    project: model.Project
+    project_layers: Mapping[str | None, list[Layer]]  # defaults to merge under specs, per environment
+    specs: tuple[SpecFile, ...]
+    variables: Mapping[str | None, Mapping[str, str]]  # compile-time values per environment
+
+
+def _empty_layer(file: str) -> Layer:
+    return Layer({}, Origins({}, Location(file)))
+
+
+def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
+    """The part of a layer under ``prefix``, with paths re-rooted there."""
+    data: object = layer.data
+    for part in prefix:
+        data = data.get(part, {}) if isinstance(data, dict) else {}
+    cut = len(prefix)
+    by_path = {p[cut:]: loc for p, loc in layer.origins.by_path.items() if p[:cut] == prefix and len(p) > cut}
+    return Layer(data if isinstance(data, dict) else {}, Origins(by_path, layer.origins.location(prefix)))
+
+
+def spec_paths(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.toml") if p.name != PROJECT_FILE)
+
+
+def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:
+    project, project_layer = _load_project(directory, diagnostics)
+    environments = project.environments or (None,)
+    project_layers: dict[str | None, list[Layer]] = {}
+    variables: dict[str | None, dict[str, str]] = {}
+    for env in environments:
+        layers = [sublayer(project_layer, ("defaults",))]
+        values = dict(project.vars)
+        if env is not None:
+            layers.append(sublayer(project_layer, ("environments", env, "defaults")))
+            env_vars = project_layer.data.get("environments", {}).get(env, {}).get("vars", {})  # type: ignore[union-attr]
+            values.update(env_vars)
+            values["environment"] = env
+        values.update(overrides)
+        project_layers[env] = layers
+        variables[env] = values
+    specs = []
+    for path in spec_paths(directory):
+        document = load_document(path, diagnostics)
+        if document is None:
+            continue
+        data = check_document(document.data, schema.SPEC, document.origins, diagnostics)
+        whole = Layer(data, document.origins)
+        body = Layer({k: v for k, v in data.items() if k != "environments"}, document.origins)
+        overlays = {}
+        for env in data.get("environments", {}):  # type: ignore[union-attr]
+            if env not in environments:
+                diagnostics.error(
+                    "S201",
+                    f"environment {env!r} is not declared in the project",
+                    hint=did_you_mean(env, [e for e in environments if e]) or "declare it under [environments] in unitgen.toml",
+                    **document.origins.where(("environments", env)),  # type: ignore[arg-type]
+                )
+                continue
+            overlays[env] = sublayer(whole, ("environments", env))
+        name = data.get("unit", {}).get("name") or path.stem  # type: ignore[union-attr]
+        specs.append(SpecFile(name, document, body, overlays))  # type: ignore[arg-type]
+    return Workspace(project, project_layers, tuple(specs), variables)
+
+
+def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Project, Layer]:
+    path = directory / PROJECT_FILE
+    if not path.exists():
+        return model.Project(source=None), _empty_layer(str(path))
+    document = load_document(path, diagnostics)
+    if document is None:
+        return model.Project(source=str(path)), _empty_layer(str(path))
+    data = check_document(document.data, schema.PROJECT, document.origins, diagnostics)
+    paths = data.get("paths", {})
+    fetcher = data.get("fetcher", {})
+    presence = data.get("presence", {})
+    defaults = model.Paths()
+    project = model.Project(
+        source=document.path,
+        paths=model.Paths(
+            docker=paths.get("docker", defaults.docker),  # type: ignore[union-attr]
+            etcdctl=paths.get("etcdctl", defaults.etcdctl),  # type: ignore[union-attr]
+            sh=paths.get("sh", defaults.sh),  # type: ignore[union-attr]
+            touch=paths.get("touch", defaults.touch),  # type: ignore[union-attr]
+        ),
+        registry=data.get("registry"),  # type: ignore[arg-type]
+        etcd_api=data.get("etcd_api", "2"),  # type: ignore[arg-type]
+        output=data.get("output", "out"),  # type: ignore[arg-type]
+        vars=dict(data.get("vars", {})),  # type: ignore[call-overload]
+        runtime=dict(data.get("runtime", {})),  # type: ignore[call-overload]
+        fetcher_image=fetcher.get("image", "jcderr/s3fetch"),  # type: ignore[union-attr]
+        fetcher_command=tuple(fetcher.get("command", model.DEFAULT_FETCHER_COMMAND)),  # type: ignore[union-attr]
+        elb_image=presence.get("elb_image", "djedstudios/elb-presence"),  # type: ignore[union-attr]
+        environments=tuple(sorted(data.get("environments", {}))),  # type: ignore[arg-type]
+        origins=document.origins,
+    )
+    return project, Layer(data, document.origins)
+
+
+def resolve_specs(workspace: Workspace, env: str | None, diagnostics: Diagnostics) -> list[model.ServiceSpec]:
+    """Every spec of the workspace for one environment, defaults and overlays applied."""
+    by_name: dict[str, SpecFile] = {}
+    for spec in workspace.specs:
+        if spec.name in by_name:
+            first = by_name[spec.name].document.path
+            diagnostics.error(
+                "S301",
+                f"two specs are both named {spec.name!r} (the other is {first})",
+                hint="rename one file or set a different unit.name",
+                **spec.document.origins.where(("unit", "name")),  # type: ignore[arg-type]
+            )
+            continue
+        by_name[spec.name] = spec
+    resolved = []
+    for spec in by_name.values():
+        chain = _extends_chain(spec, by_name, diagnostics)
+        if chain is None:
+            continue
+        layers = list(workspace.project_layers[env])
+        for link in chain:
+            layers.append(link.layer)
+            if env is not None and env in link.environments:
+                layers.append(link.environments[env])
+        merged = merge_layers(layers, schema.SPEC)
+        # The result keeps the spec's own file as the fallback location.
+        merged = Layer(merged.data, Origins(merged.origins.by_path, spec.document.origins.fallback))
+        resolved.append(build_spec(spec, merged, env, workspace.project, diagnostics))
+    return resolved
+
+
+def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics: Diagnostics) -> list[SpecFile] | None:
+    chain = [spec]
+    seen = [spec.name]
+    current = spec
+    while True:
+        base_name = current.layer.data.get("extends")
+        if base_name is None:
+            return list(reversed(chain))
+        where = current.document.origins.where(("extends",))
+        base = by_name.get(base_name)  # type: ignore[arg-type]
+        if base is None:
+            diagnostics.error(
+                "S202",
+                f"extends unknown spec {base_name!r}",
+                hint=did_you_mean(base_name, by_name) or "known specs: " + ", ".join(sorted(by_name)),  # type: ignore[arg-type]
+                **where,  # type: ignore[arg-type]
+            )
+            return None
+        if base.name in seen:
+            cycle = " -> ".join([*seen, base.name])
+            if current is spec or base is spec:
+                diagnostics.error("S203", f"extends cycle: {cycle}", **where)  # type: ignore[arg-type]
+            return None
+        seen.append(base.name)
+        chain.append(base)
+        current = base
+
+
+def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Project, diagnostics: Diagnostics) -> model.ServiceSpec:
+    data = layer.data
+    unit: dict = data.get("unit", {})  # type: ignore[assignment]
+    service: dict = data.get("service", {})  # type: ignore[assignment]
+    container: dict = data.get("container", {})  # type: ignore[assignment]
+    fleet: dict = data.get("fleet", {})  # type: ignore[assignment]
+    instances: dict = data.get("instances", {})  # type: ignore[assignment]
+    presence: dict = data.get("presence", {})  # type: ignore[assignment]
+    name = spec.name
+    if "image" not in container:
+        diagnostics.error(
+            "S105",
+            "missing required key 'container.image'",
+            hint='add [container] image = "repository/name"',
+            location=layer.origins.location(("container",)),
+            key_path="container.image",
+        )
+    env_vars = []
+    for var_name, value in container.get("env", {}).items():
+        if isinstance(value, dict):
+            env_vars.append(model.EnvVar(var_name, value["value"], declared_not_secret=value.get("secret") is False))
+        else:
+            env_vars.append(model.EnvVar(var_name, value))
+    secrets = tuple(
+        model.Secret(
+            bucket=item.get("bucket", ""),
+            key=item.get("key", ""),
+            file_name=item.get("name", f"secrets-{i}.env"),
+            optional=item.get("optional", False),
+        )
+        for i, item in enumerate(container.get("secrets", []))
+    )
+    for i, item in enumerate(container.get("secrets", [])):
+        for required in ("bucket", "key"):
+            if required not in item:
+                diagnostics.error(
+                    "S104",
+                    f"missing required key {required!r}",
+                    **layer.origins.where(("container", "secrets", i)),  # type: ignore[arg-type]
+                )
+    elb = presence.get("elb")
+    etcd = presence.get("etcd")
+    return model.ServiceSpec(
+        name=name,
+        source=spec.document.path,
+        environment=env,
+        description=unit.get("description"),
+        relations=model.Relations(**{key: tuple(unit.get(key, ())) for key, _ in model.Relations.DIRECTIVES}),
+        unit_extra=model.directive_items(unit.get("extra")),
+        restart=service.get("restart"),
+        restart_sec=service.get("restart_sec"),
+        timeout_start_sec=service.get("timeout_start_sec", "0"),
+        timeout_stop_sec=service.get("timeout_stop_sec"),
+        user=service.get("user"),
+        service_extra=model.directive_items(service.get("extra")),
+        container=model.Container(
+            name=container.get("name", name),
+            image=container.get("image", ""),
+            tag=container.get("tag"),
+            digest=container.get("digest"),
+            pull=container.get("pull", True),
+            command=tuple(container.get("command", ())),
+            env=tuple(env_vars),
+            env_files=tuple(container.get("env_files", ())),
+            volumes=tuple(container.get("volumes", ())),
+            ports=tuple(container.get("ports", ())),
+            docker_args=tuple(container.get("docker_args", ())),
+            secrets=secrets,
+        ),
+        placement=model.Placement(
+            global_=fleet.get("global", False),
+            machine_metadata=tuple((k, model.strings(v)) for k, v in fleet.get("machine_metadata", {}).items()),
+            machine_of=tuple(fleet.get("machine_of", ())),
+            conflicts=tuple(fleet.get("conflicts", ())),
+            machine_id=fleet.get("machine_id"),
+            replaces=tuple(fleet.get("replaces", ())),
+        ),
+        instances=tuple(instances.get("names", ())),
+        spread_instances=instances.get("spread", True),
+        presence=model.Presence(
+            elb=model.ElbPresence(elb.get("load_balancer", ""), elb.get("image", project.elb_image)) if elb is not None else None,
+            etcd=model.EtcdPresence(
+                key=etcd.get("key", f"/services/{name}/{{{{ hostname }}}}"),
+                port=etcd.get("port"),
+                ttl=etcd.get("ttl", 60),
+                interval=etcd.get("interval", 45),
+            )
+            if etcd is not None
+            else None,
+        ),
+        origins=layer.origins,
+    )

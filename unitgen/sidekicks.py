@@ -1,0 +1,135 @@
+"""Presence sidekicks: units that live and die with a service on the same machine.
+
+A sidekick is ``BindsTo=`` and ``After=`` its service, so systemd stops it the moment the
+service stops or its main process dies, and its stop action removes the machine from the
+load balancer or etcd.  It lands where the service runs: ``MachineOf=`` for a scheduled
+service, the same ``Global`` and ``MachineMetadata`` for a global one (fleet refuses
+``Global`` with ``MachineOf``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from unitgen import quoting
+from unitgen.convert import Fixed, ServiceConverter, SpecRenderer, SpecText, exec_line, fixed
+from unitgen.diagnostics import Diagnostics
+from unitgen.ir import Unit, UnitBuilder
+from unitgen.model import Container, EnvVar, Placement, Presence, Project, Relations, ServiceSpec
+from unitgen.quoting import Raw
+
+
+def _sidekick_name(spec: ServiceSpec, role: str) -> str:
+    return f"{spec.name}-{role}"
+
+
+def sidekick_names(spec: ServiceSpec) -> list[str]:
+    suffix = "@.service" if spec.is_template else ".service"
+    names = []
+    if spec.presence.elb is not None:
+        names.append(_sidekick_name(spec, "elb-presence") + suffix)
+    if spec.presence.etcd is not None:
+        names.append(_sidekick_name(spec, "announce") + suffix)
+    return names
+
+
+def _bound_unit(spec: ServiceSpec) -> str:
+    return f"{spec.name}@{{{{ instance }}}}.service" if spec.is_template else spec.unit_name
+
+
+def _placement(spec: ServiceSpec) -> Placement:
+    if spec.placement.global_:
+        return Placement(global_=True, machine_metadata=spec.placement.machine_metadata)
+    return Placement(machine_of=(_bound_unit(spec),))
+
+
+def elb_spec(spec: ServiceSpec) -> ServiceSpec:
+    """The ELB notifier as a container spec of its own, reusing the service converter."""
+    elb = spec.presence.elb
+    assert elb is not None
+    name = _sidekick_name(spec, "elb-presence")
+    return attrs.evolve(
+        spec,
+        name=name,
+        description=f"ELB presence notifier for {spec.name}",
+        relations=Relations(binds_to=(_bound_unit(spec),), after=(_bound_unit(spec),)),
+        unit_extra=(),
+        restart=None,
+        restart_sec=None,
+        timeout_stop_sec=None,
+        service_extra=(),
+        container=Container(
+            name=f"{name}-{{{{ instance }}}}" if spec.is_template else name,
+            image=elb.image,
+            env=(EnvVar("ELB_NAME", elb.load_balancer, declared_not_secret=True),),
+            secrets=spec.container.secrets,
+        ),
+        placement=_placement(spec),
+        spread_instances=False,
+        presence=Presence(),
+    )
+
+
+def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics) -> Unit | None:
+    etcd = spec.presence.etcd
+    assert etcd is not None
+    renderer = SpecRenderer(spec, project, variables, diagnostics)
+    out = UnitBuilder()
+    name = _sidekick_name(spec, "announce")
+    bound = renderer.encode(_bound_unit(spec), ("presence", "etcd"), lambda parts: quoting.plain_value(parts, "BindsTo"))
+    out.add("Unit", "Description", quoting.description_words(f"Announce {spec.name} in etcd"))
+    if bound:
+        out.add("Unit", "BindsTo", bound)
+        out.add("Unit", "After", bound)
+    etcdctl = project.paths.etcdctl
+    if project.etcd_api == "3":
+        out.add("Service", "Environment", quoting.environment_assignment("ETCDCTL_API", "3"))
+        refresh = (
+            'id=$("$0" lease grant "$3") || exit 1; id=${id#lease }; id=${id%% *}; '
+            '"$0" put --lease="$id" "$1" "$2" >/dev/null || exit 1'
+        )
+        remove = "del"
+    else:
+        refresh = '"$0" set "$1" "$2" --ttl "$3" >/dev/null || exit 1'
+        remove = "rm"
+    out.add("Service", "TimeoutStartSec", "0")
+    key = SpecText(etcd.key, ("presence", "etcd", "key"))
+    value = Fixed((Raw("%H"),)) if etcd.port is None else Fixed((Raw("%H"), f":{etcd.port}"))
+    start = exec_line(
+        renderer,
+        project.paths.sh,
+        [fixed("-c"), fixed(f"while :; do {refresh}; sleep \"$4\"; done"), fixed(etcdctl), key, value, fixed(str(etcd.ttl)), fixed(str(etcd.interval))],
+    )
+    stop = exec_line(renderer, etcdctl, [fixed(remove), key], ignore_failure=True)
+    if start is None or stop is None:
+        return None
+    origin = renderer.origin(("presence", "etcd"))
+    out.add("Service", "ExecStart", start, origin)
+    out.add("Service", "ExecStop", stop, origin)
+    placement = _placement(spec)
+    if placement.global_:
+        out.add("X-Fleet", "Global", "true")
+        for meta_key, values in placement.machine_metadata:
+            for meta_value in values:
+                try:
+                    out.add("X-Fleet", "MachineMetadata", quoting.fleet_value(f"{meta_key}={meta_value}", "MachineMetadata"))
+                except quoting.QuotingError:
+                    pass  # the service's own unit reports the same value
+    elif bound:
+        out.add("X-Fleet", "MachineOf", bound)
+    suffix = "@.service" if spec.is_template else ".service"
+    return out.build(name + suffix, spec.source, kind="sidekick")
+
+
+def sidekick_units(spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics) -> list[Unit]:
+    units = []
+    if spec.presence.elb is not None and spec.presence.elb.load_balancer:
+        unit = ServiceConverter(elb_spec(spec), project, variables, diagnostics).convert()
+        units.append(attrs.evolve(unit, kind="sidekick"))
+    if spec.presence.etcd is not None:
+        announced = announce_unit(spec, project, variables, diagnostics)
+        if announced is not None:
+            units.append(announced)
+    return units

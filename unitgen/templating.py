@@ -1,0 +1,200 @@
+"""The one way a spec asks for something that is not literal text: ``{{ … }}``.
+
+Every string in a spec is literal: ``%`` and ``$`` mean themselves.  Inside ``{{ }}``
+(jinja2, sandboxed, undefined names are errors) a spec may name
+
+* systemd specifiers: ``{{ instance }}`` → ``%i``, ``{{ hostname }}`` → ``%H``, …
+* runtime variables: ``{{ env.VERSION }}`` → ``${VERSION}`` (Exec lines only)
+* compile-time values: ``{{ vars.region }}`` → the value given in the project or ``--set``
+
+Rendering yields ``quoting`` parts: literal strings and ``Raw`` tokens, so escaping
+stays in one place.  Strings without ``{`` never touch jinja2 (and never import it).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+
+from unitgen.quoting import Part, Raw
+
+# name in a spec -> systemd specifier letter
+SPECIFIERS: dict[str, str] = {
+    "instance": "i",
+    "instance_unescaped": "I",
+    "unit": "n",
+    "unit_base": "N",
+    "prefix": "p",
+    "prefix_unescaped": "P",
+    "hostname": "H",
+    "short_hostname": "l",
+    "machine_id": "m",
+    "boot_id": "b",
+    "runtime_dir": "t",
+    "user": "u",
+    "home": "h",
+}
+
+_MARK = "\x00"
+_MARKER = re.compile(_MARK + r"(\d+)" + _MARK)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class TemplateError(ValueError):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+class _Tokens:
+    """Hands out numbered markers for Raw tokens while jinja renders."""
+
+    def __init__(self) -> None:
+        self.raws: list[Raw] = []
+
+    def mark(self, raw: Raw) -> str:
+        self.raws.append(raw)
+        return f"{_MARK}{len(self.raws) - 1}{_MARK}"
+
+
+class _EnvNamespace:
+    def __init__(self, tokens: _Tokens) -> None:
+        self._tokens = tokens
+
+    def __getattr__(self, name: str) -> str:
+        if not _ENV_NAME.fullmatch(name):
+            raise TemplateError(f"{name!r} is not a valid environment variable name")
+        return self._tokens.mark(Raw("${" + name + "}", is_variable=True))
+
+    __getitem__ = __getattr__
+
+
+class _VarsNamespace:
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> str:
+        if name not in self._values:
+            from unitgen.diagnostics import did_you_mean
+
+            known = ", ".join(sorted(self._values)) or "none are set"
+            raise TemplateError(
+                f"compile-time value {name!r} is not set (known: {known})",
+                did_you_mean(name, self._values) or f"set it with --set {name}=… or in [vars] of unitgen.toml",
+            )
+        return self._values[name]
+
+    __getitem__ = __getattr__
+
+
+@functools.lru_cache(maxsize=None)
+def _environment():  # type: ignore[no-untyped-def]
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(text: str):  # type: ignore[no-untyped-def]
+    return _environment().from_string(text)
+
+
+class _RuntimeNamespace:
+    """``{{ runtime.NAME }}``: read from etcd at start, unless pinned at compile time."""
+
+    def __init__(self, tokens: _Tokens, keys: Mapping[str, str], pinned: Mapping[str, str], used: set[str]) -> None:
+        self._tokens = tokens
+        self._keys = keys
+        self._pinned = pinned
+        self._used = used
+
+    def __getattr__(self, name: str) -> str:
+        if name in self._pinned:
+            return self._pinned[name]
+        if name not in self._keys:
+            from unitgen.diagnostics import did_you_mean
+
+            raise TemplateError(
+                f"runtime value {name!r} is not declared",
+                did_you_mean(name, self._keys) or f"declare its etcd key under [runtime] in unitgen.toml, or pin it with --set {name}=…",
+            )
+        self._used.add(name)
+        return self._tokens.mark(Raw("${" + runtime_variable(name) + "}", is_variable=True))
+
+    __getitem__ = __getattr__
+
+
+def runtime_variable(name: str) -> str:
+    """The environment variable that carries a runtime value inside the unit."""
+    return "UNITGEN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def render(
+    text: str,
+    variables: Mapping[str, str],
+    runtime_keys: Mapping[str, str] | None = None,
+    used_runtime: set[str] | None = None,
+) -> tuple[Part, ...]:
+    """The parts a spec string stands for; raises TemplateError with a hint.
+
+    ``runtime_keys`` maps runtime names to etcd keys; names used are added to
+    ``used_runtime`` so the caller can generate the step that reads them.
+    """
+    if not is_template(text):
+        return (text,)
+    if _MARK in text:
+        raise TemplateError("the value contains a NUL character")
+    from jinja2 import TemplateError as JinjaError
+    from jinja2 import UndefinedError
+
+    tokens = _Tokens()
+    context: dict[str, object] = {name: tokens.mark(Raw("%" + letter)) for name, letter in SPECIFIERS.items()}
+    context["env"] = _EnvNamespace(tokens)
+    context["vars"] = _VarsNamespace(variables)
+    context["runtime"] = _RuntimeNamespace(tokens, runtime_keys or {}, variables, used_runtime if used_runtime is not None else set())
+    try:
+        rendered = _compile(text).render(context)
+    except TemplateError:
+        raise
+    except UndefinedError as error:
+        name = _undefined_name(str(error))
+        hint = None
+        if name:
+            from unitgen.diagnostics import did_you_mean
+
+            hint = did_you_mean(name, [*SPECIFIERS, "env", "vars", "runtime"])
+        known = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
+        raise TemplateError(f"unknown name in template: {error} (known: {known})", hint) from None
+    except JinjaError as error:
+        raise TemplateError(f"invalid template: {error}", "write '{{ \"{{\" }}' for a literal '{{'") from None
+    except Exception as error:  # the sandbox raises SecurityError and arbitrary filter errors
+        raise TemplateError(f"template failed: {error}") from None
+    return _split(rendered, tokens.raws)
+
+
+def _undefined_name(message: str) -> str | None:
+    match = re.search(r"'([^']+)' is undefined", message)
+    return match.group(1) if match else None
+
+
+def _split(rendered: str, raws: list[Raw]) -> tuple[Part, ...]:
+    parts: list[Part] = []
+    position = 0
+    for match in _MARKER.finditer(rendered):
+        if match.start() > position:
+            parts.append(rendered[position : match.start()])
+        parts.append(raws[int(match.group(1))])
+        position = match.end()
+    tail = rendered[position:]
+    if tail:
+        parts.append(tail)
+    if any(isinstance(p, str) and _MARK in p for p in parts):
+        raise TemplateError("a specifier or variable was altered by a filter; use it as it is")
+    return tuple(parts)

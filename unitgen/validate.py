@@ -1,0 +1,295 @@
+"""Semantic checks of one spec: names, images, time spans, volumes, ports, secrets.
+
+Only literal text is checked: where a value holds a template (``{{ … }}``), the parts
+systemd or etcd fill in at start cannot be known here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from unitgen import templating
+from unitgen.diagnostics import Diagnostics, did_you_mean
+from unitgen.model import ServiceSpec
+from unitgen.source import KeyPath
+
+SPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+INSTANCE_NAME = re.compile(r"[A-Za-z0-9:_.\\-]+")
+CONTAINER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\$?|[0-9]+")
+FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+# docker's reference grammar (distribution/reference)
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+IMAGE_NAME = re.compile(rf"(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*")
+TAG = re.compile(r"[\w][\w.-]{0,127}")
+DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
+MACHINE_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}")
+PORT = re.compile(
+    r"(?:(?P<ip>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?:(?P<host>[0-9]+(?:-[0-9]+)?)?:)?(?P<container>[0-9]+(?:-[0-9]+)?)(?:/(?P<proto>tcp|udp|sctp))?"
+)
+VOLUME_OPTIONS = frozenset(
+    "ro rw z Z shared slave private rshared rslave rprivate nocopy consistent cached delegated".split()
+)
+# docker run flags that would fight the unit's own lifecycle.
+FORBIDDEN_DOCKER_ARGS = {
+    "-d": "systemd must supervise the foreground 'docker run'; a detached container is not tracked",
+    "--detach": "systemd must supervise the foreground 'docker run'; a detached container is not tracked",
+    "--name": "set container.name instead",
+    "--env-file": "use container.env_files instead",
+    "-e": "use container.env instead",
+    "--env": "use container.env instead",
+    "--restart": "systemd restarts the unit (service.restart); a docker restart policy fights it",
+}
+MANAGED_DIRECTIVES = {
+    "Description": "unit.description",
+    "After": "unit.after",
+    "Before": "unit.before",
+    "Requires": "unit.requires",
+    "Wants": "unit.wants",
+    "BindsTo": "unit.binds_to",
+    "PartOf": "unit.part_of",
+    "Conflicts": "unit.conflicts",
+    "ExecStart": "container.command",
+    "ExecStartPre": "container (unitgen writes the lifecycle)",
+    "ExecStop": "container (unitgen writes the lifecycle)",
+    "Environment": "container.env",
+    "EnvironmentFile": "container.env_files",
+    "User": "service.user",
+    "Restart": "service.restart",
+    "RestartSec": "service.restart_sec",
+    "TimeoutStartSec": "service.timeout_start_sec",
+    "TimeoutStopSec": "service.timeout_stop_sec",
+    "RuntimeDirectory": "container.secrets (unitgen owns the runtime directory)",
+}
+
+
+def literal(text: str) -> str | None:
+    return None if templating.is_template(text) else text
+
+
+class SpecValidator:
+    def __init__(self, spec: ServiceSpec, diagnostics: Diagnostics) -> None:
+        self.spec = spec
+        self.diagnostics = diagnostics
+
+    def error(self, code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
+        self.diagnostics.error(code, message, hint=hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
+
+    def warning(self, code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
+        self.diagnostics.warning(code, message, hint=hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
+
+    def run(self) -> None:
+        self.names()
+        self.image()
+        self.settings()
+        self.extras()
+        self.container()
+        self.secrets()
+        self.placement()
+        self.presence()
+
+    def names(self) -> None:
+        from unitgen.unitnames import fleet_name_problem, systemd_name_problem
+
+        spec = self.spec
+        if not SPEC_NAME.fullmatch(spec.name):
+            self.error(
+                "S210",
+                f"spec name {spec.name!r} is not usable as a unit name",
+                ("unit", "name"),
+                "use letters, digits, '-' and '_' (set unit.name when the file name has other characters)",
+            )
+            return
+        problem = systemd_name_problem(spec.unit_name) or fleet_name_problem(spec.unit_name)
+        if problem:
+            self.error("S210", f"unit name {spec.unit_name!r}: {problem}", ("unit", "name"))
+        seen = set()
+        for i, instance in enumerate(spec.instances):
+            if not INSTANCE_NAME.fullmatch(instance):
+                self.error("S211", f"instance name {instance!r} has characters a unit name cannot hold", ("instances", "names", i))
+            elif instance in seen:
+                self.error("S211", f"instance {instance!r} is listed twice", ("instances", "names", i))
+            else:
+                problem = systemd_name_problem(f"{spec.name}@{instance}.service")
+                if problem:
+                    self.error("S211", f"instance unit {spec.name}@{instance}.service: {problem}", ("instances", "names", i))
+            seen.add(instance)
+        name = literal(self.spec.container.name)
+        if name is not None and not CONTAINER_NAME.fullmatch(name):
+            self.error("S212", f"container name {name!r} is not valid for docker", ("container", "name"), "use [A-Za-z0-9][A-Za-z0-9_.-]*")
+
+    def image(self) -> None:
+        container = self.spec.container
+        image = literal(container.image)
+        if not container.image or image is None:
+            return
+        name, tag, digest = image, None, None
+        if "@" in name:
+            name, _, digest = name.partition("@")
+        last_slash = name.rfind("/")
+        if ":" in name[last_slash + 1 :]:
+            name, _, tag = name.rpartition(":")
+        if not IMAGE_NAME.fullmatch(name):
+            self.error("S220", f"{name!r} is not a valid image repository name", ("container", "image"), "lower-case path components such as 'djedstudios/app'")
+        if tag is not None and container.tag is not None:
+            self.error("S221", "the image names a tag and container.tag sets another", ("container", "tag"), "keep one of them")
+        if (tag or container.tag) and (digest or container.digest):
+            self.error("S221", "an image takes a tag or a digest, not both", ("container", "digest"))
+        for value, path, pattern, what in (
+            (tag, ("container", "image"), TAG, "tag"),
+            (container.tag, ("container", "tag"), TAG, "tag"),
+            (digest, ("container", "image"), DIGEST, "digest"),
+            (container.digest, ("container", "digest"), DIGEST, "digest"),
+        ):
+            if value is not None and literal(value) is not None and not pattern.fullmatch(value):
+                self.error("S222", f"{value!r} is not a valid image {what}", path)
+        if not (tag or container.tag or digest or container.digest):
+            self.warning(
+                "S223",
+                "the image has no tag or digest, so every start pulls whatever 'latest' is then",
+                ("container", "image"),
+                "pin a tag, or read it from etcd with tag = \"{{ runtime.version }}\"",
+            )
+
+    def settings(self) -> None:
+        from unitgen.systemd_values import timespan_problem
+
+        spec = self.spec
+        for key in ("timeout_start_sec", "timeout_stop_sec", "restart_sec"):
+            value = getattr(spec, key)
+            if value is not None and literal(value) is not None:
+                problem = timespan_problem(value)
+                if problem:
+                    self.error("S230", f"{value!r} is not a systemd time span: {problem}", ("service", key), "examples: '0', '90s', '5min 20s', 'infinity'")
+        if spec.user is not None and literal(spec.user) is not None and not USER_NAME.fullmatch(spec.user):
+            self.error("S231", f"{spec.user!r} is not a valid user name", ("service", "user"))
+
+    def extras(self) -> None:
+        from unitgen import directives
+
+        for section, items, table in (("Unit", self.spec.unit_extra, "unit"), ("Service", self.spec.service_extra, "service")):
+            for name, values in items:
+                path: KeyPath = (table, "extra", name)
+                if name in MANAGED_DIRECTIVES:
+                    self.error("S240", f"{name}= is written by unitgen", path, f"use {MANAGED_DIRECTIVES[name]}")
+                    continue
+                if name.startswith("Exec"):
+                    self.error("S240", f"{name}= is not accepted as a passthrough", path, "unitgen writes the commands from [container]")
+                    continue
+                if not directives.is_known(section, name):
+                    known = directives.KNOWN.get(section, frozenset())
+                    self.error(
+                        "S241",
+                        f"systemd 252 has no [{section}] directive {name!r}",
+                        path,
+                        did_you_mean(name, known) or f"see systemd.{section.lower()}(5)",
+                    )
+                    continue
+                for i, value in enumerate(values):
+                    problem = directives.value_problem(section, name, value) if literal(value) is not None else None
+                    if problem:
+                        self.error("S242", f"{name}={value}: {problem}", (*path, i) if len(values) > 1 else path)
+
+    def container(self) -> None:
+        from unitgen.lint.secrets import secret_problem
+
+        container = self.spec.container
+        for var in container.env:
+            path: KeyPath = ("container", "env", var.name)
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var.name):
+                self.error("S250", f"{var.name!r} is not a valid environment variable name", path)
+                continue
+            if var.declared_not_secret:
+                continue
+            value = literal(var.value)
+            problem = secret_problem(var.name, value) if value is not None else None
+            if problem:
+                self.error(
+                    "S601",
+                    f"{problem}; units are stored in etcd and readable across the cluster",
+                    path,
+                    "fetch it from S3 with [[container.secrets]], or mark a harmless value { value = \"…\", secret = false }",
+                )
+        for i, port in enumerate(container.ports):
+            if literal(port) is not None and not PORT.fullmatch(port):
+                self.error("S251", f"{port!r} is not a port mapping", ("container", "ports", i), "write '[ip:]host:container[/tcp|udp]', e.g. '8000:8000'")
+        for i, volume in enumerate(container.volumes):
+            if literal(volume) is not None:
+                problem = volume_problem(volume)
+                if problem:
+                    self.error("S252", problem, ("container", "volumes", i), "write 'host-path:container-path[:ro]'")
+        for i, env_file in enumerate(container.env_files):
+            if literal(env_file) is not None and not env_file.startswith("/"):
+                self.error("S253", f"env file {env_file!r} is not an absolute path", ("container", "env_files", i))
+        for i, arg in enumerate(container.docker_args):
+            flag = arg.split("=", 1)[0]
+            if flag in FORBIDDEN_DOCKER_ARGS:
+                self.error("S254", f"docker_args must not contain {flag!r}", ("container", "docker_args", i), FORBIDDEN_DOCKER_ARGS[flag])
+
+    def secrets(self) -> None:
+        names = set()
+        for i, secret in enumerate(self.spec.container.secrets):
+            path: KeyPath = ("container", "secrets", i)
+            if not FILE_NAME.fullmatch(secret.file_name):
+                self.error("S260", f"secret file name {secret.file_name!r} is not a plain file name", (*path, "name"))
+            elif secret.file_name in names or secret.file_name == "runtime.env":
+                self.error("S260", f"secret file name {secret.file_name!r} is used twice", (*path, "name"))
+            names.add(secret.file_name)
+            for field in ("bucket", "key"):
+                if getattr(secret, field) == "" and field in ("bucket",):
+                    self.error("S261", f"secret {field} is empty", (*path, field))
+
+    def placement(self) -> None:
+        placement = self.spec.placement
+        if placement.machine_id is not None and literal(placement.machine_id) is not None:
+            if not MACHINE_ID.fullmatch(placement.machine_id):
+                self.error("S270", f"{placement.machine_id!r} is not a machine ID (32 lower-case hex digits)", ("fleet", "machine_id"))
+        for key, values in placement.machine_metadata:
+            path: KeyPath = ("fleet", "machine_metadata", key)
+            if not key or "=" in key or key != key.strip() or "," in key:
+                self.error("S271", f"metadata key {key!r} cannot match: fleet needs key=value with a plain key", path)
+            for value in values:
+                if not value or "=" in value or value != value.strip():
+                    self.error("S271", f"metadata value {value!r} for {key!r} would be dropped silently by fleet", path, "use a non-empty value without '=' or surrounding blanks")
+                elif "," in value:
+                    self.warning("S272", f"metadata value {value!r} contains ',', which fleet's machine metadata cannot hold", path)
+        if self.spec.is_template and placement.global_:
+            self.error("S273", "a global unit cannot have instances", ("instances",), "remove [instances] or fleet.global")
+
+    def presence(self) -> None:
+        presence = self.spec.presence
+        if presence.elb is not None and not presence.elb.load_balancer:
+            self.error("S280", "presence.elb needs load_balancer", ("presence", "elb"))
+        etcd = presence.etcd
+        if etcd is not None:
+            if etcd.port is not None and not 0 < etcd.port < 65536:
+                self.error("S281", f"port {etcd.port} is out of range", ("presence", "etcd", "port"))
+            if etcd.ttl <= 0 or etcd.interval <= 0:
+                self.error("S281", "ttl and interval must be positive", ("presence", "etcd"))
+            elif etcd.interval >= etcd.ttl:
+                self.error("S281", f"interval {etcd.interval}s is not below ttl {etcd.ttl}s: the key would expire between refreshes", ("presence", "etcd", "interval"))
+
+
+def volume_problem(volume: str) -> str | None:
+    parts = volume.split(":")
+    if len(parts) == 1:
+        return None if volume.startswith("/") else f"volume {volume!r} names no container path"
+    if len(parts) > 3:
+        return f"volume {volume!r} has too many ':'"
+    source, target = parts[0], parts[1]
+    if not source:
+        return f"volume {volume!r} has an empty host path"
+    if not target.startswith("/"):
+        return f"volume {volume!r}: the container path {target!r} is not absolute"
+    if len(parts) == 3:
+        bad = [o for o in parts[2].split(",") if o not in VOLUME_OPTIONS]
+        if bad:
+            return f"volume {volume!r}: unknown option(s) {', '.join(bad)}"
+    return None
+
+
+def validate_specs(specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+    for spec in specs:
+        SpecValidator(spec, diagnostics).run()
