@@ -109,7 +109,7 @@ class CrossChecker:
     # --- placement ------------------------------------------------------------------
 
     def machine_of(self) -> None:
-        from unitgen.fleetrules import path_match
+        from unitgen.fleetrules import glob_matches as path_match
 
         for spec in self.specs:
             for i, name in enumerate(spec.placement.machine_of):
@@ -168,7 +168,7 @@ class CrossChecker:
 
 def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:
     """False only when fleet's constraints guarantee two units never meet on one machine."""
-    from unitgen.fleetrules import path_match
+    from unitgen.fleetrules import glob_matches as path_match
 
     meta_a, meta_b = dict(a.placement.machine_metadata), dict(b.placement.machine_metadata)
     for key in meta_a.keys() & meta_b.keys():

@@ -6,7 +6,7 @@ mapped back to the spec key that produced the offending directive.
 
 from __future__ import annotations
 
-from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location
 from unitgen.ir import Directive, Unit
 
 
@@ -30,11 +30,10 @@ def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:
     options = [(d.key, d.value) for d in section.directives]
     for found in xfleet_problems(options, unit.name):
         directive = section.directives[found.option_index] if found.option_index is not None else None
-        severity = Severity(found.severity) if isinstance(found.severity, str) else found.severity
         diagnostics.add(
             Diagnostic(
-                "S5" + found.code[-2:] if found.code.startswith("L") else found.code,
-                severity,
+                found.code,
+                found.severity,
                 f"{unit.name}: {found.message}",
                 hint=found.hint,
                 **_where(directive, unit),  # type: ignore[arg-type]

@@ -188,7 +188,7 @@ class SpecValidator:
                     )
                     continue
                 for i, value in enumerate(values):
-                    problem = directives.value_problem(section, name, value) if literal(value) is not None else None
+                    problem = passthrough_problem(section, name, value) if literal(value) is not None else None
                     if problem:
                         self.error("S242", f"{name}={value}: {problem}", (*path, i) if len(values) > 1 else path)
 
@@ -270,6 +270,24 @@ class SpecValidator:
                 self.error("S281", "ttl and interval must be positive", ("presence", "etcd"))
             elif etcd.interval >= etcd.ttl:
                 self.error("S281", f"interval {etcd.interval}s is not below ttl {etcd.ttl}s: the key would expire between refreshes", ("presence", "etcd", "interval"))
+
+
+def passthrough_problem(section: str, name: str, value: str) -> str | None:
+    """What systemd 252 would reject in a passthrough value of a typed setting."""
+    from unitgen import directives
+    from unitgen.systemd_values import parse_boolean, timespan_problem
+
+    kind = directives.kind(section, name)
+    value_type = kind.type
+    if value_type is directives.ValueType.BOOL and parse_boolean(value) is None:
+        return "not a boolean (use yes or no)"
+    if value_type is directives.ValueType.TIMESPAN:
+        return timespan_problem(value)
+    if value_type is directives.ValueType.ENUM and kind.choices and value not in kind.choices:
+        return "allowed values: " + ", ".join(sorted(kind.choices))
+    if value_type in (directives.ValueType.EXEC, directives.ValueType.ENVIRONMENT):
+        return "command lines and environments have typed keys in [container]"
+    return None
 
 
 def volume_problem(volume: str) -> str | None:

@@ -1,0 +1,115 @@
+"""Unit-name rules of systemd 252 and fleet v1.0.0 (fleet.md §2, systemd-syntax.md §7)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import require_tool
+from unitgen.unitnames import (
+    FLEETCTL_SUBMITTABLE,
+    SUFFIXES,
+    TEMPLATE_SUFFIXES,
+    escape,
+    escape_path,
+    fleet_name_problem,
+    fleetctl_submit_problem,
+    is_instance,
+    is_template,
+    split_name,
+    systemd_name_problem,
+)
+
+
+def test_tables() -> None:
+    assert len(SUFFIXES) == 11 and "busname" not in SUFFIXES
+    assert TEMPLATE_SUFFIXES == {"path", "service", "socket", "target", "timer"}
+    assert "target" not in FLEETCTL_SUBMITTABLE and "device" in FLEETCTL_SUBMITTABLE
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["foo.service", "foo@.service", "foo@bar.service", "a@b@c.service", "a\\x2db.mount", "x:y_z.timer", "a" * 247 + ".service"],
+)
+def test_systemd_accepts(name: str) -> None:
+    assert systemd_name_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("", "empty"),
+        ("a" * 248 + ".service", "256 bytes"),
+        ("noext", "no '.suffix'"),
+        (".service", "nothing before"),
+        ("foo.badsuffix", "not a unit type"),
+        ("foo.SERVICE", "not a unit type"),
+        ("has space.service", "' '"),
+        ("ünï.service", "'ü'"),
+        ("@foo.service", "starts with '@'"),
+    ],
+)
+def test_systemd_rejects(name: str, fragment: str) -> None:
+    problem = systemd_name_problem(name)
+    assert problem is not None and fragment in problem
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "unit name cannot be empty"),
+        ("a" * 249 + ".service", "unit name exceeds maximum length (256)"),
+        ("noext", 'unit name must contain "."'),
+        ("foo.", 'unit name cannot end in "."'),
+        ("foo.SERVICE", 'invalid unit type: "SERVICE"'),
+        ("foo@.mount", 'invalid unit type for template: "mount"'),
+        ("foo@bar.device", 'invalid unit type for template: "device"'),
+        ("fo o.service", "invalid character ' ' in unit name"),
+        ("@foo.service", 'unit name cannot start in "@"'),
+    ],
+)
+def test_fleet_messages(name: str, message: str) -> None:
+    problem = fleet_name_problem(name)
+    assert problem is not None and message in problem
+
+
+def test_fleet_is_looser_than_systemd() -> None:
+    assert fleet_name_problem(".service") is None
+    assert fleet_name_problem("a" * 248 + ".service") is None  # 256 bytes: fleet yes, systemd no
+    assert systemd_name_problem("a" * 248 + ".service") is not None
+    assert fleet_name_problem("foo.busname") is None
+
+
+def test_fleetctl_submit() -> None:
+    assert fleetctl_submit_problem("foo.service") is None
+    problem = fleetctl_submit_problem("foo.target")
+    assert problem is not None and "foo.target.service" in problem
+
+
+def test_split_name() -> None:
+    assert split_name("foo@bar.service") == ("foo", "bar", "service")
+    assert split_name("foo@.service") == ("foo", "", "service")
+    assert split_name("foo.service") == ("foo", None, "service")
+    assert split_name("a@b@c.service") == ("a", "b@c", "service")
+    assert is_template("foo@.service") and not is_instance("foo@.service")
+    assert is_instance("foo@1.service") and not is_template("foo.service")
+
+
+def test_escape_examples() -> None:
+    assert escape("a b/c") == "a\\x20b-c"
+    assert escape("x@y") == "x\\x40y"
+    assert escape(".hidden") == "\\x2ehidden"
+    assert escape("foo-bar") == "foo\\x2dbar"
+    assert escape_path("/var/lib/my app/") == "var-lib-my\\x20app"
+    assert escape_path("/") == "-"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=20))
+def test_escape_matches_systemd_escape(text: str) -> None:
+    tool = require_tool("systemd-escape")
+    expected = subprocess.run([tool, "--", text], capture_output=True, check=True).stdout.decode().strip("\n")
+    assert escape(text) == expected

@@ -1,0 +1,644 @@
+"""fleet v1.0.0's reading of an ``[X-Fleet]`` section, as pure functions.
+
+Shared by the compiler (which must never emit what fleet refuses or misreads) and by
+``unitgen lint``.  Every rule cites the fleet behaviour it models; see
+../shared/reference/fleet.md §1, §2 and §6.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import attrs
+
+from unitgen.diagnostics import Severity, did_you_mean
+from unitgen.unitnames import split_name, systemd_name_problem
+
+# Deprecated spellings fleet still reads, mapped to the requirement they feed.
+XFLEET_ALIASES: dict[str, str] = {
+    "X-ConditionMachineID": "MachineID",
+    "X-ConditionMachineBootID": "MachineID",
+    "X-ConditionMachineOf": "MachineOf",
+    "X-ConditionMachineMetadata": "MachineMetadata",
+    "X-Conflicts": "Conflicts",
+}
+XFLEET_CANONICAL: frozenset[str] = frozenset(
+    {"MachineID", "MachineOf", "MachineMetadata", "Conflicts", "Global", "Replaces"}
+)
+XFLEET_KEYS: frozenset[str] = XFLEET_CANONICAL | frozenset(XFLEET_ALIASES)
+# Job.RequiredTarget tries these in this order and takes the first value.
+_MACHINE_ID_KEYS = ("MachineID", "X-ConditionMachineID", "X-ConditionMachineBootID")
+# isTruthyValue (fleet:job/job.go), compared lower-cased.
+_TRUTHY = frozenset({"true", "yes", "1", "on", "t"})
+_CLEARLY_FALSE = frozenset({"false", "no", "0", "off", "f", ""})
+# The only specifiers unitPrintf replaces; everything else after '%' stays literal.
+FLEET_SPECIFIERS = frozenset("nNpi")
+# Each '%' is looked at on its own: fleet has no '%%' escape, so "%%n" still expands %n.
+_PERCENT = re.compile(r"%(?=(.?))", re.S)
+_WHITESPACE = re.compile(r"\s")
+# unicode.IsSpace: what Go's strings.Fields and strings.TrimSpace treat as blank.
+GO_SPACE_CHARS = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_GO_FIELDS = re.compile(f"[^{GO_SPACE_CHARS}]+")
+
+
+def go_fields(text: str) -> list[str]:
+    """Go's strings.Fields."""
+    return _GO_FIELDS.findall(text)
+_GLOB_CHARS = re.compile(r"[*?\[\\]")
+_MACHINE_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}")
+
+
+# ---- Go's path.Match, byte for byte --------------------------------------------------
+# fleet matches Conflicts= and Replaces= globs with it.  fnmatch differs in ways that change
+# fleet's answer: '*' never crosses '/', '\\' escapes, '[^...]' negates, and a malformed
+# pattern is an error (which fleet treats as "no match").  This follows Go's
+# scanChunk/matchChunk/getEsc on UTF-8 bytes.
+
+_RUNE_ERROR = 0xFFFD
+
+
+class BadPattern(ValueError):
+    """Go's path.ErrBadPattern: "syntax error in pattern"."""
+
+
+def _decode_rune(data: bytes) -> tuple[int, int]:
+    """utf8.DecodeRune: (code point, width); (RuneError, 1) for an invalid byte, (RuneError, 0) at the end."""
+    if not data:
+        return _RUNE_ERROR, 0
+    if data[0] < 0x80:
+        return data[0], 1
+    for width in (2, 3, 4):
+        try:
+            text = data[:width].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if len(text) == 1:
+            return ord(text), width
+    return _RUNE_ERROR, 1
+
+
+def _scan_chunk(pattern: bytes) -> tuple[bool, bytes, bytes]:
+    star = False
+    while pattern[:1] == b"*":
+        pattern = pattern[1:]
+        star = True
+    in_range = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == 0x5C:  # backslash: skip the escaped byte
+            if i + 1 < len(pattern):
+                i += 1
+        elif c == 0x5B:  # [
+            in_range = True
+        elif c == 0x5D:  # ]
+            in_range = False
+        elif c == 0x2A and not in_range:  # *
+            break
+        i += 1
+    return star, pattern[:i], pattern[i:]
+
+
+def _get_esc(chunk: bytes) -> tuple[int, bytes]:
+    if not chunk or chunk[0] in (0x2D, 0x5D):  # '-' or ']'
+        raise BadPattern
+    if chunk[0] == 0x5C:
+        chunk = chunk[1:]
+        if not chunk:
+            raise BadPattern
+    rune, width = _decode_rune(chunk)
+    if rune == _RUNE_ERROR and width == 1:
+        raise BadPattern
+    rest = chunk[width:]
+    if not rest:
+        raise BadPattern
+    return rune, rest
+
+
+def _match_chunk(chunk: bytes, s: bytes) -> tuple[bytes, bool]:
+    """(rest of s, ok); raises BadPattern for a malformed chunk, like Go >= 1.16."""
+    failed = False
+    while chunk:
+        if not failed and not s:
+            failed = True
+        c = chunk[0]
+        if c == 0x5B:  # [
+            rune = 0
+            if not failed:
+                rune, width = _decode_rune(s)
+                s = s[width:]
+            chunk = chunk[1:]
+            negated = False
+            if chunk[:1] == b"^":
+                negated = True
+                chunk = chunk[1:]
+            matched = False
+            ranges = 0
+            while True:
+                if chunk[:1] == b"]" and ranges > 0:
+                    chunk = chunk[1:]
+                    break
+                low, chunk = _get_esc(chunk)
+                high = low
+                if chunk[0] == 0x2D:  # '-'
+                    high, chunk = _get_esc(chunk[1:])
+                if low <= rune <= high:
+                    matched = True
+                ranges += 1
+            if matched == negated:
+                failed = True
+        elif c == 0x3F:  # ?
+            if not failed:
+                if s[0] == 0x2F:
+                    failed = True
+                _, width = _decode_rune(s)
+                s = s[width:]
+            chunk = chunk[1:]
+        else:
+            if c == 0x5C:
+                chunk = chunk[1:]
+                if not chunk:
+                    raise BadPattern
+            if not failed:
+                if chunk[0] != s[0]:
+                    failed = True
+                s = s[1:]
+            chunk = chunk[1:]
+    if failed:
+        return b"", False
+    return s, True
+
+
+def _check_rest(pattern: bytes) -> None:
+    while pattern:
+        _, chunk, pattern = _scan_chunk(pattern)
+        _match_chunk(chunk, b"")
+
+
+def path_match(pattern: str, name: str) -> bool:
+    """Go path.Match(pattern, name); raises BadPattern where Go returns ErrBadPattern."""
+    pat = pattern.encode("utf-8", "surrogateescape")
+    rest = name.encode("utf-8", "surrogateescape")
+    while pat:
+        star, chunk, pat = _scan_chunk(pat)
+        if star and not chunk:
+            # A trailing '*' matches the rest unless it holds a '/'.
+            return b"/" not in rest
+        tail, ok = _match_chunk(chunk, rest)
+        if ok and (not tail or pat):
+            rest = tail
+            continue
+        if star:
+            advanced = False
+            i = 0
+            while i < len(rest) and rest[i] != 0x2F:
+                tail, ok = _match_chunk(chunk, rest[i + 1:])
+                if ok:
+                    if not pat and tail:
+                        i += 1
+                        continue
+                    rest = tail
+                    advanced = True
+                    break
+                i += 1
+            if advanced:
+                continue
+        _check_rest(pat)
+        return False
+    return not rest
+
+
+def glob_matches(pattern: str, name: str) -> bool:
+    """fleet's use of path.Match: a malformed pattern simply never matches."""
+    try:
+        return path_match(pattern, name)
+    except BadPattern:
+        return False
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why Go rejects the glob, or None when it is well-formed."""
+    try:
+        path_match(pattern, "")
+    except BadPattern:
+        return "syntax error in pattern"
+    # path.Match stops early on a mismatch before checking the rest; matching against
+    # the empty name checks only the first chunk, so scan every chunk explicitly.
+    try:
+        _check_rest(pattern.encode("utf-8", "surrogateescape"))
+    except BadPattern:
+        return "syntax error in pattern"
+    return None
+
+
+@attrs.frozen
+class FleetProblem:
+    code: str
+    severity: Severity
+    message: str
+    option_index: int | None = None  # index into the options given, None: the whole section
+    hint: str | None = None
+
+
+def split_value(raw: str) -> list[str]:
+    """fleet's mapOptions + parseMultivalueLine: the values one ``Key=raw`` line yields.
+
+    Only a raw value that starts *and* ends with '"' is split, on single ASCII spaces
+    outside quotes, and every '"' is dropped; anything else is one value.
+    """
+    if not (raw.startswith('"') and raw.endswith('"')):
+        return [raw]
+    values: list[str] = []
+    current: list[str] = []
+    quoted = False
+    # Split on '"' first so the loop runs per quoted/unquoted run, not per character.
+    for index, run in enumerate(raw.split('"')):
+        if index:
+            quoted = not quoted
+        if quoted:
+            current.append(run)
+            continue
+        pieces = run.split(" ")
+        current.append(pieces[0])
+        for piece in pieces[1:]:
+            values.append("".join(current))
+            current = [piece]
+    values.append("".join(current))
+    return values
+
+
+def is_truthy(value: str) -> bool:
+    """fleet's isTruthyValue: Global=y and Global=enabled are false."""
+    return value.lower() in _TRUTHY
+
+
+def expand_specifiers(value: str, unit_name: str) -> str:
+    """fleet's unitPrintf: successive plain replacement of %n %N %p %i (no '%%' escape)."""
+    prefix, instance, suffix = split_name(unit_name)
+    without_suffix = unit_name[: -len(suffix) - 1] if suffix else unit_name
+    value = value.replace("%n", unit_name)
+    value = value.replace("%N", without_suffix)
+    value = value.replace("%p", prefix)
+    return value.replace("%i", instance or "")
+
+
+def conflicts_values(values: Sequence[str]) -> list[str]:
+    """Job.Conflicts since v1.0.0: each value is also split on any whitespace."""
+    return [word for value in values for word in go_fields(value)]
+
+
+@attrs.frozen
+class _Value:
+    key: str  # canonical key
+    value: str
+    option_index: int
+
+
+def _values(options: Sequence[tuple[str, str]]) -> list[_Value]:
+    found = []
+    for index, (key, raw) in enumerate(options):
+        canonical = XFLEET_ALIASES.get(key, key)
+        if canonical in XFLEET_CANONICAL:
+            found.extend(_Value(canonical, value, index) for value in split_value(raw))
+    return found
+
+
+def xfleet_problems(options: Sequence[tuple[str, str]], unit_name: str | None) -> list[FleetProblem]:
+    """Everything fleet v1.0.0 refuses or silently misreads in these [X-Fleet] lines.
+
+    ``options`` are the section's (key, raw value) lines in order; ``unit_name`` (or None)
+    is the unit's file name, used to expand %n %N %p %i as fleet does when it schedules.
+    """
+    values = _values(options)
+    problems: list[FleetProblem] = []
+    problems += _unknown_keys(options)
+    problems += _line_splitting(options)
+    problems += _specifiers(options)
+    problems += _machine_id(values)
+    problems += _machine_of(values)
+    problems += _metadata(values)
+    problems += _globs(values)
+    problems += _global(values)
+    problems += _refused(options, values)
+    if unit_name:
+        refused_peers = {p.option_index for p in problems if p.code in ("L402", "L403")}
+        problems += [p for p in _unsatisfiable(values, unit_name) if p.option_index not in refused_peers]
+    return problems
+
+
+def _unknown_keys(options: Sequence[tuple[str, str]]) -> list[FleetProblem]:
+    problems = []
+    for index, (key, _) in enumerate(options):
+        if key in XFLEET_KEYS:
+            continue
+        problems.append(
+            FleetProblem(
+                "L404",
+                Severity.WARNING,
+                f"fleet does not know [X-Fleet] key '{key}': fleetctl only warns "
+                f"'unrecognized requirement in [X-Fleet] section: \"{key}\"' and the scheduler ignores it",
+                index,
+                did_you_mean(key, XFLEET_KEYS) or f"known keys: {', '.join(sorted(XFLEET_CANONICAL))}",
+            )
+        )
+    return problems
+
+
+def _line_splitting(options: Sequence[tuple[str, str]]) -> list[FleetProblem]:
+    """Lines whose values fleet splits differently from how they read."""
+    problems = []
+    for index, (key, raw) in enumerate(options):
+        canonical = XFLEET_ALIASES.get(key, key)
+        if canonical not in XFLEET_CANONICAL or canonical == "Conflicts":
+            continue  # Conflicts is also split on any whitespace, so lists work there
+        quoted_list = raw.startswith('"') and raw.endswith('"') and len(raw) > 1
+        if quoted_list:
+            if "\t" in raw:
+                problems.append(_split_problem(index, key, "a TAB never separates values: fleet keeps it inside one value"))
+            continue
+        if '"' in raw:
+            problems.append(
+                _split_problem(
+                    index,
+                    key,
+                    "fleet splits only a value that starts and ends with '\"'; here the quotes stay part of the value",
+                )
+            )
+        elif _WHITESPACE.search(raw) and canonical != "MachineOf":  # MachineOf has its own L408
+            if canonical == "MachineMetadata" and raw.count("=") > 1:
+                continue  # already dropped as a whole: L406 says so
+            problems.append(
+                _split_problem(
+                    index,
+                    key,
+                    f"'{raw}' is read as ONE value; write one value per line or quote each: \"v1\" \"v2\"",
+                )
+            )
+    return problems
+
+
+def _split_problem(index: int, key: str, why: str) -> FleetProblem:
+    return FleetProblem("L407", Severity.WARNING, f"{key}=: {why}", index)
+
+
+def _specifiers(options: Sequence[tuple[str, str]]) -> list[FleetProblem]:
+    problems = []
+    for index, (key, raw) in enumerate(options):
+        if key not in XFLEET_KEYS:
+            continue  # fleet expands nothing in keys it does not know
+        literal = sorted({"%" + m.group(1) for m in _PERCENT.finditer(raw) if m.group(1) not in FLEET_SPECIFIERS})
+        if literal:
+            problems.append(
+                FleetProblem(
+                    "L409",
+                    Severity.WARNING,
+                    f"{key}=: fleet expands only %n %N %p %i in [X-Fleet]; {', '.join(repr(s) for s in literal)} stays literal"
+                    + (" ('%%' is not an escape there)" if "%%" in literal else ""),
+                    index,
+                )
+            )
+    return problems
+
+
+def _machine_id(values: list[_Value]) -> list[FleetProblem]:
+    ids = [v for v in values if v.key == "MachineID"]
+    problems = []
+    for position, v in enumerate(ids):
+        if position > 0:
+            problems.append(
+                FleetProblem(
+                    "L414",
+                    Severity.WARNING,
+                    f"only the first MachineID value counts; '{v.value}' is ignored",
+                    v.option_index,
+                )
+            )
+        elif "%" not in v.value and not _MACHINE_ID.fullmatch(v.value):
+            problems.append(
+                FleetProblem(
+                    "L414",
+                    Severity.WARNING,
+                    f"MachineID '{v.value}' is neither a 32-hex-digit machine ID nor its first 8 digits: no machine will match",
+                    v.option_index,
+                    "use the value of /etc/machine-id",
+                )
+            )
+    return problems
+
+
+def _machine_of(values: list[_Value]) -> list[FleetProblem]:
+    problems = []
+    for v in values:
+        if v.key != "MachineOf":
+            continue
+        why = None
+        if not v.value.strip():
+            why = "an empty peer name"
+        elif _WHITESPACE.search(v.value):
+            why = f"one peer named '{v.value}' (MachineOf is never split on blanks)"
+        elif _GLOB_CHARS.search(v.value):
+            why = f"a glob '{v.value}', but MachineOf takes exact unit names only"
+        elif "%" not in v.value and systemd_name_problem(v.value):
+            why = f"'{v.value}', which is not a valid unit name"
+        if why:
+            problems.append(
+                FleetProblem(
+                    "L408",
+                    Severity.WARNING,
+                    f"MachineOf= names {why}: no such unit is ever scheduled, so this unit never is either",
+                    v.option_index,
+                    "one MachineOf= line per peer unit",
+                )
+            )
+    return problems
+
+
+def _metadata(values: list[_Value]) -> list[FleetProblem]:
+    problems = []
+    for v in values:
+        if v.key != "MachineMetadata":
+            continue
+        parts = v.value.split("=")
+        if len(parts) == 2 and parts[0] and parts[1]:
+            if parts[0][-1] in "<>!":
+                problems.append(
+                    FleetProblem(
+                        "L406",
+                        Severity.WARNING,
+                        f"MachineMetadata={v.value} is no comparison: fleet v1.0.0 matches exactly, so this requires "
+                        f"a metadata key '{parts[0]}' with the value '{parts[1]}'",
+                        v.option_index,
+                        "list the accepted values, one key=value each (same key: any of them)",
+                    )
+                )
+            continue
+        if v.value == "":
+            continue  # an empty item between two spaces: dropped and harmless
+        problems.append(
+            FleetProblem(
+                "L406",
+                Severity.WARNING,
+                f"MachineMetadata value '{v.value}' is not exactly key=value with both sides non-empty: fleet drops it silently, so the constraint vanishes",
+                v.option_index,
+                'one key=value per line, or "k1=v1" "k2=v2"',
+            )
+        )
+    return problems
+
+
+def _globs(values: list[_Value]) -> list[FleetProblem]:
+    problems = []
+    patterns = [(v, p) for v in values if v.key == "Conflicts" for p in go_fields(v.value)]
+    patterns += [(v, v.value) for v in values if v.key == "Replaces"]
+    for v, pattern in patterns:
+        problem = pattern_problem(pattern)
+        if problem:
+            problems.append(
+                FleetProblem(
+                    "L412",
+                    Severity.WARNING,
+                    f"{v.key} pattern '{pattern}' is not a valid glob (Go path.Match: {problem}): fleet treats it as matching nothing",
+                    v.option_index,
+                )
+            )
+    return problems
+
+
+def _global(values: list[_Value]) -> list[FleetProblem]:
+    problems = []
+    for v in values:
+        if v.key != "Global":
+            continue
+        lowered = v.value.lower()
+        if lowered in _TRUTHY or lowered in _CLEARLY_FALSE:
+            continue
+        problems.append(
+            FleetProblem(
+                "L410",
+                Severity.WARNING,
+                f"fleet reads Global={v.value} as false (it accepts only true, yes, 1, on, t)",
+                v.option_index,
+                "write Global=true",
+            )
+        )
+    return problems
+
+
+def _refused(options: Sequence[tuple[str, str]], values: list[_Value]) -> list[FleetProblem]:
+    """api.ValidateOptions: compared literally, since fleet checks a nameless job."""
+    peers = [v for v in values if v.key == "MachineOf"]
+    conflicts = [(v, p) for v in values if v.key == "Conflicts" for p in go_fields(v.value)]
+    replaces = [v for v in values if v.key == "Replaces"]
+    problems = []
+    for peer in peers:
+        for v, pattern in conflicts:
+            if glob_matches(pattern, peer.value):
+                problems.append(
+                    _refusal(
+                        "L402",
+                        f'unresolvable requirements: peer "{peer.value}" matches conflict "{pattern}"',
+                        "the unit must run beside a unit it conflicts with",
+                        peer.option_index,
+                    )
+                )
+        for v in replaces:
+            if glob_matches(v.value, peer.value):
+                problems.append(
+                    _refusal(
+                        "L403",
+                        f'unresolvable requirements: peer "{peer.value}" matches replace "{v.value}"',
+                        "the unit must run beside the unit it pushes off its machine",
+                        peer.option_index,
+                    )
+                )
+    has_target = any(key in _MACHINE_ID_KEYS for key, _ in options)
+    global_values = [v for v in values if v.key == "Global"]
+    is_global = bool(global_values) and is_truthy(global_values[-1].value)
+    present = {
+        "MachineID": has_target,
+        "Peers": bool(peers),
+        "Conflicts": bool(conflicts),
+        "Global": is_global,
+        "Replaces": bool(replaces),
+    }
+    first_line = {
+        "MachineID": next((i for i, (k, _) in enumerate(options) if k in _MACHINE_ID_KEYS), None),
+        "Peers": peers[0].option_index if peers else None,
+        "Conflicts": conflicts[0][0].option_index if conflicts else None,
+        "Global": global_values[-1].option_index if global_values else None,
+        "Replaces": replaces[0].option_index if replaces else None,
+    }
+    meaning = {
+        ("MachineID", "Peers"): "a unit pinned to one machine cannot also follow its MachineOf peers",
+        ("MachineID", "Conflicts"): "a unit pinned to one machine cannot also avoid others",
+        ("MachineID", "Global"): "a global unit runs everywhere, not on one machine",
+        ("MachineID", "Replaces"): "a unit pinned to one machine cannot move to where another runs",
+        ("Global", "Peers"): "a global unit runs everywhere, so it cannot follow MachineOf peers",
+        ("Global", "Replaces"): "a global unit runs everywhere, so it cannot replace another",
+        ("Conflicts", "Replaces"): "fleet forbids combining these two placement rules",
+    }
+    for (first, second), why in meaning.items():
+        if present[first] and present[second]:
+            line = max(i for i in (first_line[first], first_line[second]) if i is not None)
+            problems.append(_refusal("L401", f"{first} cannot be used with {second}", why, line))
+    return problems
+
+
+def _refusal(code: str, fleet_message: str, meaning: str, index: int | None) -> FleetProblem:
+    return FleetProblem(code, Severity.ERROR, f"fleet refuses the unit: '{fleet_message}' ({meaning})", index)
+
+
+def _sample_names(unit_name: str) -> list[str]:
+    """The names fleet will expand specifiers with: the unit itself, or instances of a template."""
+    prefix, instance, suffix = split_name(unit_name)
+    if instance == "":
+        return [f"{prefix}@{sample}.{suffix}" for sample in ("1", "x")]
+    return [unit_name]
+
+
+def _unsatisfiable(values: list[_Value], unit_name: str) -> list[FleetProblem]:
+    """Requirements that pass fleet's literal check but can never hold once expanded.
+
+    fleet validates a nameless job, then expands %n %N %p %i per unit when it schedules.
+    """
+    peers = [v for v in values if v.key == "MachineOf"]
+    if not peers:
+        return []
+    conflicts = [p for v in values if v.key == "Conflicts" for p in go_fields(v.value)]
+    replaces = [v.value for v in values if v.key == "Replaces"]
+    samples = _sample_names(unit_name)
+    problems = []
+    for peer in peers:
+        if "%" not in peer.value and not any("%" in p for p in conflicts + replaces):
+            continue  # nothing to expand: the literal check already decided
+        reasons = []
+        for name in samples:
+            expanded = expand_specifiers(peer.value, name)
+            if expanded == name:
+                reasons.append(f"for {name} MachineOf={peer.value} names the unit itself, which cannot run before it runs")
+                continue
+            clash = next(
+                (
+                    pattern
+                    for pattern in conflicts + replaces
+                    if glob_matches(expand_specifiers(pattern, name), expanded)
+                ),
+                None,
+            )
+            if clash is not None:
+                reasons.append(
+                    f"for {name} peer '{expanded}' matches Conflicts/Replaces '{expand_specifiers(clash, name)}'"
+                )
+        if reasons and len(reasons) == len(samples):
+            problems.append(
+                FleetProblem(
+                    "L411",
+                    Severity.WARNING,
+                    "MachineOf can never be satisfied once fleet expands the specifiers: "
+                    + reasons[0]
+                    + "; fleet accepts the unit but never schedules it",
+                    peer.option_index,
+                )
+            )
+    return problems

@@ -1,0 +1,76 @@
+"""``--verify``: systemd-analyze on the compiled bundle, findings mapped back to specs.
+
+A missing systemd-analyze is a note, not a failure: the rest of unitgen's checks stand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity
+
+
+def _missing_tool_note() -> Diagnostic:
+    return Diagnostic(
+        "V000", Severity.NOTE, "systemd-analyze is not installed; skipped verification",
+        hint="install Debian's systemd package",
+    )
+
+
+def verify_compiled(result, diagnostics: Diagnostics) -> None:  # type: ignore[no-untyped-def]
+    from unitgen.analyze import AnalyzeError, find_systemd_analyze, verify_units
+    from unitgen.render import line_origins
+
+    if find_systemd_analyze() is None:
+        diagnostics.add(_missing_tool_note())
+        return
+    for env in result.environments:
+        compiled = {u.unit.name: u for u in result.units if u.environment == env}
+        try:
+            verdict = verify_units({name: u.text for name, u in compiled.items()})
+        except AnalyzeError as error:
+            diagnostics.add(Diagnostic("V001", Severity.ERROR, f"systemd-analyze failed: {error}"))
+            return
+        for finding in verdict.findings:
+            if finding.noise:
+                continue
+            unit = compiled.get(finding.unit)
+            where: dict[str, object] = {}
+            if unit is not None:
+                directive = line_origins(unit.unit).get(finding.line or 0)
+                origin = directive.origin if directive is not None else None
+                if origin is not None:
+                    where = {"location": Location(origin.file, origin.line, origin.column), "key_path": origin.key_path}
+                else:
+                    where = {"location": Location(unit.spec.source)}
+            label = f"{env}/" if env else ""
+            diagnostics.add(
+                Diagnostic("V100", Severity.ERROR, f"systemd-analyze on {label}{finding.format()}", **where)  # type: ignore[arg-type]
+            )
+
+
+def verify_files(files: Sequence[str]) -> list[Diagnostic]:
+    from unitgen.analyze import AnalyzeError, find_systemd_analyze, verify_units
+    from unitgen.unitnames import systemd_name_problem
+
+    if find_systemd_analyze() is None:
+        return [_missing_tool_note()]
+    by_name: dict[str, str] = {}
+    for path in files:
+        name = Path(path).name
+        # One invalid file name aborts the whole verify call; lint reports those itself.
+        if systemd_name_problem(name) is None and name not in by_name:
+            by_name[name] = path
+    try:
+        verdict = verify_units({name: Path(path).read_bytes() for name, path in by_name.items()})
+    except (AnalyzeError, OSError) as error:
+        return [Diagnostic("V001", Severity.ERROR, f"systemd-analyze failed: {error}")]
+    findings = []
+    for finding in verdict.findings:
+        if finding.noise:
+            continue
+        path = by_name.get(finding.unit)
+        location = Location(path, finding.line, 1 if finding.line else None) if path else None
+        findings.append(Diagnostic("V100", Severity.ERROR, f"systemd-analyze: {finding.message}", location=location))
+    return findings
