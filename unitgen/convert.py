@@ -19,7 +19,14 @@ from unitgen.quoting import Part, QuotingError, Raw
 from unitgen.source import KeyPath
 from unitgen.templating import TemplateError
 
-RUNTIME_ROOT = "/run/unitgen"
+# The unit's private runtime directory: %t is /run for system units and
+# $XDG_RUNTIME_DIR for user units; systemd creates it (RuntimeDirectory=) at start, owned
+# by User= with mode 0700, and removes it at stop, so fetched secrets never outlive the unit.
+RUNTIME_SUBDIR = "unitgen"
+
+
+def runtime_parts(tail: str) -> tuple[Part, ...]:
+    return (Raw("%t"), f"/{RUNTIME_SUBDIR}/", Raw("%n"), tail)
 
 
 class SpecRenderer:
@@ -110,7 +117,7 @@ def fixed(text: str) -> Fixed:
 
 
 def runtime_path(file_name: str) -> Fixed:
-    return Fixed((RUNTIME_ROOT + "/", Raw("%n"), "/" + file_name))
+    return Fixed(runtime_parts("/" + file_name))
 
 
 Arg = SpecText | Fixed
@@ -230,7 +237,7 @@ class ServiceConverter:
                 if word is not None:
                     self.out.add("Service", key, tuple(word.split(" ")), self.r.origin(path))
         if self.needs_runtime_dir():
-            self.out.add("Service", "RuntimeDirectory", f"{RUNTIME_ROOT[len('/run/'):]}/%n")
+            self.out.add("Service", "RuntimeDirectory", f"{RUNTIME_SUBDIR}/%n")
             self.out.add("Service", "RuntimeDirectoryMode", "0700")
         if self.r.used_runtime:
             self.out.add("Service", "EnvironmentFile", "-" + quoting.plain_value(runtime_path("runtime.env").parts, "EnvironmentFile"))
@@ -296,7 +303,7 @@ class ServiceConverter:
                 fixed("run"),
                 fixed("--rm"),
                 fixed("-v"),
-                Fixed((RUNTIME_ROOT + "/", Raw("%n"), ":/secrets")),
+                Fixed(runtime_parts(":/secrets")),
                 fixed(project.fetcher_image),
             ]
             for word in project.fetcher_command:
