@@ -7,6 +7,7 @@ stop the container on stop.  Every value goes through ``templating`` and ``quoti
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
@@ -40,10 +41,7 @@ class SpecRenderer:
         self.used_runtime: set[str] = set()
 
     def origin(self, path: KeyPath) -> Origin:
-        location = self.spec.origins.location(path)
-        from unitgen.source import format_path
-
-        return Origin(location.file, format_path(path), location.line, location.column)
+        return Origin(self.spec.origins, path)
 
     def report(self, error: QuotingError | TemplateError, path: KeyPath, code: str = "S401") -> None:
         self.diagnostics.error(code, error.message, hint=error.hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
@@ -72,17 +70,19 @@ class SpecRenderer:
         return [self.word(text, (*path, i)) for i, text in enumerate(texts)]
 
 
-def image_reference(spec: ServiceSpec, project: Project) -> str:
-    """The image as the spec wrote it, with the project's registry prefix where it names none."""
+def image_pieces(spec: ServiceSpec, project: Project) -> list[str | tuple[str, KeyPath]]:
+    """The image reference: the spec's repository, tag or digest, and the registry prefix
+    where the repository names no registry host."""
     container = spec.container
-    image = container.image
-    if project.registry and not _names_registry(image):
-        image = f"{project.registry.rstrip('/')}/{image}"
+    pieces: list[str | tuple[str, KeyPath]] = []
+    if project.registry and not _names_registry(container.image):
+        pieces.append(project.registry.rstrip("/") + "/")
+    pieces.append((container.image, ("container", "image")))
     if container.digest:
-        return f"{image}@{container.digest}"
-    if container.tag:
-        return f"{image}:{container.tag}"
-    return image
+        pieces += ["@", (container.digest, ("container", "digest"))]
+    elif container.tag:
+        pieces += [":", (container.tag, ("container", "tag"))]
+    return pieces
 
 
 def _names_registry(image: str) -> bool:
@@ -94,6 +94,11 @@ def container_name(spec: ServiceSpec) -> str:
     if spec.container.name != spec.name:
         return spec.container.name
     return f"{spec.name}-{{{{ instance }}}}" if spec.is_template else spec.name
+
+
+# unitgen's own words repeat in every unit: encode each once.
+_executable_word = functools.lru_cache(maxsize=256)(quoting.exec_executable)
+_fixed_word = functools.lru_cache(maxsize=1024)(quoting.exec_word)
 
 
 @attrs.frozen
@@ -132,20 +137,28 @@ def exec_line(
 ) -> tuple[str, ...] | None:
     """The words of an Exec value; None (problems reported) when any argument fails."""
     try:
-        words = [("-" if ignore_failure else "") + quoting.exec_executable(executable)]
+        words = [("-" if ignore_failure else "") + _executable_word(executable)]
     except QuotingError as error:
         renderer.report(error, ("paths",))
         return None
     ok = True
     for arg in args:
         if isinstance(arg, Fixed):
-            words.append(quoting.exec_word(arg.parts))
+            try:
+                words.append(_fixed_word(arg.parts))
+            except QuotingError as error:
+                renderer.report(error, ("container",))
+                ok = False
             continue
         parts = renderer.parts(arg.text, arg.path)
         word = None
         if parts is not None:
+            if len(parts) == 1 and isinstance(parts[0], str):
+                parts = arg.literal_prefix + parts[0]  # plain text takes quoting's fast path
+            elif arg.literal_prefix:
+                parts = (arg.literal_prefix, *parts)
             try:
-                word = quoting.exec_word((arg.literal_prefix, *parts))
+                word = quoting.exec_word(parts)
             except QuotingError as error:
                 renderer.report(error, arg.path)
         if word is None:
@@ -257,19 +270,35 @@ class ServiceConverter:
 
     # The container's lifecycle -----------------------------------------------------------
 
+    def rendered(self, pieces: list[str | tuple[str, KeyPath]]) -> Fixed | None:
+        """Spec strings rendered once (so a problem is reported once), joined with
+        unitgen's own literal text, for use in several commands."""
+        parts: list[Part] = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                parts.append(piece)
+                continue
+            rendered = self.r.parts(*piece)
+            if rendered is None:
+                return None
+            parts.extend(rendered)
+        return Fixed(tuple(parts))
+
     def lifecycle(self) -> None:
         spec, docker = self.spec, self.project.paths.docker
-        name = SpecText(container_name(spec), ("container", "name"))
+        name = self.rendered([(container_name(spec), ("container", "name"))])
+        image = self.rendered(image_pieces(spec, self.project))
+        if name is None or image is None:
+            return
         self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("stop"), name], ignore_failure=True), ("container", "name"))
         self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("rm"), name], ignore_failure=True), ("container", "name"))
-        image = SpecText(image_reference(spec, self.project), ("container", "image"))
         if spec.container.pull:
             self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("pull"), image]), ("container", "image"))
         self.fetch_secrets()
         self.add_exec("ExecStart", exec_line(self.r, docker, self.run_args(name, image)), ("container",))
         self.add_exec("ExecStop", exec_line(self.r, docker, [fixed("stop"), name]), ("container", "name"))
 
-    def run_args(self, name: SpecText, image: SpecText) -> list[Arg]:
+    def run_args(self, name: Fixed, image: Fixed) -> list[Arg]:
         container = self.spec.container
         args: list[Arg] = [fixed("run"), fixed("--name"), name]
         for secret in container.secrets:

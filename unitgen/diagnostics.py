@@ -104,7 +104,9 @@ class Diagnostics:
         return any(d.is_error for d in self._items)
 
     def sorted(self) -> list[Diagnostic]:
-        return sorted(self._items, key=Diagnostic.sort_key)
+        """Sorted by place, each distinct diagnostic once (a value used in several
+        directives, or several environments, must not repeat its problem)."""
+        return sorted(set(self._items), key=Diagnostic.sort_key)
 
     def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self._items)

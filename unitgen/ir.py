@@ -7,17 +7,21 @@ with a continuation, because systemd turns a backslash-newline into one space.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 
 @attrs.frozen
 class Origin:
-    """Where a directive came from in the spec: file, line/column and key path."""
+    """Where a directive came from: a key path in a spec, located only when reported."""
 
-    file: str
-    key_path: str
-    line: int | None = None
-    column: int | None = None
+    origins: Any = attrs.field(eq=False, repr=False)  # source.Origins
+    path: tuple[str | int, ...]
+
+    def where(self) -> dict[str, object]:
+        """Keyword arguments (location, key_path) for a Diagnostic about this directive."""
+        return self.origins.where(self.path)  # type: ignore[no-any-return]
 
 
 @attrs.frozen

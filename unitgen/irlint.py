@@ -14,7 +14,7 @@ def _where(directive: Directive | None, unit: Unit) -> dict[str, object]:
     origin = directive.origin if directive is not None else None
     if origin is None:
         return {"location": Location(unit.source)}
-    return {"location": Location(origin.file, origin.line, origin.column), "key_path": origin.key_path}
+    return origin.where()
 
 
 def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:

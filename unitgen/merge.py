@@ -35,55 +35,76 @@ def merge_layers(layers: list[Layer], key: Key) -> Layer:
 
 
 def merge(base: Layer, over: Layer, key: Key) -> Layer:
-    index_maps: dict[KeyPath, dict[int, int]] = {}
-    data = _merge_value(base.data, over.data, key, (), index_maps)
-    by_path: dict[KeyPath, Location] = dict(base.origins.by_path)
-    for path, location in over.origins.by_path.items():
-        mapped = _remap(path, index_maps)
-        if mapped is not None:
-            by_path[mapped] = location
-    return Layer(data, Origins(by_path, base.origins.fallback))  # type: ignore[arg-type]
+    data = _merge_value(base.data, over.data, key)
+    return Layer(data, MergedOrigins(data, [base, over], base.origins.fallback))  # type: ignore[arg-type]
 
 
-def _remap(path: KeyPath, index_maps: dict[KeyPath, dict[int, int]]) -> KeyPath | None:
-    """Where an overlay's path lands in the merged data (None: a duplicate list item)."""
-    for cut in range(len(path)):
-        mapping = index_maps.get(path[:cut])
-        if mapping is not None and isinstance(path[cut], int):
-            new_index = mapping.get(path[cut])  # type: ignore[arg-type]
-            if new_index is None:
+class MergedOrigins(Origins):
+    """A merged value comes from the topmost layer that holds it.
+
+    List items are matched by value (name lists are unions, so an item's index in the
+    merged list differs from its index in the layer that wrote it).
+    """
+
+    def __init__(self, data: dict[str, object], layers: list[Layer], fallback: Location) -> None:
+        self._data = data
+        self._layers = layers
+        self.fallback = fallback
+
+    def find(self, path: KeyPath) -> Location | None:
+        for layer in reversed(self._layers):
+            translated = _translate(path, self._data, layer.data)
+            if translated is not None:
+                found = layer.origins.find(translated)
+                if found is not None:
+                    return found
+        return None
+
+
+def _translate(path: KeyPath, merged: object, layer: object) -> KeyPath | None:
+    """The path of the same value in one layer's data, or None when the layer lacks it."""
+    translated: list[str | int] = []
+    for step in path:
+        if isinstance(step, int):
+            if not (isinstance(merged, list) and isinstance(layer, list) and step < len(merged)):
                 return None
-            return (*path[:cut], new_index, *path[cut + 1 :])
-    return path
+            if merged == layer:
+                index = step
+            elif merged[step] in layer:
+                index = layer.index(merged[step])
+            else:
+                return None
+            merged, layer = merged[step], layer[index]
+            translated.append(index)
+        else:
+            if not (isinstance(merged, dict) and isinstance(layer, dict) and step in layer):
+                return None
+            merged, layer = merged.get(step), layer[step]
+            translated.append(step)
+    return tuple(translated)
 
 
-def _merge_value(base: object, over: object, key: Key, path: KeyPath, index_maps: dict[KeyPath, dict[int, int]]) -> object:
+def _merge_value(base: object, over: object, key: Key) -> object:
     kind = key.kind
     if kind == schema.TABLE and isinstance(base, dict) and isinstance(over, dict):
         fields = schema.fields_of(key)
         merged = dict(base)
         for name, value in over.items():
             if name in merged and name in fields:
-                merged[name] = _merge_value(merged[name], value, fields[name], (*path, name), index_maps)
+                merged[name] = _merge_value(merged[name], value, fields[name])
             else:
                 merged[name] = value
         return merged
     if kind == schema.TABLE_MAP and isinstance(base, dict) and isinstance(over, dict):
         merged = dict(base)
         for name, value in over.items():
-            merged[name] = _merge_value(merged[name], value, key, (*path, name), index_maps) if name in merged else value
+            merged[name] = _merge_value(merged[name], value, key) if name in merged else value
         return merged
     if kind in (schema.STRING_MAP, schema.METADATA_MAP, schema.ENV_MAP, schema.DIRECTIVE_MAP):
         if isinstance(base, dict) and isinstance(over, dict):
             return {**base, **over}
     if kind == schema.NAMES and isinstance(base, list) and isinstance(over, list):
         merged_list = list(base)
-        mapping: dict[int, int] = {}
-        for i, item in enumerate(over):
-            if item in merged_list:
-                continue
-            mapping[i] = len(merged_list)
-            merged_list.append(item)
-        index_maps[path] = mapping
+        merged_list.extend(item for item in over if item not in base)
         return merged_list
     return over

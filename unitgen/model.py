@@ -146,6 +146,7 @@ class Paths:
     etcdctl: str = "/usr/bin/etcdctl"
     sh: str = "/bin/sh"
     touch: str = "/usr/bin/touch"
+    fleetctl: str = "fleetctl"  # runs where unitgen submit runs, not on the targets
 
 
 DEFAULT_FETCHER_COMMAND = ("python", "/opt/app/s3fetch.py", "{bucket}", "{key}", "{dest}")

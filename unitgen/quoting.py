@@ -91,10 +91,14 @@ def _reject_nul(text: str, what: str) -> None:
         raise QuotingError(f"{what} contains a NUL character, which no unit file can carry")
 
 
+_NOT_A_BYTE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _reject_other_surrogates(text: str, what: str) -> None:
-    for char in text:
-        if 0xD800 <= ord(char) <= 0xDFFF and not 0xDC80 <= ord(char) <= 0xDCFF:
-            raise QuotingError(f"{what} contains an unpaired surrogate U+{ord(char):04X}")
+    found = _NOT_A_BYTE_SURROGATE.search(text)
+    if found:
+        raise QuotingError(f"{what} contains an unpaired surrogate U+{ord(found.group()):04X}")
 
 
 def _escape_literal(text: str, *, expand_dollar: bool, specifiers: bool = True) -> str:
@@ -110,8 +114,13 @@ def _escape_literal(text: str, *, expand_dollar: bool, specifiers: bool = True) 
 EXEC_PREFIXES = ("-", "@", ":", "+", "!", "!!")
 
 
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9\-_./:=,+@]+")
+
+
 def exec_word(value: Value, *, expand_env: bool = True) -> str:
     """One Exec argument, so that systemd hands exactly this string to the program."""
+    if isinstance(value, str) and _PLAIN_WORD.fullmatch(value):
+        return value  # the common case: nothing to escape, nothing to quote
     pieces: list[str] = []
     for part in parts_of(value):
         if isinstance(part, Raw):
@@ -194,7 +203,7 @@ def environment_assignment(name: str, value: Value) -> str:
             pieces.append(part.text)
         else:
             _reject_nul(part, "an environment value")
-            if any(0xD800 <= ord(c) <= 0xDFFF for c in part):
+            if _ANY_SURROGATE.search(part):
                 raise QuotingError("an environment value must be valid UTF-8")
             pieces.append(_escape_literal(part, expand_dollar=False))
     return '"' + _c_escape(f"{name}={''.join(pieces)}") + '"'
@@ -222,7 +231,7 @@ def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
                     f"{what} contains a control character or line break, which systemd cannot read here",
                     "remove it or replace it with a space",
                 )
-            if any(0xD800 <= ord(c) <= 0xDFFF for c in part):
+            if _ANY_SURROGATE.search(part):
                 raise QuotingError(f"{what} must be valid UTF-8")
             pieces.append(_escape_literal(part, expand_dollar=False, specifiers=specifiers))
     text = "".join(pieces)

@@ -57,11 +57,7 @@ def directive_lines(directive: Directive, diagnostics: Diagnostics, unit_name: s
 
 
 def _where(origin) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    if origin is None:
-        return {}
-    from unitgen.diagnostics import Location
-
-    return {"location": Location(origin.file, origin.line, origin.column), "key_path": origin.key_path}
+    return {} if origin is None else origin.where()
 
 
 def render_body(unit: Unit, diagnostics: Diagnostics) -> str:

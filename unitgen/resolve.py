@@ -9,8 +9,8 @@ import attrs
 
 from unitgen import model, schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
-from unitgen.merge import Layer, merge_layers
-from unitgen.source import Document, KeyPath, Origins, load_document
+from unitgen.merge import Layer, MergedOrigins, merge_layers
+from unitgen.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, load_document
 from unitgen.typecheck import check_document
 
 PROJECT_FILE = "unitgen.toml"
@@ -33,7 +33,7 @@ class Workspace:
 
 
 def _empty_layer(file: str) -> Layer:
-    return Layer({}, Origins({}, Location(file)))
+    return Layer({}, NoOrigins(Location(file)))
 
 
 def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
@@ -41,9 +41,9 @@ def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
     data: object = layer.data
     for part in prefix:
         data = data.get(part, {}) if isinstance(data, dict) else {}
-    cut = len(prefix)
-    by_path = {p[cut:]: loc for p, loc in layer.origins.by_path.items() if p[:cut] == prefix and len(p) > cut}
-    return Layer(data if isinstance(data, dict) else {}, Origins(by_path, layer.origins.location(prefix)))
+    origins = layer.origins
+    below = origins.below(prefix) if isinstance(origins, TextOrigins) else NoOrigins(origins.location(prefix))
+    return Layer(data if isinstance(data, dict) else {}, below)
 
 
 def spec_paths(directory: Path) -> list[Path]:
@@ -109,6 +109,7 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
             etcdctl=paths.get("etcdctl", defaults.etcdctl),  # type: ignore[union-attr]
             sh=paths.get("sh", defaults.sh),  # type: ignore[union-attr]
             touch=paths.get("touch", defaults.touch),  # type: ignore[union-attr]
+            fleetctl=paths.get("fleetctl", defaults.fleetctl),  # type: ignore[union-attr]
         ),
         registry=data.get("registry"),  # type: ignore[arg-type]
         etcd_api=data.get("etcd_api", "2"),  # type: ignore[arg-type]
@@ -150,7 +151,7 @@ def resolve_specs(workspace: Workspace, env: str | None, diagnostics: Diagnostic
                 layers.append(link.environments[env])
         merged = merge_layers(layers, schema.SPEC)
         # The result keeps the spec's own file as the fallback location.
-        merged = Layer(merged.data, Origins(merged.origins.by_path, spec.document.origins.fallback))
+        merged = Layer(merged.data, MergedOrigins(merged.data, [merged], spec.document.origins.fallback))
         resolved.append(build_spec(spec, merged, env, workspace.project, diagnostics))
     return resolved
 

@@ -41,6 +41,12 @@ def table(doc: str, **fields: Key) -> Key:
     return Key(TABLE, doc, fields=fields)
 
 
+ENV_VALUE_TABLE = table(
+    "An environment value with its secrecy stated.",
+    value=Key(STRING, "The value."),
+    secret=Key(BOOLEAN, "false: this value is not a secret, though its name or shape suggests one."),
+)
+
 RESTART_VALUES = ("no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always")
 
 UNIT = table(
@@ -161,6 +167,12 @@ PROJECT = Key(
             etcdctl=Key(STRING, "etcdctl (default `/usr/bin/etcdctl`).", '"/usr/bin/etcdctl"'),
             sh=Key(STRING, "POSIX shell for the few generated loops (default `/bin/sh`).", '"/bin/sh"'),
             touch=Key(STRING, "touch, for optional secrets (default `/usr/bin/touch`).", '"/usr/bin/touch"'),
+            fleetctl=Key(
+                STRING,
+                "fleetctl for `unitgen submit`, on the machine that runs it (not a target machine): a bare name is "
+                "looked up on PATH, a relative path is relative to the specs directory's parent (default `fleetctl`).",
+                '"/opt/bin/fleetctl"',
+            ),
         ),
         "registry": Key(STRING, "Registry prefix for images that name no registry host.", '"registry.example.com"'),
         "etcd_api": Key(STRING, "etcdctl API version: `2` (`etcdctl get KEY`) or `3`.", '"2"', enum=("2", "3")),
@@ -194,5 +206,12 @@ def toml_name(field: str) -> str:
     return field.rstrip("_")
 
 
+_FIELDS_CACHE: dict[int, dict[str, Key]] = {}
+
+
 def fields_of(key: Key) -> dict[str, Key]:
-    return {toml_name(name): sub for name, sub in key.fields.items()}
+    """A table's fields by their TOML names (schema keys live as long as the module)."""
+    found = _FIELDS_CACHE.get(id(key))
+    if found is None:
+        found = _FIELDS_CACHE[id(key)] = {toml_name(name): sub for name, sub in key.fields.items()}
+    return found

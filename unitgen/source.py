@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import sys
 from collections.abc import Mapping
@@ -19,6 +21,7 @@ else:  # pragma: no cover
 KeyPath = tuple[str | int, ...]
 
 
+@functools.lru_cache(maxsize=8192)
 def format_path(path: KeyPath) -> str:
     text = ""
     for part in path:
@@ -31,17 +34,22 @@ def format_path(path: KeyPath) -> str:
     return text
 
 
-@attrs.frozen
 class Origins:
-    """Where each key of one (possibly merged) document was written."""
+    """Where each key of a document was written; positions are computed on first use.
 
-    by_path: Mapping[KeyPath, Location]
+    Locating keys costs more than parsing, and is only needed when something is
+    reported, so documents locate themselves lazily.
+    """
+
     fallback: Location
+
+    def find(self, path: KeyPath) -> Location | None:
+        raise NotImplementedError
 
     def location(self, path: KeyPath) -> Location:
         probe = tuple(path)
         while probe:
-            found = self.by_path.get(probe)
+            found = self.find(probe)
             if found is not None:
                 return found
             probe = probe[:-1]
@@ -50,6 +58,39 @@ class Origins:
     def where(self, path: KeyPath) -> dict[str, object]:
         """Keyword arguments for a Diagnostic about the value at ``path``."""
         return {"location": self.location(path), "key_path": format_path(path)}
+
+
+class TextOrigins(Origins):
+    """Positions in one TOML text, optionally re-rooted below ``prefix``."""
+
+    def __init__(self, file: str, text: str, prefix: KeyPath = ()) -> None:
+        self.file = file
+        self._text = text
+        self._prefix = prefix
+        self._positions: dict | None = None  # type: ignore[type-arg]
+        self.fallback = Location(file, 1, 1)
+
+    def below(self, prefix: KeyPath) -> TextOrigins:
+        child = TextOrigins(self.file, self._text, self._prefix + prefix)
+        child._positions = self._positions
+        child.fallback = self.location(prefix)
+        return child
+
+    def find(self, path: KeyPath) -> Location | None:
+        if self._positions is None:
+            from unitgen.locate import locate
+
+            self._positions = locate(self._text)
+        position = self._positions.get(self._prefix + tuple(path))
+        return None if position is None else Location(self.file, position.line, position.column)
+
+
+class NoOrigins(Origins):
+    def __init__(self, fallback: Location) -> None:
+        self.fallback = fallback
+
+    def find(self, path: KeyPath) -> Location | None:
+        return None
 
 
 @attrs.frozen
@@ -62,11 +103,18 @@ class Document:
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved_directory(directory: str, cwd: str) -> tuple[str, str]:
+    return os.path.realpath(directory), os.path.realpath(cwd)
+
+
 def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """The path relative to the working directory when it lies below it."""
+    directory, cwd = _resolved_directory(str(path.parent), os.getcwd())
+    full = os.path.join(directory, path.name)
+    if full.startswith(cwd + os.sep):
+        return full[len(cwd) + 1 :]
+    return str(path)
 
 
 def load_document(path: Path, diagnostics: Diagnostics) -> Document | None:
@@ -104,8 +152,4 @@ def parse_document(raw: bytes, shown: str, diagnostics: Diagnostics) -> Document
     except RecursionError:
         diagnostics.error("S003", "invalid TOML: nesting is too deep", location=Location(shown))
         return None
-    from unitgen.locate import locate
-
-    positions = locate(text)
-    by_path = {path: Location(shown, pos.line, pos.column) for path, pos in positions.items()}
-    return Document(shown, data, Origins(by_path, Location(shown, 1, 1)))
+    return Document(shown, data, TextOrigins(shown, text))

@@ -151,6 +151,10 @@ def render(
         return (text,)
     if _MARK in text:
         raise TemplateError("the value contains a NUL character")
+    runtime = runtime_keys or {}
+    used = used_runtime if used_runtime is not None else set()
+    if _SIMPLE_TEMPLATE.fullmatch(text):
+        return _render_simple(text, variables, runtime, used)
     from jinja2 import TemplateError as JinjaError
     from jinja2 import UndefinedError
 
@@ -158,7 +162,7 @@ def render(
     context: dict[str, object] = {name: tokens.mark(Raw("%" + letter)) for name, letter in SPECIFIERS.items()}
     context["env"] = _EnvNamespace(tokens)
     context["vars"] = _VarsNamespace(variables)
-    context["runtime"] = _RuntimeNamespace(tokens, runtime_keys or {}, variables, used_runtime if used_runtime is not None else set())
+    context["runtime"] = _RuntimeNamespace(tokens, runtime, variables, used)
     try:
         rendered = _compile(text).render(context)
     except TemplateError:
@@ -177,6 +181,44 @@ def render(
     except Exception as error:  # the sandbox raises SecurityError and arbitrary filter errors
         raise TemplateError(f"template failed: {error}") from None
     return _split(rendered, tokens.raws)
+
+
+# Templates made only of literal text and ``{{ name }}`` / ``{{ ns.NAME }}`` are by far
+# the most common; they are evaluated directly, with the same context objects as jinja2,
+# because compiling a jinja2 template costs about a millisecond.
+_SIMPLE_EXPRESSION = r"\{\{[ \t]*([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?[ \t]*\}\}"
+_SIMPLE_TEMPLATE = re.compile(r"(?:[^{]|\{(?![{%#]))*(?:" + _SIMPLE_EXPRESSION + r"(?:[^{]|\{(?![{%#]))*)*", re.S)
+_EXPRESSION = re.compile(_SIMPLE_EXPRESSION)
+
+
+def _render_simple(text: str, variables: Mapping[str, str], runtime: Mapping[str, str], used: set[str]) -> tuple[Part, ...]:
+    tokens = _Tokens()
+    namespaces = {
+        "env": _EnvNamespace(tokens),
+        "vars": _VarsNamespace(variables),
+        "runtime": _RuntimeNamespace(tokens, runtime, variables, used),
+    }
+
+    def evaluate(match: re.Match[str]) -> str:
+        name, attribute = match.group(1), match.group(2)
+        if name in SPECIFIERS and attribute is None:
+            return tokens.mark(Raw("%" + SPECIFIERS[name]))
+        namespace = namespaces.get(name)
+        if namespace is None or name in SPECIFIERS:
+            from unitgen.diagnostics import did_you_mean
+
+            if name in SPECIFIERS:
+                raise TemplateError(f"'{name}' has no attribute '{attribute}'")
+            known = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
+            raise TemplateError(
+                f"unknown name in template: '{name}' is undefined (known: {known})",
+                did_you_mean(name, [*SPECIFIERS, *namespaces]),
+            )
+        if attribute is None:
+            raise TemplateError(f"'{name}' needs a name after it, e.g. {{{{ {name}.NAME }}}}")
+        return getattr(namespace, attribute)  # type: ignore[no-any-return]
+
+    return _split(_EXPRESSION.sub(evaluate, text), tokens.raws)
 
 
 def _undefined_name(message: str) -> str | None:

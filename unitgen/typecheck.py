@@ -105,12 +105,7 @@ class _Checker:
         if isinstance(value, str):
             return value
         if isinstance(value, dict):
-            shape = Key(
-                schema.TABLE,
-                "",
-                fields={"value": Key(schema.STRING, ""), "secret": Key(schema.BOOLEAN, "")},
-            )
-            checked = self.table(value, shape, path)
+            checked = self.table(value, schema.ENV_VALUE_TABLE, path)
             if checked is not None and "value" not in checked:
                 self.diagnostics.error("S104", "missing required key 'value'", **self.origins.where(path))  # type: ignore[arg-type]
                 return None

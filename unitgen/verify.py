@@ -41,7 +41,7 @@ def verify_compiled(result, diagnostics: Diagnostics) -> None:  # type: ignore[n
                 directive = line_origins(unit.unit).get(finding.line or 0)
                 origin = directive.origin if directive is not None else None
                 if origin is not None:
-                    where = {"location": Location(origin.file, origin.line, origin.column), "key_path": origin.key_path}
+                    where = origin.where()
                 else:
                     where = {"location": Location(unit.spec.source)}
             label = f"{env}/" if env else ""

@@ -100,7 +100,7 @@ def executable_problem(command: Command) -> str | None:
         return f"executable {path!r} contains {unsafe.group()!r} ('Executable name contains special characters')"
     if path.endswith("/"):
         return f"executable {path!r} ends in '/' ('Executable path specifies a directory')"
-    if not path.startswith("/") and ("/" in path or path in (".", "..") or len(path.encode()) > _NAME_MAX):
+    if not path.startswith("/") and ("/" in path or path in (".", "..") or len(path.encode("utf-8", "surrogateescape")) > _NAME_MAX):
         return f"executable {path!r} is neither an absolute path nor a plain file name"
     if "@" in command.flags and len(command.words) < 2:
         return "the '@' prefix needs a second word for argv[0] ('Empty executable name or zeroeth argument')"

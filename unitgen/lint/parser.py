@@ -129,7 +129,7 @@ def _is_comment(text: str) -> bool:
     return stripped[:1] in ("#", ";")
 
 
-def _continues(text: str) -> bool:
+def continues_line(text: str) -> bool:
     """An odd run of trailing backslashes continues the line (systemd's escape scan)."""
     run = _TRAILING_BACKSLASHES.search(text)
     return bool(run) and len(run.group()) % 2 == 1
@@ -181,7 +181,7 @@ def parse_systemd(data: bytes, sections: frozenset[str] | None = None) -> Parsed
             pending.add(piece)
         else:
             pending = _Logical(piece, text, column)
-        if _continues(text) and piece.terminator:
+        if continues_line(text) and piece.terminator:
             continue
         logical, pending = pending, None
         ended_by_blank = len(logical.parts) > 1 and not text.strip(_SYSTEMD_BLANKS)
@@ -200,7 +200,7 @@ def _join(logical: _Logical) -> tuple[str, list[tuple[int, int, int]]]:
     offset = 0
     last = len(logical.parts) - 1
     for index, (text, line, column) in enumerate(logical.parts):
-        if index < last and _continues(text):
+        if index < last and continues_line(text):
             text = text[:-1] + " "
         anchors.append((offset, line, column))
         chunks.append(text)

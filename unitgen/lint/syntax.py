@@ -6,7 +6,8 @@ import re
 
 from unitgen import directives
 from unitgen.lint.context import Context
-from unitgen.lint.parser import GO_SYSTEMD_LINE_MAX, SYSTEMD_LINE_MAX, _continues
+from unitgen.diagnostics import did_you_mean
+from unitgen.lint.parser import GO_SYSTEMD_LINE_MAX, SYSTEMD_LINE_MAX, ParsedUnit, continues_line
 
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -77,8 +78,6 @@ def _sections(ctx: Context) -> None:
         if header.name.lower() in ("x-fleet", "xfleet"):
             continue  # fleet_check explains this one
         if not known_elsewhere:
-            from unitgen.diagnostics import did_you_mean
-
             hint = did_you_mean(header.name, directives.KNOWN)
         ctx.report(
             "L102",
@@ -186,7 +185,7 @@ def _go_systemd(ctx: Context) -> None:
                 "line ends in an even run of backslashes: systemd reads a literal '\\' and ends the line, "
                 "fleet's parser continues it with the next line",
             )
-        elif piece.terminator == b"\r\n" and _continues(piece.text):
+        elif piece.terminator == b"\r\n" and continues_line(piece.text):
             ctx.report(
                 "L111",
                 piece.line,
@@ -197,5 +196,5 @@ def _go_systemd(ctx: Context) -> None:
             )
 
 
-def _has_content(parsed, line: int) -> bool:  # type: ignore[no-untyped-def]
+def _has_content(parsed: ParsedUnit, line: int) -> bool:
     return any(piece.line == line and piece.text.strip() for piece in parsed.pieces)
