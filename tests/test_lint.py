@@ -34,6 +34,7 @@ CASES = [
     ("L105 2047 bytes pass", SERVICE + "Environment=A=" + "x" * 2033 + "\n", "app.service", []),
     ("L106 1 MiB", SERVICE + "Environment=A=" + "x" * (1 << 20) + "\n", "app.service", [("L106", 3, 1)]),
     ("L107 invalid UTF-8", b"[Unit]\nDescription=a\xffb\n" + SERVICE.encode(), "app.service", [("L107", 2, 14)]),
+    ("L107 in the executable", b"[Service]\nExecStart=\x80/x\n", "app.service", [("L107", 2, 11), ("L303", 2, 11)]),
     ("L108 NUL", b"[Service]\nExecStart=/usr/bin/true\x00\n", "app.service", [("L108", 2, 24)]),
     ("L108 lone CR", "[Unit]\nDescription=a\rb\n" + SERVICE, "app.service", [("L108", 2, 14), ("L104", 2, 15)]),
     ("L109 ESC", "[Unit]\nDescription=a\x1bb\n" + SERVICE, "app.service", [("L109", 2, 14)]),
@@ -184,7 +185,7 @@ _VALID_UNITS = [
 _HOSTILE = st.one_of(
     st.sampled_from(
         [b"\x00", b"\r", b"\r\n", b"\\", b"\\\\", b"\\\n", b"\n\n", b"[", b"]", b"[Service]", b"[X-fleet]\n", b"=", b'"',
-         b"'", b"%", b"%z", b"$(", b";", b" ; ", b"\xff", b"\xc3", b"\xef\xbb\xbf", b"#\\\n", b"x" * 3000, b"\t"]
+         b"'", b"%", b"%z", b"\x7f", b"\x1b[31m", b"$(", b";", b" ; ", b"\xff", b"\xc3", b"\xef\xbb\xbf", b"#\\\n", b"x" * 3000, b"\t"]
     ),
     st.binary(min_size=1, max_size=8),
     st.integers(0, 31).map(lambda c: bytes([c])),
@@ -210,7 +211,9 @@ def test_mutated_units_never_raise(unit: bytes, mutations: list[tuple[float, byt
         unit = unit[:at] + insert + unit[at:]
     for diagnostic in lint_text(unit, name):
         assert diagnostic.code in CODES
-        assert diagnostic.format()
+        text = diagnostic.format()[len(name):]  # the path is the caller's
+        text.encode("utf-8")  # no lone surrogates from invalid input bytes
+        assert not any(ord(c) < 32 or ord(c) == 127 for c in text), text
 
 
 _TOKENS = st.sampled_from(

@@ -62,6 +62,15 @@ def _expand(value: str, name: str) -> str:
     return expand(value, name)
 
 
+def metadata_text(values: Sequence[str]) -> str:
+    """fleet's rule in short: the same key ORs (``|``), different keys AND (``&``)."""
+    by_key: dict[str, list[str]] = {}
+    for value in values:
+        name, _, wanted = value.partition("=")
+        by_key.setdefault(name, []).append(wanted)
+    return " & ".join(f"{name}={'|'.join(wanted)}" for name, wanted in by_key.items())
+
+
 def placement_lines(unit: CompiledUnit) -> tuple[str, ...]:
     lines = []
     fleet = unit.unit.section("X-Fleet")
@@ -71,6 +80,8 @@ def placement_lines(unit: CompiledUnit) -> tuple[str, ...]:
             if key == "Global":
                 if values:
                     lines.append(f"Global={values[-1]}")
+            elif key == "MachineMetadata" and values:
+                lines.append("MachineMetadata " + metadata_text(values))
             elif values:
                 lines.append(f"{key}={', '.join(values)}")
     if not lines:

@@ -239,4 +239,4 @@ def _split(rendered: str, raws: list[Raw]) -> tuple[Part, ...]:
         parts.append(tail)
     if any(isinstance(p, str) and _MARK in p for p in parts):
         raise TemplateError("a specifier or variable was altered by a filter; use it as it is")
-    return tuple(parts)
+    return tuple(parts) or ("",)

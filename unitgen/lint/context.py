@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import attrs
 
 from unitgen.diagnostics import Diagnostic, Location
+from unitgen.directives import KNOWN
 from unitgen.lint.codes import severity
 from unitgen.lint.parser import GoParse, ParsedUnit
 from unitgen.unitnames import split_name
@@ -28,9 +31,18 @@ SECTIONS_BY_SUFFIX: dict[str, frozenset[str]] = {
 }
 
 
-def sections_for(unit_name: str) -> frozenset[str] | None:
-    """None when the suffix is unknown: then any systemd section is accepted."""
-    return SECTIONS_BY_SUFFIX.get(split_name(unit_name)[2])
+def sections_for(unit_name: str) -> frozenset[str]:
+    """The sections systemd reads for this file; any section it knows when the suffix is not a unit type."""
+    return SECTIONS_BY_SUFFIX.get(split_name(unit_name)[2], frozenset(KNOWN))
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Message text safe for any terminal and for strict UTF-8: invalid bytes and controls as \\xNN."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 @attrs.define
@@ -48,7 +60,13 @@ class Context:
 
     def report(self, code: str, line: int | None, column: int | None, message: str, hint: str | None = None) -> None:
         self.findings.append(
-            Diagnostic(code, severity(code), message, Location(self.path, line, column), hint=hint)
+            Diagnostic(
+                code,
+                severity(code),
+                printable(message),
+                Location(self.path, line, column),
+                hint=printable(hint) if hint else None,
+            )
         )
 
     def has(self, code: str, line: int) -> bool:
