@@ -48,6 +48,7 @@ CASES = [
         [("L111", 3, 1), ("L110", 4, 1)],
     ),
     ("L111 CRLF continuation", b"[Service]\r\nExecStart=/usr/bin/echo a \\\r\n  b\r\n", "app.service", [("L111", 2, 27), ("L110", 3, 1)]),
+    ("backslash at end of file is harmless", "[Service]\nExecStart=/usr/bin/echo a \\", "app.service", []),
     ("L112 blank line ends continuation", "[Service]\nExecStart=/usr/bin/echo a \\\n\n", "app.service", [("L112", 3, 1)]),
     (
         "L113 backslash eats the header",

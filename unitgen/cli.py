@@ -105,7 +105,7 @@ def _compile(specs: Path, environment: str | None, sets: tuple[str, ...]):  # ty
         raise click.UsageError(str(error)) from None
 
 
-@main.command()
+@main.command(short_help="Compile the specs into the output directory.")
 @specs_argument
 @env_option
 @set_option
@@ -170,7 +170,7 @@ def _scope_plan(plan, result):  # type: ignore[no-untyped-def]
     return plan
 
 
-@main.command()
+@main.command(short_help="Check unit files, generated or hand-written.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -267,7 +267,7 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
         click.echo(f"{shown}: {len(drift.unchanged)} unit(s) up to date", err=True)
         return True
     click.secho(
-        f"unitgen: {shown} is out of date ({drift.summary()}); run: {_compile_command(specs, environment, sets)}",
+        f"unitgen: {shown}/ is out of date ({drift.summary()}); run: {_compile_command(specs, environment, sets)}",
         err=True,
         fg="red",
         color=color,
@@ -275,7 +275,7 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
     return False
 
 
-@main.command()
+@main.command(short_help="Fail when out/ is out of date; touch nothing.")
 @specs_argument
 @env_option
 @set_option
@@ -298,7 +298,7 @@ def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bo
         sys.exit(EXIT_INVALID)
 
 
-@main.command()
+@main.command(short_help="Show how out/ differs from the compiled specs.")
 @specs_argument
 @env_option
 @set_option
@@ -318,7 +318,7 @@ def diff(specs: Path, environment: str | None, sets: tuple[str, ...]) -> None:
 # --- submit -----------------------------------------------------------------------------
 
 
-@main.command()
+@main.command(short_help="Submit an environment's units with fleetctl, safely ordered.")
 @specs_argument
 @env_option
 @set_option
@@ -369,7 +369,7 @@ def submit(
     \b
     Example:
       unitgen submit --env prod --dry-run
-      unitgen submit --env prod --start --tunnel core@bastion.example.com
+      unitgen submit --env prod --start --tunnel bastion.example.com
     """
     import shutil
 
@@ -383,7 +383,7 @@ def submit(
         for change in drift.changes:
             click.echo(f"{shown}/{change.path}: {change.kind}", err=True)
         click.echo(
-            f"unitgen: {shown} is out of date ({drift.summary()}); nothing submitted. "
+            f"unitgen: {shown}/ is out of date ({drift.summary()}); nothing submitted. "
             f"Run {_compile_command(specs, environment, sets)} first.",
             err=True,
         )
@@ -415,10 +415,12 @@ def submit(
         click.echo("unitgen: no units to submit", err=True)
         return
     if shutil.which(executable) is None:
-        raise click.UsageError(
-            f"fleetctl not found: {executable!r} (set [paths] fleetctl in {specs}/unitgen.toml, pass --fleetctl, "
-            "or put fleetctl on PATH); nothing submitted"
+        click.echo(
+            f"unitgen: fleetctl not found: {executable!r} (set [paths] fleetctl in {specs}/unitgen.toml, "
+            "pass --fleetctl, or put fleetctl on PATH); nothing submitted",
+            err=True,
         )
+        sys.exit(EXIT_INVALID)
     outcome = fleet.run_calls(calls, before=lambda call: click.echo(f"+ {call.shell()}", err=True))
     where = f" ({environment})" if environment else ""
     verb = "submitted and started" if start else "submitted"
@@ -437,7 +439,7 @@ def submit(
 # --- schema, render, graph --------------------------------------------------------------
 
 
-@main.command()
+@main.command(short_help="Print the JSON Schema of the spec format.")
 @click.option("--project", "project_file", is_flag=True, help="The schema of the project file (unitgen.toml) instead of a spec.")
 def schema(project_file: bool) -> None:
     """Print the JSON Schema of the spec format, for TOML editors.
@@ -482,13 +484,14 @@ def _pick_unit(result, name: str):  # type: ignore[no-untyped-def]
         hint = None
         if at and instance:
             hint = f"{name} is an instance; fleet builds it from the template: unitgen render {prefix}@.{suffix or 'service'}"
-        hint = hint or did_you_mean(name, sorted({u.unit.name for u in result.units}))
+        candidates = {u.unit.name for u in result.units} | {u.unit.name.rpartition(".")[0].rstrip("@") for u in result.units}
+        hint = hint or did_you_mean(name, candidates)
         raise click.UsageError(f"no compiled unit is named {name!r}" + (f" ({hint})" if hint else ""))
     environments = ", ".join(sorted(str(u.environment) for u in found))
     raise click.UsageError(f"{name!r} is compiled for several environments ({environments}): add --env ENV, or name it ENV/{found[0].unit.name}")
 
 
-@main.command()
+@main.command(short_help="Print one compiled unit.")
 @click.argument("name", shell_complete=_complete_unit)
 @specs_argument
 @env_option
@@ -508,7 +511,7 @@ def render(name: str, specs: Path, environment: str | None, sets: tuple[str, ...
     click.echo(_pick_unit(result, name).text, nl=False)
 
 
-@main.command()
+@main.command(short_help="Print the dependency and placement graph (DOT, Mermaid).")
 @specs_argument
 @env_option
 @set_option

@@ -183,38 +183,54 @@ def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """One cycle per strongly connected component with more than one node (Tarjan)."""
+    """One cycle per strongly connected component with more than one node.
+
+    Tarjan's algorithm, iterative: a chain of thousands of specs must not exhaust
+    Python's recursion limit.
+    """
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
     on_stack: set[str] = set()
     cycles: list[list[str]] = []
-    counter = itertools.count()
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work: list[tuple[str, list[str]]] = []
 
-    def visit(node: str) -> None:
-        index[node] = low[node] = next(counter)
-        stack.append(node)
-        on_stack.add(node)
-        for successor in sorted(graph.get(node, ())):
-            if successor not in index:
-                visit(successor)
-                low[node] = min(low[node], low[successor])
-            elif successor in on_stack:
-                low[node] = min(low[node], index[successor])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                cycles.append(_cycle_in(sorted(component), graph))
+        def enter(node: str) -> None:
+            nonlocal counter
+            index[node] = low[node] = counter
+            counter += 1
+            stack.append(node)
+            on_stack.add(node)
+            work.append((node, sorted(graph.get(node, ()), reverse=True)))
 
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
+        enter(root)
+        while work:
+            node, successors = work[-1]
+            if successors:
+                successor = successors.pop()
+                if successor not in index:
+                    enter(successor)
+                elif successor in on_stack:
+                    low[node] = min(low[node], index[successor])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(_cycle_in(sorted(component), graph))
     return cycles
 
 

@@ -35,8 +35,8 @@ class Change:
 
     def describe(self) -> str:
         text = {
-            STALE: "stale (differs from what its spec compiles to)",
-            MISSING: "missing (compiled, not in the output directory)",
+            STALE: "stale (differs from the compiled spec)",
+            MISSING: "missing (compiled, never written)",
             EXTRA: "extra (generated earlier, no spec produces it now)",
         }[self.kind]
         return f"{text}; {self.note}" if self.note else text

@@ -63,12 +63,12 @@ def _expand(value: str, name: str) -> str:
 
 
 def metadata_text(values: Sequence[str]) -> str:
-    """fleet's rule in short: the same key ORs (``|``), different keys AND (``&``)."""
+    """fleet's rule in short: values of one key are alternatives (``|``), different keys must all match (``,``)."""
     by_key: dict[str, list[str]] = {}
     for value in values:
         name, _, wanted = value.partition("=")
         by_key.setdefault(name, []).append(wanted)
-    return " & ".join(f"{name}={'|'.join(wanted)}" for name, wanted in by_key.items())
+    return ", ".join(f"{name}={'|'.join(wanted)}" for name, wanted in by_key.items())
 
 
 def placement_lines(unit: CompiledUnit) -> tuple[str, ...]:

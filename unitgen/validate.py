@@ -27,7 +27,8 @@ TAG = re.compile(r"[\w][\w.-]{0,127}")
 DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 MACHINE_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}")
 PORT = re.compile(
-    r"(?:(?P<ip>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?:(?P<host>[0-9]+(?:-[0-9]+)?)?:)?(?P<container>[0-9]+(?:-[0-9]+)?)(?:/(?P<proto>tcp|udp|sctp))?"
+    r"(?:(?P<ip>[0-9.]+|\[[0-9a-fA-F:]+\]):(?=[0-9]*:))?(?:(?P<host>[0-9]+(?:-[0-9]+)?)?:)?"
+    r"(?P<container>[0-9]+(?:-[0-9]+)?)(?:/(?P<proto>tcp|udp|sctp))?"
 )
 VOLUME_OPTIONS = frozenset(
     "ro rw z Z shared slave private rshared rslave rprivate nocopy consistent cached delegated".split()

@@ -139,7 +139,6 @@ class _Logical:
     """An assignment being assembled from continuation pieces."""
 
     def __init__(self, first: Piece, text: str, column: int) -> None:
-        self.first = first
         self.parts: list[tuple[str, int, int]] = [(text, first.line, column)]
         self.lines = [first.line]
         self.comments: list[int] = []
@@ -198,9 +197,10 @@ def _join(logical: _Logical) -> tuple[str, list[tuple[int, int, int]]]:
     chunks = []
     anchors = []
     offset = 0
-    last = len(logical.parts) - 1
-    for index, (text, line, column) in enumerate(logical.parts):
-        if index < last and continues_line(text):
+    for text, line, column in logical.parts:
+        # Only the last piece can end in an odd run without continuing: at the end of the
+        # file, where systemd has already turned the backslash into a space as well.
+        if continues_line(text):
             text = text[:-1] + " "
         anchors.append((offset, line, column))
         chunks.append(text)
