@@ -56,6 +56,15 @@ def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
     return _UNSAFE_IN_COMMENT.sub(lambda m: f"\\x{ord(m.group()):02x}" if m.group() != "\\" else "/", text)
 
 
+def _lost_origins(unit: ir.Unit) -> bool:
+    """True for a unit that came back from a worker process (see ir.Origin.__reduce__)."""
+    for section in unit.sections:
+        for directive in section.directives:
+            if directive.origin is not None:
+                return directive.origin.origins is None
+    return False
+
+
 def compile_specs(
     specs_dir: Path,
     *,
@@ -99,19 +108,32 @@ def _convert_all(
     specs_dir: Path,
     diagnostics: Diagnostics,
 ) -> list[CompiledUnit]:
-    from unitgen.convert import ServiceConverter
-    from unitgen.irlint import lint_unit
-    from unitgen.render import render_unit
-    from unitgen.sidekicks import sidekick_units
+    from unitgen.parallel import map_chunks
 
-    compiled = []
+    def convert_chunk(chunk: list[ServiceSpec]) -> list[tuple[int, ir.Unit, str, list]]:  # type: ignore[type-arg]
+        from unitgen.convert import ServiceConverter
+        from unitgen.irlint import lint_unit
+        from unitgen.render import render_unit
+        from unitgen.sidekicks import sidekick_units
+
+        converted = []
+        for spec in chunk:
+            found = Diagnostics()
+            units = [ServiceConverter(spec, project, variables, found).convert(), *sidekick_units(spec, project, variables, found)]
+            source = header_source(specs_dir, spec)
+            for unit in units:
+                lint_unit(unit, found)
+                converted.append((index[spec.name], unit, render_unit(unit, found, source), list(found)))
+                found = Diagnostics()
+        return converted
+
+    index = {spec.name: i for i, spec in enumerate(specs)}
     prefix = f"{env}/" if env else ""
-    for spec in specs:
-        converter = ServiceConverter(spec, project, variables, diagnostics)
-        units = [converter.convert(), *sidekick_units(spec, project, variables, diagnostics)]
-        source = header_source(specs_dir, spec)
-        for unit in units:
-            lint_unit(unit, diagnostics)
-            text = render_unit(unit, diagnostics, source)
-            compiled.append(CompiledUnit(prefix + unit.name, unit, text, spec, env))
+    compiled = []
+    for spec_index, unit, text, problems in map_chunks(convert_chunk, specs):
+        diagnostics.extend(problems)
+        spec = specs[spec_index]
+        if _lost_origins(unit):
+            unit = unit.with_origins(spec.origins)
+        compiled.append(CompiledUnit(prefix + unit.name, unit, text, spec, env))
     return compiled

@@ -67,11 +67,12 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         project_layers[env] = layers
         variables[env] = values
     specs = []
-    for path in spec_paths(directory):
-        document = load_document(path, diagnostics)
+    from unitgen.parallel import map_chunks
+
+    for path, document, data, problems in map_chunks(_parse_spec_files, spec_paths(directory)):
+        diagnostics.extend(problems)
         if document is None:
             continue
-        data = check_document(document.data, schema.SPEC, document.origins, diagnostics)
         whole = Layer(data, document.origins)
         body = Layer({k: v for k, v in data.items() if k != "environments"}, document.origins)
         overlays = {}
@@ -88,6 +89,17 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         name = data.get("unit", {}).get("name") or path.stem  # type: ignore[union-attr]
         specs.append(SpecFile(name, document, body, overlays))  # type: ignore[arg-type]
     return Workspace(project, project_layers, tuple(specs), variables)
+
+
+def _parse_spec_files(paths: list[Path]) -> list[tuple[Path, Document | None, dict[str, object], list]]:  # type: ignore[type-arg]
+    """Read, parse and type-check spec files (independent of each other: run in parallel)."""
+    parsed = []
+    for path in paths:
+        diagnostics = Diagnostics()
+        document = load_document(path, diagnostics)
+        data = check_document(document.data, schema.SPEC, document.origins, diagnostics) if document else {}
+        parsed.append((path, document, data, list(diagnostics)))
+    return parsed
 
 
 def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Project, Layer]:
