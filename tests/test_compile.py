@@ -323,3 +323,32 @@ def test_fleet_refusals_are_reported_at_the_spec_key(tmp_path: Path) -> None:
     spec = SIMPLE_SPEC + '[fleet]\nconflicts = ["other*"]\nreplaces = ["old.service"]\n'
     found = errors(tmp_path, {"web.toml": spec})
     assert any("fleet.replaces[0]" in e and "Conflicts cannot be used with Replaces" in e for e in found), found
+
+
+# --- systemd-analyze integration -----------------------------------------------------
+
+
+def test_verify_maps_systemd_findings_back_to_the_spec_key(tmp_path: Path) -> None:
+    require(find_systemd_analyze(), "systemd-analyze is not installed")
+    spec = '[unit]\nextra = { Documentation = "notaurl" }\n[container]\nimage = "example/app:v1"\n'
+    write_specs(tmp_path, {"web.toml": spec})
+    proc = run_unitgen("compile", "specs", "--verify", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "specs/web.toml:2:11: V100 error unit.extra.Documentation: systemd-analyze on web.service:5: Invalid URL" in proc.stderr
+    assert not (tmp_path / "out").exists()
+    assert run_unitgen("compile", "specs", "--no-verify", cwd=tmp_path).returncode == 0
+
+
+def test_a_missing_systemd_analyze_is_a_note_not_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import unitgen.analyze
+    from unitgen.cli import main
+
+    write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(unitgen.analyze, "find_systemd_analyze", lambda: None)
+    result = CliRunner().invoke(main, ["compile", "specs", "--verify"])
+    assert result.exit_code == 0, result.output
+    assert "V000 note" in result.output and "systemd-analyze is not installed" in result.output
+    assert (tmp_path / "out" / "web.service").exists()

@@ -147,7 +147,12 @@ def compile(specs: Path, environment: str | None, sets: tuple[str, ...], force: 
             f"{shown}: {len(files)} unit(s), {len(plan.write)} written, {len(plan.remove)} removed, "
             f"{len(plan.unchanged)} unchanged"
         )
-        for env, names in result.instances.items():
+        from unitgen.submit import instance_names
+
+        instances: dict[str | None, list[str]] = {env: [] for env in result.environments}
+        for unit in result.units:  # a template's sidekicks run per instance too
+            instances.setdefault(unit.environment, []).extend(instance_names(unit))
+        for env, names in instances.items():
             if names:
                 where = f"{shown}/{env}" if env else shown
                 click.echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{where}/{n}" for n in names))
