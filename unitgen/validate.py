@@ -194,7 +194,7 @@ class SpecValidator:
                         self.error("S242", f"{name}={value}: {problem}", (*path, i) if len(values) > 1 else path)
 
     def container(self) -> None:
-        from unitgen.lint.secrets import secret_problem
+        from unitgen.secretscan import secret_problem
 
         container = self.spec.container
         for var in container.env:
