@@ -352,3 +352,11 @@ def test_a_missing_systemd_analyze_is_a_note_not_a_failure(tmp_path: Path, monke
     assert result.exit_code == 0, result.output
     assert "V000 note" in result.output and "systemd-analyze is not installed" in result.output
     assert (tmp_path / "out" / "web.service").exists()
+
+
+def test_every_example_unit_passes_unitgen_lint_strict() -> None:
+    from unitgen.lint import lint_paths
+
+    findings, files = lint_paths([str(REPO / "out")], strict=True)
+    assert len(files) == len(compile_specs(REPO / "specs").files)
+    assert findings == [], [d.format() for d in findings]

@@ -403,10 +403,10 @@ def _avoid_known_bugs(workspace: Workspace) -> Workspace:
         name = get_path(document, ("unit", "name"))
         effective = name if isinstance(name, str) and name else stem
         if _control_or_blank_start(effective):
-            document = {**document, "unit": {**(document.get("unit") or {}), "name": "renamed"}} if isinstance(document.get("unit", {}), dict) else document
+            unit = document.get("unit")
+            document = {**document, "unit": {**(unit if isinstance(unit, dict) else {}), "name": "renamed"}}
             documents[stem] = document
-            for file_name in [f for f in files if f.rsplit(".", 1)[0] == stem]:
-                files[file_name] = toml_dump(document)
+            files[f"{stem}.toml"] = toml_dump(document)
     return Workspace(files, documents, workspace.overrides)
 
 
@@ -790,8 +790,12 @@ def exec_words(value: str) -> list[str]:
         words.append(word.decode("utf-8"))
 
 
+_ESCAPED_LITERAL = re.compile(r"(?:[^%$]|%%|\$\$)*", re.S)
+
+
 def _unexpand(word: str) -> str:
-    assert not re.search(r"%[^%]", word.replace("%%", "")), f"a specifier nobody asked for in {word!r}"
+    """A literal Exec word as the program gets it: every '%' and '$' in it was doubled."""
+    assert _ESCAPED_LITERAL.fullmatch(word), f"a lone '%' or '$' in a literal word: {word[:200]!r}"
     return word.replace("%%", "%").replace("$$", "$")
 
 
@@ -823,14 +827,19 @@ def check_values_round_trip(workspace: Workspace, result: CompileResult) -> None
             for got, wanted in zip(tail, command):
                 if _literal(wanted):
                     assert _unexpand(got) == wanted
+        e_args = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "-e"]
         for env_name, env_value in container.get("env", {}).items():
             literal = env_value["value"] if isinstance(env_value, dict) else env_value
             if _literal(literal):
-                assert f"{env_name}={literal}" in [_unexpand(w) for w in words]
+                wanted = f"{env_name}={literal}"
+                found = [w for w in e_args if w.replace("%%", "%").replace("$$", "$") == wanted]
+                assert found, f"-e {wanted!r} not found in {e_args}"
+                assert _unexpand(found[0]) == wanted
         description = get_path(web_doc, ("unit", "description"))
-        if _literal(description) and not (workspace.project.get("environments")):
+        if _literal(description) and not workspace.project.get("environments"):
             (text,) = compiled.unit.values("Unit", "Description")
-            assert _unexpand(text) == description
+            assert re.fullmatch(r"(?:[^%]|%%)*", text), text
+            assert text.replace("%%", "%") == description
 
 
 @budget(150)
@@ -1187,7 +1196,7 @@ def test_known_bug_spec_name_with_control_character_crashes(name: str) -> None:
 def test_known_bug_spec_file_name_not_utf8_real_cli(tmp_path: Path) -> None:
     specs = tmp_path / "specs"
     specs.mkdir()
-    (Path(os.fsdecode(bytes(specs))) / os.fsdecode(b"bad\xfe.toml")).write_text('[container]\nimage = "example/app:v1"\n')
+    (specs / os.fsdecode(b"bad\xfe.toml")).write_text('[container]\nimage = "example/app:v1"\n')
     proc = run_unitgen("compile", "specs", cwd=tmp_path)
     assert proc.returncode == 1 and "internal error" not in proc.stderr, proc.stderr
 
