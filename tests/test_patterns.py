@@ -68,6 +68,15 @@ def test_set_pins_a_runtime_value_at_compile_time(tmp_path: Path) -> None:
     assert "ExecStartPre=/usr/bin/docker pull example/app:v42" in unit
 
 
+def test_the_environment_name_can_come_from_etcd_too(tmp_path: Path) -> None:
+    project = PROJECT + 'environment = "/djed-environment"\n'
+    spec = SIMPLE_SPEC + '[[container.secrets]]\nbucket = "cfg"\nkey = "{{ runtime.environment }}.env"\n'
+    unit = compile_ok(tmp_path, {"unitgen.toml": project, "web.toml": spec})["web.service"]
+    pre = directives(unit, "ExecStartPre")
+    assert pre[0].endswith("/djed-environment UNITGEN_ENVIRONMENT %t/unitgen/%n/runtime.env")
+    assert any(p.endswith('s3fetch.py cfg "${UNITGEN_ENVIRONMENT}.env" /secrets/secrets-0.env') for p in pre), pre
+
+
 def test_undeclared_runtime_value_is_an_error_with_a_hint(tmp_path: Path) -> None:
     spec = '[container]\nimage = "example/app"\ntag = "{{ runtime.versoin }}"\n'
     found = error_lines(tmp_path, {"unitgen.toml": PROJECT, "web.toml": spec})
@@ -150,6 +159,8 @@ port = 8000
         assert directives(unit, "After") == ["web.service"]
         assert directives(unit, "MachineOf") == ["web.service"]
         assert "Global" not in unit
+    assert directives(files["web.service"], "Wants") == ["web-elb-presence.service web-announce.service"]
+    assert directives(files["web-announce.service"], "Restart") == ["on-failure"]
     elb = files["web-elb-presence.service"]
     assert "-e ELB_NAME=lb-prod djedstudios/elb-presence" in elb
     assert "--env-file %t/unitgen/%n/app.env" in elb  # fetches its env file like the service
@@ -194,6 +205,7 @@ port = 8000
     unit = files["web@.service"]
     assert directives(unit, "Conflicts") == ["web@*.service"]
     assert "ExecStart=/usr/bin/docker run --name web-%i -p 80%i:8000 example/app:v1 serve --port 80%i" in unit
+    assert directives(unit, "Wants") == ["web-announce@%i.service"]
     announce = files["web-announce@.service"]
     assert directives(announce, "BindsTo") == ["web@%i.service"]
     assert directives(announce, "MachineOf") == ["web@%i.service"]

@@ -29,6 +29,7 @@ def test_text_without_braces_is_returned_untouched() -> None:
         ("{{ '{{' }}literal", ("{{literal",)),
         ("{{ vars.region | upper }}", ("EU-WEST-1",)),
         ("{b} }} {", ("{b} }} {",)),
+        ("cr\r lf\n crlf\r\n{{ vars.region }}{# jinja keeps them too #}", ("cr\r lf\n crlf\r\neu-west-1",)),
     ],
 )
 def test_render(text: str, parts: tuple[object, ...]) -> None:

@@ -1,8 +1,8 @@
 """Spec model → unit IR for the service itself (sidekicks: ``sidekicks``).
 
-The unit follows the lifecycle the team writes by hand: stop and remove a leftover
-container (failures ignored), read runtime values from etcd, pull, fetch secrets, run;
-stop the container on stop.  Every value goes through ``templating`` and ``quoting``.
+The unit follows the lifecycle the team writes by hand: read runtime values from etcd,
+stop and remove a leftover container (failures ignored), pull, fetch secrets, run; stop
+the container on stop.  Every value goes through ``templating`` and ``quoting``.
 """
 
 from __future__ import annotations
@@ -214,8 +214,20 @@ class ServiceConverter:
             names = getattr(spec.relations, key)
             if names:
                 self.relation(directive, names, ("unit", key))
+        self.want_sidekicks()
         for name, values in spec.unit_extra:
             self.extra("Unit", name, values, ("unit", "extra", name))
+
+    def want_sidekicks(self) -> None:
+        """BindsTo= stops a sidekick with its service, but nothing would start it again
+        when Restart= brings the service back: the service wants its sidekicks."""
+        from unitgen.sidekicks import sidekick_names
+
+        names = sidekick_names(self.spec)
+        if self.spec.is_template:
+            names = [name.replace("@.service", "@%i.service") for name in names]
+        if names:
+            self.out.add("Unit", "Wants", tuple(names), self.r.origin(("presence",)))
 
     def relation(self, directive: str, names: Sequence[str], path: KeyPath) -> None:
         words = []

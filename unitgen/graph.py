@@ -35,7 +35,7 @@ PLACEMENT = ("Global", "MachineID", "MachineMetadata", "Conflicts", "Replaces")
 
 @attrs.frozen
 class Node:
-    key: str  # unique: "prod/web.service", or "prod/docker.service" for an external unit
+    key: str  # unique: "web.service"; "prod/web.service" when several environments are drawn
     name: str
     group: str | None  # environment
     lines: tuple[str, ...]  # placement and instances, shown under the name
@@ -97,7 +97,7 @@ def build(units: Sequence[CompiledUnit]) -> Graph:
     grouped = len(environments) > 1
 
     def key(env: str | None, name: str) -> str:
-        return f"{env}/{name}" if env else name
+        return f"{env}/{name}" if env and grouped else name
 
     nodes: dict[str, Node] = {}
     edges: list[Edge] = []

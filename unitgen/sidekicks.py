@@ -2,7 +2,8 @@
 
 A sidekick is ``BindsTo=`` and ``After=`` its service, so systemd stops it the moment the
 service stops or its main process dies, and its stop action removes the machine from the
-load balancer or etcd.  It lands where the service runs: ``MachineOf=`` for a scheduled
+load balancer or etcd.  The service ``Wants=`` its sidekicks, so when ``Restart=`` brings
+it back they start again with it.  It lands where the service runs: ``MachineOf=`` for a scheduled
 service, the same ``Global`` and ``MachineMetadata`` for a global one (fleet refuses
 ``Global`` with ``MachineOf``).
 """
@@ -87,14 +88,19 @@ def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, s
     if project.etcd_api == "3":
         out.add("Service", "Environment", quoting.environment_assignment("ETCDCTL_API", "3"))
         refresh = (
-            'id=$("$0" lease grant "$3") || exit 1; id=${id#lease }; id=${id%% *}; '
-            '"$0" put --lease="$id" "$1" "$2" >/dev/null || exit 1'
+            'if id=$("$0" lease grant "$3"); then id=${id#lease }; id=${id%% *}; '
+            '"$0" put --lease="$id" "$1" "$2" >/dev/null; else false; fi'
         )
         remove = "del"
     else:
-        refresh = '"$0" set "$1" "$2" --ttl "$3" >/dev/null || exit 1'
+        refresh = '"$0" set "$1" "$2" --ttl "$3" >/dev/null'
         remove = "rm"
+    # A failed refresh (etcd briefly away) is retried at the next interval rather than
+    # ending the loop: the key only expires if etcd stays away for a whole TTL.
+    refresh += ' || echo "unitgen: could not refresh $1 in etcd; retrying in $4s" >&2'
     out.add("Service", "TimeoutStartSec", "0")
+    out.add("Service", "Restart", "on-failure")
+    out.add("Service", "RestartSec", "5s")
     key = SpecText(etcd.key, ("presence", "etcd", "key"))
     value = Fixed((Raw("%H"),)) if etcd.port is None else Fixed((Raw("%H"), f":{etcd.port}"))
     start = exec_line(

@@ -37,6 +37,7 @@ SPECIFIERS: dict[str, str] = {
 }
 
 _MARK = "\x00"
+_CARRIAGE_RETURN = _MARK + "r" + _MARK
 _MARKER = re.compile(_MARK + r"(\d+)" + _MARK)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -164,7 +165,8 @@ def render(
     context["vars"] = _VarsNamespace(variables)
     context["runtime"] = _RuntimeNamespace(tokens, runtime, variables, used)
     try:
-        rendered = _compile(text).render(context)
+        # jinja2 turns every "\r" and "\r\n" into "\n"; carry carriage returns through it.
+        rendered = _compile(text.replace("\r", _CARRIAGE_RETURN)).render(context).replace(_CARRIAGE_RETURN, "\r")
     except TemplateError:
         raise
     except UndefinedError as error:
