@@ -297,9 +297,13 @@ SERVICE_DIRECTIVES = ["LimitNOFILE", "KillMode", "WorkingDirectory", "Nice", "Sy
 hostile_key = st.one_of(st.sampled_from(["A", "role", "PATH", "", " ", "1A", "a-b", "a=b", "a,b", *INJECTIONS[:8], *PATHS[:4]]), hostile_text)
 
 
+def choose(values: Sequence[Any]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(values) if values else st.nothing()
+
+
 def string_for(path: tuple[str, ...]) -> st.SearchStrategy[str]:
     good = [v for v in GOOD.get(path, []) if isinstance(v, str)]
-    return st.one_of(st.sampled_from(good), hostile_text) if good else hostile_text
+    return st.one_of(choose(good), hostile_text)
 
 
 def strings_for(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
@@ -325,12 +329,12 @@ def typed_value(path: tuple[str, ...], key: schema.Key) -> st.SearchStrategy[obj
     value = st.one_of(hostile_text, st.lists(hostile_text, min_size=1, max_size=3))
     if kind == schema.DIRECTIVE_MAP:
         names = UNIT_DIRECTIVES if path[0] == "unit" else SERVICE_DIRECTIVES
-        return st.one_of(st.sampled_from(good), st.dictionaries(st.one_of(st.sampled_from(names), hostile_key), value, max_size=3))
+        return st.one_of(choose(good), st.dictionaries(st.one_of(st.sampled_from(names), hostile_key), value, max_size=3))
     if kind == schema.METADATA_MAP:
-        return st.one_of(st.sampled_from(good), st.dictionaries(hostile_key, value, max_size=3))
+        return st.one_of(choose(good), st.dictionaries(hostile_key, value, max_size=3))
     if kind == schema.ENV_MAP:
         env_value = st.one_of(hostile_text, st.fixed_dictionaries({"value": hostile_text}, optional={"secret": st.booleans()}))
-        return st.one_of(st.sampled_from(good), st.dictionaries(hostile_key, env_value, max_size=3))
+        return st.one_of(choose(good), st.dictionaries(hostile_key, env_value, max_size=3))
     if kind == schema.STRING_MAP:
         return st.dictionaries(hostile_key, hostile_text, max_size=3)
     if kind == schema.TABLE_LIST:
@@ -338,7 +342,7 @@ def typed_value(path: tuple[str, ...], key: schema.Key) -> st.SearchStrategy[obj
             {"bucket": st.one_of(st.just("b"), hostile_text), "key": st.one_of(st.just("k.env"), hostile_text)},
             optional={"name": st.one_of(st.just("app.env"), hostile_text), "optional": st.booleans()},
         )
-        return st.one_of(st.sampled_from(good), st.lists(secret, max_size=3))
+        return st.one_of(choose(good), st.lists(secret, max_size=3))
     if kind == schema.TABLE:
         return st.just({})
     raise AssertionError(kind)
@@ -998,7 +1002,10 @@ def make_sandbox(root: Path, case: FsCase) -> tuple[Path, Path]:
         (previous / "old.toml").write_text('[container]\nimage = "example/old:v1"\n')
         assert CliRunner().invoke(cli_main, ["compile", str(previous), "-q"]).exit_code == 0
         shutil.rmtree(previous)
-    for name, text in case.files.items():
+    files = dict(case.files)
+    if case.output is not None and "unitgen.toml" not in files:
+        files["unitgen.toml"] = toml_dump({"output": case.output})
+    for name, text in files.items():
         (specs / name).write_text(text)
     output = case.output or "out"
     return specs, (repo / output).resolve()

@@ -502,8 +502,13 @@ class TomlWriter:
 
     # tables
 
-    def table_body(self, path: Path, table: dict[str, Any]) -> None:
+    def table_body(self, path: Path, table: dict[str, Any], header: str = "") -> None:
+        """A table's `key = value` lines, then its sub-tables as sections.  ``header`` is "" for
+        the root, "[" for a table (whose header may be left out, making it implicit, when it
+        has no `key = value` lines but has sub-tables) and "[[" for an array element."""
         pairs, sections = self.split(table)
+        if header == "[[" or (header == "[" and (pairs or not sections or self.chance(0.5))):
+            self.header(path, header)
         for key, value in pairs:
             for dotted, leaf in self.spread([key], value):
                 self.spaces()
@@ -515,15 +520,10 @@ class TomlWriter:
                 self.end_line()
         for key, value in sections:
             if isinstance(value, dict):
-                inner_pairs, inner_sections = self.split(value)
-                if inner_pairs or not inner_sections or self.chance(0.5):
-                    self.header(path + (key,), "[", "]")
-                # else the table is made implicitly by its sub-tables' headers
-                self.table_body(path + (key,), value)
+                self.table_body(path + (key,), value, "[")
             else:
                 for index, element in enumerate(value):
-                    self.header(path + (key, index), "[[", "]]")
-                    self.table_body(path + (key, index), element)
+                    self.table_body(path + (key, index), element, "[[")
 
     def split(self, table: dict[str, Any]) -> tuple[list[Any], list[Any]]:
         """Which entries are written as `key = value` and which as [sections] after them."""
@@ -546,7 +546,8 @@ class TomlWriter:
         else:
             yield key, value
 
-    def header(self, path: Path, opening: str, closing: str) -> None:
+    def header(self, path: Path, opening: str) -> None:
+        closing = opening.replace("[", "]")
         self.spaces()
         start = self.length
         self.write(opening)

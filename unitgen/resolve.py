@@ -228,14 +228,6 @@ def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Pro
         )
         for i, item in enumerate(container.get("secrets", []))
     )
-    for i, item in enumerate(container.get("secrets", [])):
-        for required in ("bucket", "key"):
-            if required not in item:
-                diagnostics.error(
-                    "S104",
-                    f"missing required key {required!r}",
-                    **layer.origins.where(("container", "secrets", i)),  # type: ignore[arg-type]
-                )
     elb = presence.get("elb")
     etcd = presence.get("etcd")
     return model.ServiceSpec(

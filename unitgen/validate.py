@@ -239,8 +239,8 @@ class SpecValidator:
                 self.error("S260", f"secret file name {secret.file_name!r} is used twice", (*path, "name"))
             names.add(secret.file_name)
             for field in ("bucket", "key"):
-                if getattr(secret, field) == "" and field in ("bucket",):
-                    self.error("S261", f"secret {field} is empty", (*path, field))
+                if not getattr(secret, field):
+                    self.error("S261", f"secret {field} is missing or empty", (*path, field), f"add {field} = \"…\" to this [[container.secrets]] entry")
 
     def placement(self) -> None:
         placement = self.spec.placement
