@@ -35,7 +35,7 @@ import attrs
 import pytest
 from click.testing import CliRunner
 from helpers import REPO, run_unitgen
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from unitgen import schema
@@ -193,11 +193,19 @@ def _big(piece: str, size: int) -> str:
 
 # Long strings: around fleet's 2048-byte line limit, and 100 KB.
 big_text = st.builds(_big, st.sampled_from(["x", "a b ", "%", "\\", "\n", "\u2028", "é", "$", " ", "\x00"]), st.sampled_from([2046, 2047, 2048, 4096, 100_000]))
-hostile_text = st.one_of(
-    st.sampled_from(PIECES),
-    st.lists(st.one_of(st.sampled_from(PIECES + BENIGN), _TEXT), min_size=1, max_size=6).map("".join),
-    _TEXT,
-    big_text,
+
+
+def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """one_of with weights (hypothesis picks the branches of one_of uniformly)."""
+    table = [strategy for weight, strategy in choices for _ in range(weight)]
+    return st.integers(0, len(table) - 1).flatmap(lambda index: table[index])
+
+
+hostile_text = weighted(
+    (6, st.sampled_from(PIECES)),
+    (6, st.lists(st.one_of(st.sampled_from(PIECES + BENIGN), _TEXT), min_size=1, max_size=6).map("".join)),
+    (4, _TEXT),
+    (1, big_text),  # rare: a spec has a dozen strings, and 100 KB ones are slow to compile
 )
 
 # Values of every TOML type, hostile strings included.
@@ -224,8 +232,8 @@ def _nested(depth: int, kind: str, leaf: object) -> RawToml:
 
 
 deep_value = st.builds(_nested, st.integers(50, 500), st.sampled_from(["array", "table"]), st.sampled_from(["x", 1, "\n[Service]"]))
-long_list = st.builds(lambda item, n: [item] * n, st.sampled_from(["x", "a b", "\n", "docker.service"]), st.sampled_from([100, 1000, 3000]))
-hostile_value = st.one_of(any_value, deep_value, long_list)
+long_list = st.builds(lambda item, n: [item] * n, st.sampled_from(["x", "a b", "\n", "docker.service"]), st.sampled_from([100, 1000, 2100]))
+hostile_value = weighted((8, any_value), (1, deep_value), (1, long_list))
 
 
 # --- the schema, enumerated ---------------------------------------------------------------
@@ -309,7 +317,7 @@ def string_for(path: tuple[str, ...]) -> st.SearchStrategy[str]:
 def strings_for(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
     good = [v for v in GOOD.get(path, []) if isinstance(v, list)]
     item = st.one_of(st.sampled_from([s for g in good for s in g] or BENIGN), hostile_text)
-    return st.one_of(st.lists(item, max_size=4), long_list)
+    return weighted((8, st.lists(item, max_size=4)), (1, long_list))
 
 
 def typed_value(path: tuple[str, ...], key: schema.Key) -> st.SearchStrategy[object]:
@@ -575,6 +583,7 @@ def test_invalid_toml_and_unicode_are_errors_at_the_file() -> None:
 def test_hostile_specs_of_any_shape_never_raise(workspace: Workspace) -> None:
     result = compile_workspace(workspace)
     assert_errors_are_located(result)
+    event("compiled" if result.ok else "refused")
     if result.ok:
         for unit in result.units:
             check_unit_text(unit.text)
@@ -602,6 +611,11 @@ def check_unit_text(text: str) -> list[tuple[str, str, str]]:
     Returns the (section, key, value) entries, continuations joined as systemd joins them
     (an odd run of trailing backslashes continues the line; the last one becomes a space).
     """
+    return [(section, key, value) for section, key, value, _ in read_unit(text)]
+
+
+def read_unit(text: str) -> list[tuple[str, str, str, int]]:
+    """check_unit_text's entries with the line each one starts on."""
     assert text.endswith("\n"), "a unit ends with a newline"
     text.encode("utf-8")  # no lone surrogates: the file is valid UTF-8
     lines = text[:-1].split("\n")
@@ -619,7 +633,8 @@ def check_unit_text(text: str) -> list[tuple[str, str, str]]:
     body_text = text.split("\n", 2)[2]
     assert hashlib.sha256(body_text.encode("utf-8")).hexdigest() == match.group(1), "checksum does not match the body"
 
-    entries: list[tuple[str, str, str]] = []
+    entries: list[tuple[str, str, str, int]] = []
+    start = 0
     seen_sections: list[str] = []
     section: str | None = None
     pending: tuple[str, str] | None = None  # a continued assignment: (key, value so far)
@@ -643,6 +658,7 @@ def check_unit_text(text: str) -> list[tuple[str, str, str]]:
             assert equals, f"line {number} has no '=': {line[:80]!r}"
             assert KEY.fullmatch(key), f"line {number}: key {key[:80]!r}"
             pending = (key, value)
+            start = number
         else:
             assert stripped, f"line {number}: a continuation must not end in a blank line"
             pending = (pending[0], pending[1] + line)
@@ -651,7 +667,7 @@ def check_unit_text(text: str) -> list[tuple[str, str, str]]:
         if trailing % 2:
             pending = (key, value[:-1] + " ")
             continue
-        entries.append((section, key, value.strip(SYSTEMD_BLANKS)))  # type: ignore[arg-type]
+        entries.append((section, key, value.strip(SYSTEMD_BLANKS), start))  # type: ignore[arg-type]
         pending = None
     assert pending is None, "the file ends inside a continuation"
     assert seen_sections == [s for s in SECTIONS if s in seen_sections], f"section order {seen_sections}"
@@ -665,7 +681,7 @@ CAUSED_BY: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("Unit", "Requires"): (("unit", "requires"),),
     ("Unit", "BindsTo"): (("unit", "binds_to"),),
     ("Unit", "PartOf"): (("unit", "part_of"),),
-    ("Unit", "Wants"): (("unit", "wants"),),
+    ("Unit", "Wants"): (("unit", "wants"), ("presence", "elb"), ("presence", "etcd")),  # a service wants its sidekicks
     ("Unit", "After"): (("unit", "after"),),
     ("Unit", "Before"): (("unit", "before"),),
     ("Unit", "Conflicts"): (("unit", "conflicts"),),
@@ -683,8 +699,9 @@ CAUSED_BY: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("X-Fleet", "MachineID"): (("fleet", "machine_id"),),
     ("X-Fleet", "Replaces"): (("fleet", "replaces"),),
 }
-# A sidekick is bound to and placed with its service; the announcer sets ETCDCTL_API.
-SIDEKICK = {("Unit", "BindsTo"), ("Unit", "After"), ("X-Fleet", "MachineOf"), ("Service", "Environment")}
+# A sidekick is bound to and placed with its service and restarts on its own; the
+# announcer sets ETCDCTL_API.
+SIDEKICK = {("Unit", "BindsTo"), ("Unit", "After"), ("X-Fleet", "MachineOf"), ("Service", "Environment"), ("Service", "Restart"), ("Service", "RestartSec")}
 SINGLE = {("Unit", "Description"), ("Service", "ExecStart"), ("Service", "User"), ("Service", "TimeoutStartSec"), ("Service", "TimeoutStopSec"),
           ("Service", "Restart"), ("Service", "RestartSec"), ("X-Fleet", "Global"), ("X-Fleet", "MachineID")}  # fmt: skip
 
@@ -706,7 +723,7 @@ def _layers(workspace: Workspace) -> list[object]:
 
 
 def _set_somewhere(layers: list[object], path: tuple[str, ...]) -> bool:
-    return any(get_path(layer, path) not in (None, False, [], {}, "") for layer in layers)
+    return any(get_path(layer, path) not in (None, False, [], "") for layer in layers)  # {} enables a presence table
 
 
 def _uses_runtime(workspace: Workspace) -> bool:
@@ -749,9 +766,33 @@ def check_no_injection(workspace: Workspace, result: CompileResult) -> None:
             if where[1] not in extra.get(where[0], ()):
                 assert counts.get(where, 0) <= 1, f"{compiled.path}: {where} appears {counts[where]} times"
         assert counts.get(("Service", "ExecStart")) == 1, compiled.path
+        directive_at = {line: d for (_, _, _, line), d in zip(read_unit(compiled.text), [d for s in compiled.unit.sections for d in s.directives])}
         for finding in lint_text(compiled.text.encode("utf-8"), compiled.path.rsplit("/", 1)[-1]):
-            assert not finding.is_error, finding.format()
             assert finding.code not in ("L110", "L111", "L113"), finding.format()  # fleet reads the lines differently
+            if finding.is_error and not _known_lint_bug(finding, directive_at, extra, layers):
+                raise AssertionError(f"{compiled.path}: unitgen lint: {finding.format()}")
+
+
+# Known bugs: compile accepts values its own linter rejects (systemd ignores them):
+# * test_known_bug_passthrough_values_are_not_validated: unit.extra / service.extra values of
+#   unit-name, path and some enum directives (OnFailure=x, WorkingDirectory=relative);
+# * test_known_bug_compile_time_values_are_not_validated: any value that comes from
+#   {{ vars.NAME }} / --set skips validation (restart_sec = "{{ vars.t }}" with t = "soon").
+# Delete the matching clause of _known_lint_bug when a bug is fixed.
+KNOWN_LINT_BUG_CODES = {"L204", "L205", "L206", "L207", "L210"}
+
+
+def _known_lint_bug(finding: Diagnostic, directive_at: Mapping[int, Any], extra: Mapping[str, set[str]], layers: list[object]) -> bool:
+    if finding.code not in KNOWN_LINT_BUG_CODES or finding.location is None:
+        return False
+    directive = directive_at.get(finding.location.line or 0)
+    if directive is None:
+        return False
+    section = next((name for name, keys in extra.items() if directive.key in keys), None)
+    if section is not None:
+        return True  # a passthrough value
+    path = directive.origin.path if directive.origin is not None else ()
+    return any("{{" in str(get_path(layer, [p for p in path if isinstance(p, str)])) for layer in layers)
 
 
 # Exec lines as systemd splits them (extract_first_word with UNQUOTE|CUNESCAPE), then
@@ -840,7 +881,7 @@ def check_values_round_trip(workspace: Workspace, result: CompileResult) -> None
                 assert found, f"-e {wanted!r} not found in {e_args}"
                 assert _unexpand(found[0]) == wanted
         description = get_path(web_doc, ("unit", "description"))
-        if _literal(description) and not workspace.project.get("environments"):
+        if _literal(description) and description and not workspace.project.get("environments"):  # "" means the default
             (text,) = compiled.unit.values("Unit", "Description")
             assert re.fullmatch(r"(?:[^%]|%%)*", text), text
             assert text.replace("%%", "%") == description
@@ -852,6 +893,7 @@ def test_no_spec_value_adds_a_line_section_or_directive(workspace: Workspace) ->
     result = compile_workspace(workspace)
     assert_errors_are_located(result)
     note(f"ok={result.ok} units={[u.path for u in result.units]}")
+    event("compiled" if result.ok else "refused")  # pytest --hypothesis-show-statistics shows the ratio
     if result.ok:
         check_no_injection(workspace, result)
         check_values_round_trip(workspace, result)
@@ -947,7 +989,7 @@ def filesystem_cases(draw: st.DrawFn) -> FsCase:
     if project:
         files["unitgen.toml"] = toml_dump(project)
     for _ in range(draw(st.integers(1, 3))):
-        file_name = draw(st.sampled_from(FILE_NAME_ATTACKS))
+        file_name = draw(st.one_of(st.sampled_from(["web.toml", "db.toml", "api-2.toml"]), st.sampled_from(FILE_NAME_ATTACKS)))
         stem = file_name[: -len(".toml")]
         spec: dict[str, Any] = {"container": {"image": "example/app", "tag": "v1"}}
         name_attack = st.one_of(st.sampled_from(NAME_ATTACKS), hostile_text)
@@ -962,7 +1004,10 @@ def filesystem_cases(draw: st.DrawFn) -> FsCase:
         if _control_or_blank_start(name if isinstance(name, str) and name else stem):
             set_path(spec, ("unit", "name"), "renamed")  # see _avoid_known_bugs
         files[file_name] = toml_dump(spec)
-    return FsCase(files, output, draw(st.booleans()), environments)
+    previous = draw(st.booleans())
+    if environments == ("prod",):
+        previous = False  # see test_known_bug_single_environment_keeps_stale_units
+    return FsCase(files, output, previous, environments)
 
 
 def tree(root: Path) -> dict[str, object]:
@@ -1043,6 +1088,7 @@ def test_compile_writes_only_below_the_output_directory_in_process_cli(case: FsC
         before = tree(root)
         result = CliRunner().invoke(cli_main, ["compile", str(specs)])
         note(result.output)
+        event(f"exit {result.exit_code}")
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception  # the real CLI would exit 3 with "internal error"
         check_filesystem(root, specs, out_dir, before, result.exit_code, result.stderr)
@@ -1103,7 +1149,7 @@ LINT_LINES = [
 lint_line = st.one_of(
     st.sampled_from(LINT_LINES),
     st.builds(lambda a, b: a + b, st.sampled_from(LINT_LINES), st.sampled_from(CONTROL_CHARS + INJECTIONS)),
-    st.builds(lambda size: "Description=" + "x" * size, st.sampled_from([2035, 2036, 4096, 100_000, 1024 * 1024])),
+    st.builds(lambda size: "Description=" + "x" * size, st.sampled_from([2035, 2036, 4096, 100_000])),  # 1 MiB: the CLI test below
     _TEXT,
 )
 lint_bytes = st.one_of(
@@ -1172,6 +1218,57 @@ def test_known_bug_environment_name_escapes_the_output_directory(tmp_path: Path,
     before = tree(tmp_path)
     proc = run_unitgen("compile", str(specs), cwd=specs.parent)
     check_filesystem(tmp_path, specs, out_dir, before, proc.returncode, proc.stderr)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: with exactly one environment declared, 'unitgen compile' without --env treats the run as "
+    "--env-scoped and never removes stale generated units outside out/<env>/",
+)
+def test_known_bug_single_environment_keeps_stale_units(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "old.toml").write_text('[container]\nimage = "example/app:v1"\n')
+    assert run_unitgen("compile", "specs", cwd=tmp_path).returncode == 0
+    (specs / "old.toml").unlink()
+    (specs / "web.toml").write_text('[container]\nimage = "example/app:v1"\n')
+    (specs / "unitgen.toml").write_text("[environments.prod]\n")
+    proc = run_unitgen("compile", "specs", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.service")) == ["prod/web.service"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: passthrough values of unit-name, path and some enum directives are not validated: "
+    "compile writes e.g. OnFailure=x or WorkingDirectory=relative, which unitgen lint (and systemd) reject",
+)
+@pytest.mark.parametrize(
+    "extra",
+    ['[unit]\nextra = { OnFailure = "x" }', '[service]\nextra = { WorkingDirectory = "relative/path" }', '[service]\nextra = { StandardOutput = "x" }'],
+    ids=["OnFailure", "WorkingDirectory", "StandardOutput"],
+)
+def test_known_bug_passthrough_values_are_not_validated(extra: str) -> None:
+    result = compile_workspace(Workspace({"web.toml": extra + '\n[container]\nimage = "example/app:v1"\n'}, {}))
+    if result.ok:
+        findings = lint_text(result.units[0].text.encode(), "web.service")
+        assert not [f.format() for f in findings if f.is_error]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: values from {{ vars.NAME }} (known at compile time) skip validation: "
+    "restart_sec = '{{ vars.t }}' with t = 'soon' compiles to RestartSec=soon, which systemd ignores",
+)
+def test_known_bug_compile_time_values_are_not_validated() -> None:
+    files = {
+        "unitgen.toml": '[vars]\nt = "soon"\nu = "not a user!"\n',
+        "web.toml": '[service]\nrestart_sec = "{{ vars.t }}"\nuser = "{{ vars.u }}"\n[container]\nimage = "example/app:v1"\n',
+    }
+    result = compile_workspace(Workspace(files, {}))
+    if result.ok:
+        findings = lint_text(result.units[0].text.encode(), "web.service")
+        assert not [f.format() for f in findings if f.is_error]
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: an integer literal of more than 4300 digits crashes the TOML reader (ValueError, exit 3)")

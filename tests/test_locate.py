@@ -422,9 +422,11 @@ def test_garbage_keeps_what_was_found_before_it() -> None:
     assert located == {("a",): Position(1, 1), ("b",): Position(2, 1)}
 
 
-def test_absurd_nesting_does_not_raise() -> None:
-    located = locate("x = " + "[" * 100_000)
-    assert located[("x",)] == Position(1, 1)
+def test_absurd_nesting_stops_at_a_depth_of_100() -> None:
+    assert len(locate("x = " + "[" * 100_000)) == 101
+    assert len(locate("x = " + "{a=" * 100_000)) == 101
+    assert len(locate("a" + ".a" * 100_000 + " = 1")) == 0  # (each prefix is its own tuple)
+    assert len(locate("[a" + ".a" * 100_000 + "]")) == 0
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -453,14 +455,14 @@ _RAW_SCALARS = [
     "1979-05-27T07:32:00Z",
     "1979-05-27 07:32:00.5+01:00",
 ]
-_keys = st.from_regex(_BARE_KEY, fullmatch=True) | st.text(max_size=5)
-_scalars = st.integers() | st.booleans() | st.sampled_from(_RAW_SCALARS).map(Raw) | st.text()
+_keys = st.text(alphabet="ab_-Z09", min_size=1, max_size=4) | st.text(max_size=4)  # bare, any
+_scalars = st.integers() | st.booleans() | st.sampled_from(_RAW_SCALARS).map(Raw) | st.text(max_size=8)
 _values = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(_keys, children, max_size=4),
-    max_leaves=16,
+    max_leaves=10,
 )
-_tables = st.dictionaries(_keys, _values, max_size=6)
+_tables = st.dictionaries(_keys, _values, max_size=5)
 
 
 class TomlWriter:
@@ -529,10 +531,7 @@ class TomlWriter:
         """Which entries are written as `key = value` and which as [sections] after them."""
         pairs, sections = [], []
         for key, value in table.items():
-            is_array_of_tables = (
-                isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
-            )
-            if (isinstance(value, dict) or is_array_of_tables) and self.chance(0.6):
+            if (isinstance(value, dict) or is_array_of_tables(value)) and self.chance(0.6):
                 sections.append((key, value))
             else:
                 pairs.append((key, value))
@@ -684,20 +683,26 @@ class TomlWriter:
         return not re.search(r"['\x00-\x08\x0a-\x1f\x7f]", text)
 
 
+def is_array_of_tables(value: Any) -> bool:
+    return isinstance(value, list) and len(value) > 0 and all(isinstance(v, dict) for v in value)
+
+
 @st.composite
 def documents(draw: st.DrawFn) -> tuple[str, dict[Path, int]]:
     table = draw(_tables)
-    return TomlWriter(draw(st.randoms(use_true_random=False))).document(table)
+    # A seeded Random for the styles: drawing each choice from hypothesis is far slower.
+    return TomlWriter(random.Random(draw(st.integers(0, 2**32)))).document(table)
 
 
 def offset_of(text: str, position: Position) -> int:
+    """The offset in ``text`` of a position, which must be that of a character of the text."""
     lines = text.split("\n")  # TOML lines end at \n only (CRLF ends in \n too)
     assert 1 <= position.line <= len(lines)
-    assert 1 <= position.column <= len(lines[position.line - 1]) + 1
+    assert 1 <= position.column <= len(lines[position.line - 1])
     return sum(len(line) + 1 for line in lines[: position.line - 1]) + position.column - 1
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(documents())
 def test_every_path_tomllib_sees_is_located_at_its_text(document: tuple[str, Any]) -> None:
     text, expected_offsets = document
@@ -707,14 +712,15 @@ def test_every_path_tomllib_sees_is_located_at_its_text(document: tuple[str, Any
         assert offset_of(text, position) == expected_offsets[path], path
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.text() | st.text(alphabet="\"'[]{}=.,#\\\n\r\t -_1ab"))
 def test_never_raises_on_any_text(text: str) -> None:
+    # and every position it does return is that of a character of the text
     for position in locate(text).values():
         offset_of(text, position)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(documents(), st.data())
 def test_never_raises_on_mutated_documents(document: tuple[str, Any], data: st.DataObject) -> None:
     text, _ = document

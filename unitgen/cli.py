@@ -55,6 +55,8 @@ def summary(diagnostics) -> str:  # type: ignore[no-untyped-def]
 
 
 specs_argument = click.argument("specs", type=click.Path(path_type=Path, file_okay=False), default="specs", required=False)
+
+
 def _project_file(ctx: click.Context) -> dict:  # type: ignore[type-arg]
     """The project file's raw data, for shell completion (no compile, errors ignored)."""
     import tomllib
@@ -169,8 +171,8 @@ def _scope_plan(plan, result):  # type: ignore[no-untyped-def]
     """With --env, files of other environments are neither ours to remove nor stale."""
     from unitgen.output import Plan
 
-    if result.project.environments and len(result.environments) == 1:
-        prefix = f"{result.environments[0]}/"
+    prefix = _env_scope(result)
+    if prefix is not None:
         return Plan(plan.write, tuple(p for p in plan.remove if p.startswith(prefix)), plan.unchanged)
     return plan
 
@@ -381,6 +383,8 @@ def submit(
     from unitgen import submit as fleet
     from unitgen.drift import compare
 
+    if no_block and not start:
+        raise click.UsageError("--no-block applies to fleetctl start: use it with --start")
     result = _compiled_or_exit(specs, environment, sets, need_env=True)
     shown = _shown(result.out_dir)
     drift = compare(result.files, result.out_dir, scope=_env_scope(result))
@@ -438,7 +442,7 @@ def submit(
     click.secho(f"unitgen: fleetctl failed ({reason}): {outcome.failed.shell()}", err=True, fg="red", color=color)
     click.echo(f"{verb}{where}: {' '.join(outcome.submitted) or 'none'}", err=True)
     click.echo(f"not {verb}: {' '.join(outcome.not_submitted)}", err=True)
-    sys.exit(EXIT_INVALID)
+    sys.exit(130 if outcome.error == "interrupted" else EXIT_INVALID)
 
 
 # --- schema, render, graph --------------------------------------------------------------
@@ -510,7 +514,7 @@ def render(name: str, specs: Path, environment: str | None, sets: tuple[str, ...
     \b
     Example:
       unitgen render web --env prod
-      unitgen render prod/nginx-elb-presence.service | unitgen lint /dev/stdin
+      unitgen render prod/nginx.service | diff out/prod/nginx.service -
     """
     result = _compiled_or_exit(specs, environment, sets)
     click.echo(_pick_unit(result, name).text, nl=False)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-
-import attrs
+from typing import NamedTuple
 
 from unitgen.render import checksum, split_generated
 
@@ -25,8 +24,7 @@ MISSING = "missing"
 EXTRA = "extra"
 
 
-@attrs.frozen
-class Change:
+class Change(NamedTuple):  # NamedTuple rather than attrs: cheaper to define on every check
     path: str  # relative to the output directory, e.g. "prod/web.service"
     kind: str  # STALE, MISSING or EXTRA
     current: str | None  # the file on disk (None when missing or unreadable)
@@ -60,8 +58,7 @@ class Change:
         return "".join(_no_newline_marker(line) for line in lines)
 
 
-@attrs.frozen
-class Drift:
+class Drift(NamedTuple):
     changes: tuple[Change, ...]
     unchanged: tuple[str, ...]
 
@@ -69,11 +66,11 @@ class Drift:
     def in_sync(self) -> bool:
         return not self.changes
 
-    def count(self, kind: str) -> int:
+    def number(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
 
     def summary(self) -> str:
-        return ", ".join(f"{self.count(kind)} {kind}" for kind in (STALE, MISSING, EXTRA))
+        return ", ".join(f"{self.number(kind)} {kind}" for kind in (STALE, MISSING, EXTRA))
 
 
 def _lines(text: str) -> list[str]:

@@ -77,6 +77,10 @@ _PLAIN_LINE = re.compile(
 # An array element and the separator after it.
 _PLAIN_ELEMENT = re.compile(rf"{_PLAIN_VALUE}{_BLANK.pattern}(?P<separator>[,\]])")
 
+# Every prefix of a path is recorded as its own tuple, so a key of n parts costs n*n/2: past
+# this depth (far beyond any real spec) the text is treated as garbage, to bound the memory.
+_MAX_DEPTH = 100
+
 _NEWLINE = re.compile(r"\n")
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 _SHORT_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
@@ -198,6 +202,8 @@ class _Scanner:
             elif first == "'":
                 name = name[1:-1]
             parts.append((name, i))
+            if len(parts) > _MAX_DEPTH:
+                raise _Unparseable
             end = match.end()
             i = _SPACE.match(text, end).end()  # type: ignore[union-attr]
             if not text.startswith(".", i):
@@ -208,6 +214,8 @@ class _Scanner:
         """Skip the value starting at ``i``, recording what is inside it; return its end."""
         text = self.text
         first = text[i : i + 1]
+        if len(path) > _MAX_DEPTH:
+            raise _Unparseable
         if first == "[":
             return self.array(path, i)
         if first == "{":
@@ -232,6 +240,8 @@ class _Scanner:
             i = _BLANK.match(text, i).end()  # type: ignore[union-attr]
             if text.startswith("]", i):
                 return i + 1
+            if i == len(text):
+                raise _Unparseable  # no element here, only the end of an unclosed array
             element = path + (index,)
             self.mention(element, i)
             plain = _PLAIN_ELEMENT.match(text, i)

@@ -1,0 +1,394 @@
+"""`unitgen submit`: fleetctl calls in fleet's safe order (fleet.md §5), stopping at a failure.
+
+fleet is not installable here, so a stand-in fleetctl records every call it gets; the
+tests assert the exact command sequence.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import REPO, run_unitgen, write_specs
+
+from unitgen.compiler import compile_specs
+from unitgen.submit import expand, submission_order
+
+STANDIN = """\
+#!/bin/sh
+# Stand-in for fleetctl: one line per call, the arguments separated by " | ".
+line="fleetctl"
+for arg in "$@"; do line="$line | $arg"; done
+printf '%s\\n' "$line" >> '{log}'
+printf 'endpoint=%s\\n' "${{FLEETCTL_ENDPOINT:-}}" >> '{env_log}'
+if [ -f '{fail_on}' ] && printf '%s' "$line" | grep -qF -f '{fail_on}'; then
+    echo "Error creating units: stand-in told to fail" >&2
+    exit 1
+fi
+echo "Unit submitted (stand-in)"
+"""
+
+
+class FakeFleet:
+    def __init__(self, root: Path) -> None:
+        self.bin = root / "bin" / "fleetctl"
+        self.log = root / "fleetctl.log"
+        self.env_log = root / "fleetctl.env"
+        self.fail_on = root / "fleetctl.fail"
+        self.bin.parent.mkdir(parents=True, exist_ok=True)
+        self.bin.write_text(STANDIN.format(log=self.log, env_log=self.env_log, fail_on=self.fail_on))
+        self.bin.chmod(0o755)
+
+    def calls(self) -> list[str]:
+        if not self.log.exists():
+            return []
+        return [" ".join(line.split(" | ")) for line in self.log.read_text().splitlines()]
+
+    def fail_when(self, text: str) -> None:
+        self.fail_on.write_text(text + "\n")
+
+
+def _use_fleetctl(specs: Path, setting: str) -> None:
+    """Name the stand-in in the project file's [paths] table."""
+    project = specs / "unitgen.toml"
+    text = project.read_text() if project.exists() else ""
+    if "[paths]" in text:
+        text = text.replace("[paths]\n", f"[paths]\nfleetctl = {setting!r}\n", 1)
+    else:
+        text += f"\n[paths]\nfleetctl = {setting!r}\n"
+    project.write_text(text)
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> tuple[Path, FakeFleet]:
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    shutil.copytree(REPO / "out", tmp_path / "out")
+    fleet = FakeFleet(tmp_path)
+    _use_fleetctl(tmp_path / "specs", "bin/fleetctl")
+    return tmp_path, fleet
+
+
+# A template with two sidekicks, the plain unit it requires, and a one-off that must
+# run before the instances: compile order alone (app, db, migrate) would be wrong.
+ORDER_SPECS = {
+    "app.toml": """\
+        [unit]
+        requires = ["db"]
+        after = ["db"]
+        [container]
+        image = "example/app"
+        tag = "v1"
+        [instances]
+        names = ["1", "2"]
+        [presence.elb]
+        load_balancer = "lb"
+        [presence.etcd]
+        port = 8000
+    """,
+    "db.toml": """\
+        [container]
+        image = "example/db"
+        tag = "v1"
+    """,
+    "migrate.toml": """\
+        [unit]
+        requires = ["db"]
+        after = ["db"]
+        before = ["app@1.service", "app@2.service"]
+        [container]
+        image = "example/app"
+        tag = "v1"
+        command = ["migrate"]
+    """,
+}
+
+
+@pytest.fixture
+def ordered(tmp_path: Path) -> tuple[Path, FakeFleet]:
+    specs = write_specs(tmp_path, ORDER_SPECS)
+    fleet = FakeFleet(tmp_path)
+    _use_fleetctl(specs, "bin/fleetctl")
+    proc = run_unitgen("compile", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return tmp_path, fleet
+
+
+# --- the order ----------------------------------------------------------------------------
+
+
+def test_examples_are_submitted_dependencies_first(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    proc = run_unitgen("submit", "--env", "prod", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert fleet.calls() == [
+        "fleetctl submit --replace out/prod/api.service",
+        "fleetctl submit --replace out/prod/celery.service",
+        "fleetctl submit --replace out/prod/web.service",
+        "fleetctl submit --replace out/prod/nginx.service",  # Wants= and After= web and api
+        "fleetctl submit --replace out/prod/nginx-elb-presence.service",  # BindsTo= nginx
+    ]
+    assert proc.stdout.splitlines() == ["Unit submitted (stand-in)"] * 5 + [
+        "5 unit(s) submitted (prod): api.service celery.service web.service nginx.service nginx-elb-presence.service"
+    ]
+    assert "+ bin/fleetctl submit --replace out/prod/api.service" in proc.stderr.splitlines()
+
+
+def test_templates_first_then_instances_beside_them_in_dependency_order(ordered: tuple[Path, FakeFleet]) -> None:
+    root, fleet = ordered
+    proc = run_unitgen("submit", "--start", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert fleet.calls() == [
+        "fleetctl submit --replace out/app@.service",
+        "fleetctl submit --replace out/app-elb-presence@.service",
+        "fleetctl submit --replace out/app-announce@.service",
+        "fleetctl start --replace out/db.service",
+        "fleetctl start --replace out/migrate.service",
+        "fleetctl start --replace out/app@1.service",
+        "fleetctl start --replace out/app-elb-presence@1.service",
+        "fleetctl start --replace out/app-announce@1.service",
+        "fleetctl start --replace out/app@2.service",
+        "fleetctl start --replace out/app-elb-presence@2.service",
+        "fleetctl start --replace out/app-announce@2.service",
+    ]
+    assert not (root / "out" / "app@1.service").exists()  # fleetctl builds instances from the template
+    assert "11 unit(s) submitted and started: app@.service" in proc.stdout
+
+
+def test_without_start_every_unit_is_only_submitted(ordered: tuple[Path, FakeFleet]) -> None:
+    root, fleet = ordered
+    assert run_unitgen("submit", cwd=root).returncode == 0
+    calls = fleet.calls()
+    assert len(calls) == 11
+    assert all(call.startswith("fleetctl submit --replace out/") for call in calls)
+    assert calls[5] == "fleetctl submit --replace out/app@1.service"
+
+
+def test_no_block_goes_to_start_only(ordered: tuple[Path, FakeFleet]) -> None:
+    root, fleet = ordered
+    assert run_unitgen("submit", "--start", "--no-block", cwd=root).returncode == 0
+    calls = fleet.calls()
+    assert calls[0] == "fleetctl submit --replace out/app@.service"
+    assert calls[3] == "fleetctl start --no-block --replace out/db.service"
+    refused = run_unitgen("submit", "--no-block", cwd=root)
+    assert refused.returncode == 2 and "--no-block applies to fleetctl start: use it with --start" in refused.stderr
+
+
+def test_a_failing_call_stops_the_run_and_reports_what_fleet_has(ordered: tuple[Path, FakeFleet]) -> None:
+    root, fleet = ordered
+    fleet.fail_when("out/app@1.service")
+    proc = run_unitgen("submit", "--start", cwd=root)
+    assert proc.returncode == 1
+    assert fleet.calls() == [
+        "fleetctl submit --replace out/app@.service",
+        "fleetctl submit --replace out/app-elb-presence@.service",
+        "fleetctl submit --replace out/app-announce@.service",
+        "fleetctl start --replace out/db.service",
+        "fleetctl start --replace out/migrate.service",
+        "fleetctl start --replace out/app@1.service",
+    ]
+    lines = proc.stderr.splitlines()
+    assert "Error creating units: stand-in told to fail" in lines  # fleetctl's own message passes through
+    assert "unitgen: fleetctl failed (exit status 1): bin/fleetctl start --replace out/app@1.service" in lines
+    assert (
+        "submitted and started: app@.service app-elb-presence@.service app-announce@.service db.service migrate.service"
+        in lines
+    )
+    assert (
+        "not submitted and started: app@1.service app-elb-presence@1.service app-announce@1.service "
+        "app@2.service app-elb-presence@2.service app-announce@2.service" in lines
+    )
+    assert "unit(s) submitted" not in proc.stdout
+
+
+def test_failure_on_the_first_call_submits_nothing(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    fleet.fail_when("api.service")
+    proc = run_unitgen("submit", "--env", "prod", cwd=root)
+    assert proc.returncode == 1
+    assert len(fleet.calls()) == 1
+    assert "submitted (prod): none" in proc.stderr.splitlines()
+    assert (
+        "not submitted: api.service celery.service web.service nginx.service nginx-elb-presence.service"
+        in proc.stderr.splitlines()
+    )
+
+
+# --- what reaches fleetctl ------------------------------------------------------------------
+
+
+def test_dry_run_prints_the_exact_commands_and_runs_nothing(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    proc = run_unitgen("submit", "--env", "stage", "--start", "--dry-run", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "bin/fleetctl start --replace out/stage/api.service",
+        "bin/fleetctl start --replace out/stage/celery.service",
+        "bin/fleetctl start --replace out/stage/web.service",
+        "bin/fleetctl start --replace out/stage/nginx.service",
+        "bin/fleetctl start --replace out/stage/nginx-elb-presence.service",
+    ]
+    assert fleet.calls() == []
+
+
+def test_global_flags_go_before_the_subcommand(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    proc = run_unitgen(
+        "submit", "--env", "test", "--driver", "etcd", "--tunnel", "bastion:2222", "--endpoint", "http://10.0.0.1:2379", cwd=root
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert fleet.calls()[0] == (
+        "fleetctl --endpoint=http://10.0.0.1:2379 --tunnel=bastion:2222 --driver=etcd submit --replace out/test/api.service"
+    )
+
+
+def test_fleetctl_environment_variables_are_left_to_fleetctl(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    proc = run_unitgen("submit", "--env", "prod", cwd=root, env={"FLEETCTL_ENDPOINT": "http://etcd.example:2379"})
+    assert proc.returncode == 0, proc.stderr
+    assert fleet.calls()[0] == "fleetctl submit --replace out/prod/api.service"  # not repeated as a flag
+    assert set(fleet.env_log.read_text().splitlines()) == {"endpoint=http://etcd.example:2379"}
+
+
+def test_paths_with_spaces_are_quoted_in_the_dry_run(tmp_path: Path) -> None:
+    root = tmp_path / "deploy dir"
+    specs = write_specs(root, {"web.toml": ORDER_SPECS["db.toml"]})
+    _use_fleetctl(specs, "/opt/fleet tools/fleetctl")
+    assert run_unitgen("compile", "-q", cwd=root).returncode == 0
+    proc = run_unitgen("submit", "--dry-run", cwd=root)
+    assert proc.stdout == "'/opt/fleet tools/fleetctl' submit --replace out/web.service\n"
+
+
+def test_fleetctl_option_overrides_the_setting(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    other = FakeFleet(root / "other")
+    proc = run_unitgen("submit", "--env", "prod", "--fleetctl", str(other.bin), cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert fleet.calls() == [] and len(other.calls()) == 5
+
+
+def test_default_fleetctl_is_looked_up_on_path(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"web.toml": ORDER_SPECS["db.toml"]})
+    fleet = FakeFleet(tmp_path)
+    assert run_unitgen("compile", "-q", cwd=tmp_path).returncode == 0
+    assert run_unitgen("submit", "--dry-run", cwd=tmp_path).stdout == "fleetctl submit --replace out/web.service\n"
+    import os
+
+    proc = run_unitgen("submit", cwd=tmp_path, env={"PATH": f"{fleet.bin.parent}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stderr
+    assert fleet.calls() == ["fleetctl submit --replace out/web.service"]
+    assert specs.is_dir()
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+def test_environment_is_required_when_the_project_has_environments(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    proc = run_unitgen("submit", "--dry-run", cwd=root)
+    assert proc.returncode == 2
+    assert "this project has environments (prod, stage, test): choose one with --env" in proc.stderr
+    assert run_unitgen("submit", "--env", "qa", cwd=root).returncode == 2
+    assert fleet.calls() == []
+
+
+def test_out_of_date_units_are_never_submitted(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    web = root / "specs" / "web.toml"
+    web.write_text(web.read_text().replace('"--processes", "4"', '"--processes", "8"'))
+    proc = run_unitgen("submit", "--env", "prod", cwd=root)
+    assert proc.returncode == 1
+    assert "out/prod/web.service: stale" in proc.stderr
+    assert "nothing submitted. Run unitgen compile specs --env prod first." in proc.stderr
+    assert fleet.calls() == []
+    assert run_unitgen("submit", "--env", "prod", "--dry-run", cwd=root).returncode == 1
+
+
+def test_invalid_specs_are_never_submitted(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    (root / "specs" / "web.toml").write_text("[container]\nimage = 1\n")
+    assert run_unitgen("submit", "--env", "prod", cwd=root).returncode == 1
+    assert fleet.calls() == []
+
+
+def test_an_instance_file_beside_its_template_is_refused(ordered: tuple[Path, FakeFleet]) -> None:
+    root, fleet = ordered
+    (root / "out" / "app@2.service").write_text("[Service]\nExecStart=/bin/true\n")
+    proc = run_unitgen("submit", cwd=root)
+    assert proc.returncode == 1
+    assert "instance files beside their templates (out/app@2.service)" in proc.stderr
+    assert fleet.calls() == []
+
+
+def test_missing_fleetctl_is_reported_before_anything_runs(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    fleet.bin.unlink()
+    proc = run_unitgen("submit", "--env", "prod", cwd=root)
+    assert proc.returncode == 1
+    assert "unitgen: fleetctl not found: 'bin/fleetctl'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# --- ordering rules, in process ------------------------------------------------------------
+
+
+def _order(tmp_path: Path, files: dict[str, str]) -> list[str]:
+    result = compile_specs(write_specs(tmp_path, files))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return [node.name for node in submission_order(result.units)]
+
+
+def _spec(unit: str = "") -> str:
+    return textwrap.dedent(unit) + '[container]\nimage = "example/x"\ntag = "v1"\n'
+
+
+def test_before_puts_the_writer_first(tmp_path: Path) -> None:
+    assert _order(tmp_path, {"a.toml": _spec(), "z.toml": _spec('[unit]\nbefore = ["a"]\n')}) == ["z.service", "a.service"]
+
+
+def test_explicit_ordering_wins_over_a_requirement(tmp_path: Path) -> None:
+    files = {"a.toml": _spec('[unit]\nrequires = ["z"]\nbefore = ["z"]\n'), "z.toml": _spec()}
+    assert _order(tmp_path, files) == ["a.service", "z.service"]
+
+
+def test_requirement_without_ordering_still_goes_first(tmp_path: Path) -> None:
+    files = {"a.toml": _spec('[unit]\nbinds_to = ["m"]\n'), "m.toml": _spec('[unit]\nwants = ["z"]\n'), "z.toml": _spec()}
+    assert _order(tmp_path, files) == ["z.service", "m.service", "a.service"]
+
+
+def test_machine_of_peer_goes_first(tmp_path: Path) -> None:
+    files = {"a.toml": _spec() + '[fleet]\nmachine_of = ["z"]\n', "z.toml": _spec()}
+    assert _order(tmp_path, files) == ["z.service", "a.service"]
+
+
+def test_external_units_are_not_submitted(tmp_path: Path) -> None:
+    assert _order(tmp_path, {"a.toml": _spec('[unit]\nrequires = ["docker.service"]\n')}) == ["a.service"]
+
+
+def test_expand_specifiers_in_relations() -> None:
+    assert expand("app@%i.service", "app-announce@2.service") == "app@2.service"
+    assert expand("app@%i.service", "app-announce@.service") == "app@.service"
+    assert expand("%p-db.service %N %n %% %H", "web@blue.service") == "web-db.service web@blue web@blue.service % %H"
+
+
+def test_run_calls_stops_at_a_call_that_cannot_run_or_is_interrupted() -> None:
+    from unitgen.submit import Call, run_calls
+
+    calls = [Call(("fleetctl", "submit", name), (name,)) for name in ("a.service", "b.service", "c.service")]
+
+    def missing(argv: object) -> int:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    outcome = run_calls(calls, missing)
+    assert (outcome.submitted, outcome.not_submitted) == ([], ["a.service", "b.service", "c.service"])
+    assert outcome.error == "cannot run fleetctl: No such file or directory"
+
+    def interrupted_at_b(argv: object) -> int:
+        if "b.service" in argv:  # type: ignore[operator]
+            raise KeyboardInterrupt
+        return 0
+
+    outcome = run_calls(calls, interrupted_at_b)
+    assert (outcome.submitted, outcome.not_submitted, outcome.error) == (["a.service"], ["b.service", "c.service"], "interrupted")
+    assert run_calls(calls, lambda argv: 0).ok
