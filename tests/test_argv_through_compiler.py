@@ -93,7 +93,7 @@ def test_systemd_executes_exactly_the_spec_argv(
     values = []
     for argv, env_value in batch:
         unit = compile_command(tmp_path_factory.mktemp("b"), argv, env_value, docker=dumper)
-        (start,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+        (start,) = [line for line in unit.split("\n") if line.startswith("ExecStart=")]
         values.append(start.removeprefix("ExecStart="))
     seen = user_manager.run_execs(values)
     for (argv, env_value), got in zip(batch, seen):

@@ -29,7 +29,7 @@ def error_lines(tmp_path: Path, files: dict[str, str]) -> list[str]:
 
 
 def directives(unit: str, key: str) -> list[str]:
-    return [line.split("=", 1)[1] for line in unit.splitlines() if line.startswith(key + "=")]
+    return [line.split("=", 1)[1] for line in unit.split("\n") if line.startswith(key + "=")]
 
 
 def verify_clean(files: dict[str, str]) -> None:

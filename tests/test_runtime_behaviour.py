@@ -504,7 +504,7 @@ _URL_CREDENTIALS = re.compile(r"://[^/\s:@\"']+:[^/\s@\"']+@")
 def _logical_lines(text: str) -> Iterator[str]:
     """The unit's lines with ``\\`` continuations joined (systemd joins them with a space)."""
     pending = ""
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.startswith(("#", ";")) and not pending:
             continue
         if line.endswith("\\"):
