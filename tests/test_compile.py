@@ -360,3 +360,20 @@ def test_every_example_unit_passes_unitgen_lint_strict() -> None:
     findings, files = lint_paths([str(REPO / "out")], strict=True)
     assert len(files) == len(compile_specs(REPO / "specs").files)
     assert findings == [], [d.format() for d in findings]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ('[unit]\nextra = { Documentaton = "x" }', "S241 error unit.extra.Documentaton: systemd 252 has no [Unit] directive 'Documentaton' (hint: did you mean 'Documentation'?)"),
+        ('[service]\nextra = { ExecStart = "/bin/x" }', "S240 error service.extra.ExecStart"),
+        ('[service]\nextra = { Environment = "A=1" }', "S240 error service.extra.Environment: Environment= is written by unitgen (hint: use container.env)"),
+        ('[unit]\nextra = { OnFailure = "[Service]" }', "S242 error unit.extra.OnFailure"),
+        ('[service]\nextra = { WatchdogSec = "5 parsecs" }', "S242 error service.extra.WatchdogSec"),
+        ('[service]\nextra = { RemainAfterExit = "perhaps" }', "S242 error service.extra.RemainAfterExit: RemainAfterExit=perhaps: not a boolean"),
+        ('[service]\nextra = { KillMode = "gently" }', "S242 error service.extra.KillMode"),
+    ],
+)
+def test_passthrough_directives_are_checked_against_systemd(tmp_path: Path, extra: str, expected: str) -> None:
+    found = errors(tmp_path, {"web.toml": SIMPLE_SPEC + extra + "\n"})
+    assert len(found) == 1 and expected in found[0], found

@@ -56,6 +56,22 @@ def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
     return _UNSAFE_IN_COMMENT.sub(lambda m: f"\\x{ord(m.group()):02x}" if m.group() != "\\" else "/", text)
 
 
+def lint_passthrough(unit: ir.Unit, text: str, diagnostics: Diagnostics) -> None:
+    """Units carrying raw passthrough directives also get the full unit-file linter,
+    its errors reported at the spec key that wrote the offending line."""
+    from unitgen.diagnostics import Diagnostic
+    from unitgen.lint import lint_text
+    from unitgen.render import line_origins
+
+    origins = line_origins(unit)
+    for finding in lint_text(text.encode("utf-8", "surrogateescape"), unit.name):
+        if not finding.is_error:
+            continue
+        directive = origins.get(finding.location.line if finding.location else 0)
+        where = directive.origin.where() if directive is not None and directive.origin is not None else {}
+        diagnostics.add(Diagnostic(finding.code, finding.severity, f"{unit.name}: {finding.message}", hint=finding.hint, **where))  # type: ignore[arg-type]
+
+
 def _lost_origins(unit: ir.Unit) -> bool:
     """True for a unit that came back from a worker process (see ir.Origin.__reduce__)."""
     for section in unit.sections:
@@ -123,15 +139,20 @@ def _convert_all(
             source = header_source(specs_dir, spec)
             for unit in units:
                 lint_unit(unit, found)
-                converted.append((index[spec.name], unit, render_unit(unit, found, source), list(found)))
+                text = render_unit(unit, found, source)
+                if spec.unit_extra or spec.service_extra:
+                    lint_passthrough(unit, text, found)
+                converted.append((index[spec.name], unit, text, list(found)))
                 found = Diagnostics()
         return converted
 
     index = {spec.name: i for i, spec in enumerate(specs)}
     prefix = f"{env}/" if env else ""
     compiled = []
+    # The unit-file linter re-finds what spec validation already reported at that key.
+    reported = {(d.location, d.key_path) for d in diagnostics if d.is_error}
     for spec_index, unit, text, problems in map_chunks(convert_chunk, specs):
-        diagnostics.extend(problems)
+        diagnostics.extend(p for p in problems if not (p.code.startswith("L") and (p.location, p.key_path) in reported))
         spec = specs[spec_index]
         if _lost_origins(unit):
             unit = unit.with_origins(spec.origins)

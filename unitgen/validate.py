@@ -288,6 +288,16 @@ def passthrough_problem(section: str, name: str, value: str) -> str | None:
         return "allowed values: " + ", ".join(sorted(kind.choices))
     if value_type in (directives.ValueType.EXEC, directives.ValueType.ENVIRONMENT):
         return "command lines and environments have typed keys in [container]"
+    if value_type in (directives.ValueType.UNIT_LIST, directives.ValueType.UNIT_NAME):
+        from unitgen.unitnames import systemd_name_problem
+
+        for word in value.split():
+            problem = systemd_name_problem(word)
+            if problem:
+                return f"{word!r}: {problem}"
+    if value_type in (directives.ValueType.PATH, directives.ValueType.ENVIRONMENT_FILE):
+        if not value.lstrip("-").startswith("/"):
+            return "not an absolute path"
     return None
 
 
