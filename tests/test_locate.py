@@ -705,6 +705,7 @@ def offset_of(text: str, position: Position) -> int:
 @settings(max_examples=100, deadline=None)
 @given(documents())
 def test_every_path_tomllib_sees_is_located_at_its_text(document: tuple[str, Any]) -> None:
+    # The writer noted the offset where it wrote each key (bare or quoted), header and element.
     text, expected_offsets = document
     located = locate(text)
     assert set(located) == set(key_paths(tomllib.loads(text))) == set(expected_offsets)

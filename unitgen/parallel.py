@@ -10,7 +10,6 @@ is the same, only slower.
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -36,6 +35,8 @@ def map_chunks(work: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
     workers = worker_count(len(items))
     if workers == 1:
         return work(items)
+    import pickle
+
     size = -(-len(items) // workers)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     children = []
