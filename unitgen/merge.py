@@ -36,7 +36,7 @@ def merge_layers(layers: list[Layer], key: Key) -> Layer:
 
 def merge(base: Layer, over: Layer, key: Key) -> Layer:
     data = _merge_value(base.data, over.data, key)
-    return Layer(data, MergedOrigins(data, [base, over], base.origins.fallback))  # type: ignore[arg-type]
+    return Layer(data, MergedOrigins(data, [base, over], base.origins))  # type: ignore[arg-type]
 
 
 class MergedOrigins(Origins):
@@ -46,10 +46,14 @@ class MergedOrigins(Origins):
     merged list differs from its index in the layer that wrote it).
     """
 
-    def __init__(self, data: dict[str, object], layers: list[Layer], fallback: Location) -> None:
+    def __init__(self, data: dict[str, object], layers: list[Layer], fallback_from: Origins) -> None:
         self._data = data
         self._layers = layers
-        self.fallback = fallback
+        self._fallback_from = fallback_from
+
+    @property
+    def fallback(self) -> Location:  # type: ignore[override]
+        return self._fallback_from.fallback
 
     def find(self, path: KeyPath) -> Location | None:
         for layer in reversed(self._layers):

@@ -163,7 +163,7 @@ def resolve_specs(workspace: Workspace, env: str | None, diagnostics: Diagnostic
                 layers.append(link.environments[env])
         merged = merge_layers(layers, schema.SPEC)
         # The result keeps the spec's own file as the fallback location.
-        merged = Layer(merged.data, MergedOrigins(merged.data, [merged], spec.document.origins.fallback))
+        merged = Layer(merged.data, MergedOrigins(merged.data, [merged], spec.document.origins))
         resolved.append(build_spec(spec, merged, env, workspace.project, diagnostics))
     return resolved
 
@@ -176,20 +176,20 @@ def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics:
         base_name = current.layer.data.get("extends")
         if base_name is None:
             return list(reversed(chain))
-        where = current.document.origins.where(("extends",))
+        origins = current.document.origins
         base = by_name.get(base_name)  # type: ignore[arg-type]
         if base is None:
             diagnostics.error(
                 "S202",
                 f"extends unknown spec {base_name!r}",
                 hint=did_you_mean(base_name, by_name) or "known specs: " + ", ".join(sorted(by_name)),  # type: ignore[arg-type]
-                **where,  # type: ignore[arg-type]
+                **origins.where(("extends",)),  # type: ignore[arg-type]
             )
             return None
         if base.name in seen:
             cycle = " -> ".join([*seen, base.name])
             if current is spec or base is spec:
-                diagnostics.error("S203", f"extends cycle: {cycle}", **where)  # type: ignore[arg-type]
+                diagnostics.error("S203", f"extends cycle: {cycle}", **origins.where(("extends",)))  # type: ignore[arg-type]
             return None
         seen.append(base.name)
         chain.append(base)

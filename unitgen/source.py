@@ -63,26 +63,36 @@ class Origins:
 class TextOrigins(Origins):
     """Positions in one TOML text, optionally re-rooted below ``prefix``."""
 
-    def __init__(self, file: str, text: str, prefix: KeyPath = ()) -> None:
+    def __init__(self, file: str, text: str, prefix: KeyPath = (), parent: TextOrigins | None = None) -> None:
         self.file = file
         self._text = text
         self._prefix = prefix
+        self._parent = parent
         self._positions: dict | None = None  # type: ignore[type-arg]
-        self.fallback = Location(file, 1, 1)
+
+    @property
+    def fallback(self) -> Location:  # type: ignore[override]
+        """The table this view is rooted at, or the file's start."""
+        if self._parent is None:
+            return Location(self.file, 1, 1)
+        return self._parent.location(self._prefix[len(self._parent._prefix) :])
 
     def below(self, prefix: KeyPath) -> TextOrigins:
-        child = TextOrigins(self.file, self._text, self._prefix + prefix)
-        child._positions = self._positions
-        child.fallback = self.location(prefix)
-        return child
+        return TextOrigins(self.file, self._text, self._prefix + prefix, parent=self)
 
     def find(self, path: KeyPath) -> Location | None:
+        position = self._located().get(self._prefix + tuple(path))
+        return None if position is None else Location(self.file, position.line, position.column)
+
+
+    def _located(self) -> dict:  # type: ignore[type-arg]
+        if self._parent is not None:
+            return self._parent._located()
         if self._positions is None:
             from unitgen.locate import locate
 
             self._positions = locate(self._text)
-        position = self._positions.get(self._prefix + tuple(path))
-        return None if position is None else Location(self.file, position.line, position.column)
+        return self._positions
 
 
 class NoOrigins(Origins):
