@@ -484,7 +484,7 @@ def _pick_unit(result, name: str):  # type: ignore[no-untyped-def]
     from unitgen.diagnostics import did_you_mean
 
     wanted = {name, f"{name}.service", f"{name}@.service"}
-    found = [u for u in result.units if u.path in wanted or u.unit.name in wanted]
+    found = [u for u in result.units if u.path in wanted or u.name in wanted]
     if len(found) == 1:
         return found[0]
     if not found:
@@ -493,7 +493,7 @@ def _pick_unit(result, name: str):  # type: ignore[no-untyped-def]
         hint = None
         if at and instance:
             hint = f"{name} is an instance; fleet builds it from the template: unitgen render {prefix}@.{suffix or 'service'}"
-        candidates = {u.unit.name for u in result.units} | {u.unit.name.rpartition(".")[0].rstrip("@") for u in result.units}
+        candidates = {u.name for u in result.units} | {u.name.rpartition(".")[0].rstrip("@") for u in result.units}
         hint = hint or did_you_mean(name, candidates)
         raise click.UsageError(f"no compiled unit is named {name!r}" + (f" ({hint})" if hint else ""))
     environments = ", ".join(sorted(str(u.environment) for u in found))

@@ -5,8 +5,9 @@ Nothing here touches the output directory; ``output`` plans and applies the writ
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
@@ -22,11 +23,23 @@ class UsageError(Exception):
 
 @attrs.frozen
 class CompiledUnit:
+    """One output file.  Its IR is kept when it was built in this process; a unit built
+    by a worker process is rebuilt on first use (commands like graph and submit need
+    it, compile does not)."""
+
     path: str  # relative to the output directory, e.g. "prod/web.service"
-    unit: ir.Unit
+    name: str  # the unit name, e.g. "web@.service"
     text: str
     spec: ServiceSpec
     environment: str | None
+    _built: list[ir.Unit | Callable[[], ir.Unit]] = attrs.field(eq=False, repr=False)
+
+    @property
+    def unit(self) -> ir.Unit:
+        built = self._built[0]
+        if callable(built):
+            built = self._built[0] = built()
+        return built
 
 
 @attrs.frozen
@@ -70,15 +83,6 @@ def lint_passthrough(unit: ir.Unit, text: str, diagnostics: Diagnostics) -> None
         directive = origins.get(finding.location.line if finding.location else 0)
         where = directive.origin.where() if directive is not None and directive.origin is not None else {}
         diagnostics.add(Diagnostic(finding.code, finding.severity, f"{unit.name}: {finding.message}", hint=finding.hint, **where))  # type: ignore[arg-type]
-
-
-def _lost_origins(unit: ir.Unit) -> bool:
-    """True for a unit that came back from a worker process (see ir.Origin.__reduce__)."""
-    for section in unit.sections:
-        for directive in section.directives:
-            if directive.origin is not None:
-                return directive.origin.origins is None
-    return False
 
 
 def compile_specs(
@@ -126,26 +130,37 @@ def _convert_all(
 ) -> list[CompiledUnit]:
     from unitgen.parallel import map_chunks
 
-    def convert_chunk(chunk: list[ServiceSpec]) -> list[tuple[int, ir.Unit, str, list]]:  # type: ignore[type-arg]
+    def build(spec: ServiceSpec, found: Diagnostics) -> list[ir.Unit]:
         from unitgen.convert import ServiceConverter
-        from unitgen.irlint import lint_unit
-        from unitgen.render import render_unit
         from unitgen.sidekicks import sidekick_units
 
+        return [ServiceConverter(spec, project, variables, found).convert(), *sidekick_units(spec, project, variables, found)]
+
+    def convert_chunk(chunk: list[ServiceSpec]) -> list[tuple[int, ir.Unit | str, str, list]]:  # type: ignore[type-arg]
+        from unitgen.irlint import lint_unit
+        from unitgen.render import render_unit
+
+        in_worker = os.getpid() != parent
         converted = []
         for spec in chunk:
             found = Diagnostics()
-            units = [ServiceConverter(spec, project, variables, found).convert(), *sidekick_units(spec, project, variables, found)]
+            units = build(spec, found)
             source = header_source(specs_dir, spec)
             for unit in units:
                 lint_unit(unit, found)
                 text = render_unit(unit, found, source)
                 if spec.unit_extra or spec.service_extra:
                     lint_passthrough(unit, text, found)
-                converted.append((index[spec.name], unit, text, list(found)))
+                # A worker sends back the name, not the IR: unpickling every unit would
+                # cost the parent as much as building it.
+                converted.append((index[spec.name], unit.name if in_worker else unit, text, list(found)))
                 found = Diagnostics()
         return converted
 
+    def rebuild(spec: ServiceSpec, name: str) -> Callable[[], ir.Unit]:
+        return lambda: next(u for u in build(spec, Diagnostics()) if u.name == name)
+
+    parent = os.getpid()
     index = {spec.name: i for i, spec in enumerate(specs)}
     prefix = f"{env}/" if env else ""
     compiled = []
@@ -154,7 +169,8 @@ def _convert_all(
     for spec_index, unit, text, problems in map_chunks(convert_chunk, specs):
         diagnostics.extend(p for p in problems if not (p.code.startswith("L") and (p.location, p.key_path) in reported))
         spec = specs[spec_index]
-        if _lost_origins(unit):
-            unit = unit.with_origins(spec.origins)
-        compiled.append(CompiledUnit(prefix + unit.name, unit, text, spec, env))
+        if isinstance(unit, str):
+            compiled.append(CompiledUnit(prefix + unit, unit, text, spec, env, [rebuild(spec, unit)]))
+        else:
+            compiled.append(CompiledUnit(prefix + unit.name, unit.name, text, spec, env, [unit]))
     return compiled

@@ -23,11 +23,6 @@ class Origin:
         """Keyword arguments (location, key_path) for a Diagnostic about this directive."""
         return self.origins.where(self.path)  # type: ignore[no-any-return]
 
-    def __reduce__(self) -> tuple[object, ...]:
-        # Sent between processes without the spec's sources; the receiver rebinds them
-        # (``Unit.with_origins``), which is far cheaper than pickling every spec text.
-        return (Origin, (None, self.path))
-
 
 @attrs.frozen
 class Directive:
@@ -67,20 +62,6 @@ class Unit:
     def values(self, section: str, key: str) -> list[str]:
         found = self.section(section)
         return found.values(key) if found else []
-
-    def with_origins(self, origins: Any) -> Unit:
-        """The unit with every directive's origin pointing into ``origins`` again."""
-        sections = tuple(
-            Section(
-                section.name,
-                tuple(
-                    Directive(d.key, d.words, Origin(origins, d.origin.path) if d.origin is not None else None)
-                    for d in section.directives
-                ),
-            )
-            for section in self.sections
-        )
-        return attrs.evolve(self, sections=sections)
 
 
 class UnitBuilder:

@@ -92,12 +92,18 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
 
 
 def _parse_spec_files(paths: list[Path]) -> list[tuple[Path, Document | None, dict[str, object], list]]:  # type: ignore[type-arg]
-    """Read, parse and type-check spec files (independent of each other: run in parallel)."""
+    """Read, parse and type-check spec files (independent of each other: run in parallel).
+
+    The document keeps only its text and path, not the raw data: after type-checking,
+    the checked data is all anyone reads, and it need not cross the pipe twice.
+    """
     parsed = []
     for path in paths:
         diagnostics = Diagnostics()
         document = load_document(path, diagnostics)
         data = check_document(document.data, schema.SPEC, document.origins, diagnostics) if document else {}
+        if document is not None:
+            document = Document(document.path, {}, document.origins)
         parsed.append((path, document, data, list(diagnostics)))
     return parsed
 

@@ -26,7 +26,7 @@ def verify_compiled(result, diagnostics: Diagnostics) -> None:  # type: ignore[n
         diagnostics.add(_missing_tool_note())
         return
     for env in result.environments:
-        compiled = {u.unit.name: u for u in result.units if u.environment == env}
+        compiled = {u.name: u for u in result.units if u.environment == env}
         try:
             verdict = verify_units({name: u.text for name, u in compiled.items()})
         except AnalyzeError as error:
