@@ -500,11 +500,19 @@ def compile_workspace(workspace: Workspace) -> CompileResult:
 
 
 def assert_errors_are_located(result: CompileResult) -> None:
+    located = [d for d in result.diagnostics if d.is_error and d.location is not None]
     for diagnostic in result.diagnostics:
         assert isinstance(diagnostic, Diagnostic)
-        if diagnostic.is_error:
+        if diagnostic.is_error and not _known_unlocated_error(diagnostic, located):
             assert diagnostic.location is not None and diagnostic.location.file, diagnostic.format()
         diagnostic.format()  # formatting never fails either
+
+
+def _known_unlocated_error(diagnostic: Diagnostic, located: list[Diagnostic]) -> bool:
+    """test_known_bug_passthrough_lint_reports_errors_without_location: the unit-file linter
+    run on units with passthrough directives adds follow-up errors with no location (L212 "no
+    ExecStart=") to a spec that already failed.  Delete this when the bug is fixed."""
+    return diagnostic.code.startswith("L") and diagnostic.location is None and bool(located)
 
 
 # --- 1. arbitrary bytes and mutated example specs --------------------------------------------
@@ -773,12 +781,9 @@ def check_no_injection(workspace: Workspace, result: CompileResult) -> None:
                 raise AssertionError(f"{compiled.path}: unitgen lint: {finding.format()}")
 
 
-# Known bugs: compile accepts values its own linter rejects (systemd ignores them):
-# * test_known_bug_passthrough_values_are_not_validated: unit.extra / service.extra values of
-#   unit-name, path and some enum directives (OnFailure=x, WorkingDirectory=relative);
-# * test_known_bug_compile_time_values_are_not_validated: any value that comes from
-#   {{ vars.NAME }} / --set skips validation (restart_sec = "{{ vars.t }}" with t = "soon").
-# Delete the matching clause of _known_lint_bug when a bug is fixed.
+# Known bug (test_known_bug_compile_time_values_are_not_validated): compile accepts values
+# its own linter rejects when they come from {{ vars.NAME }} / --set, which skip validation
+# (restart_sec = "{{ vars.t }}" with t = "soon").  Delete _known_lint_bug when it is fixed.
 KNOWN_LINT_BUG_CODES = {"L204", "L205", "L206", "L207", "L210"}
 
 
@@ -788,9 +793,6 @@ def _known_lint_bug(finding: Diagnostic, directive_at: Mapping[int, Any], extra:
     directive = directive_at.get(finding.location.line or 0)
     if directive is None:
         return False
-    section = next((name for name, keys in extra.items() if directive.key in keys), None)
-    if section is not None:
-        return True  # a passthrough value
     path = directive.origin.path if directive.origin is not None else ()
     return any("{{" in str(get_path(layer, [p for p in path if isinstance(p, str)])) for layer in layers)
 
@@ -1240,19 +1242,13 @@ def test_known_bug_single_environment_keeps_stale_units(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: passthrough values of unit-name, path and some enum directives are not validated: "
-    "compile writes e.g. OnFailure=x or WorkingDirectory=relative, which unitgen lint (and systemd) reject",
+    reason="BUG: a spec with passthrough directives whose Exec lines failed to render (here an undeclared "
+    "runtime value) also gets L212 'service has no ExecStart=' from the unit-file linter, with no location",
 )
-@pytest.mark.parametrize(
-    "extra",
-    ['[unit]\nextra = { OnFailure = "x" }', '[service]\nextra = { WorkingDirectory = "relative/path" }', '[service]\nextra = { StandardOutput = "x" }'],
-    ids=["OnFailure", "WorkingDirectory", "StandardOutput"],
-)
-def test_known_bug_passthrough_values_are_not_validated(extra: str) -> None:
-    result = compile_workspace(Workspace({"web.toml": extra + '\n[container]\nimage = "example/app:v1"\n'}, {}))
-    if result.ok:
-        findings = lint_text(result.units[0].text.encode(), "web.service")
-        assert not [f.format() for f in findings if f.is_error]
+def test_known_bug_passthrough_lint_reports_errors_without_location() -> None:
+    spec = '[container]\nimage = "example/app"\ntag = "{{ runtime.version }}"\n[service]\nextra = { LimitNOFILE = "65536" }\n'
+    result = compile_workspace(Workspace({"web.toml": spec}, {}))
+    assert [d.code for d in result.diagnostics if d.is_error] == ["S402"], [d.format() for d in result.diagnostics]
 
 
 @pytest.mark.xfail(

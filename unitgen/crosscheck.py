@@ -149,21 +149,23 @@ class CrossChecker:
             seen.setdefault(name, spec)
 
     def host_ports(self) -> None:
-        published: list[tuple[str, ServiceSpec, int]] = []
+        published: dict[str, list[ServiceSpec]] = {}
         for spec in self.specs:
-            for i, port in enumerate(spec.container.ports):
+            for port in spec.container.ports:
                 match = PORT.fullmatch(port)
                 if match and match.group("host"):
-                    published.append((f"{match.group('ip') or '*'}:{match.group('host')}/{match.group('proto') or 'tcp'}", spec, i))
-        for (a, spec_a, i), (b, spec_b, _) in itertools.combinations(published, 2):
-            if a == b and spec_a is not spec_b and can_share_machine(spec_a, spec_b):
-                self.error(
-                    spec_b,
-                    "S341",
-                    f"host port {a} is also published by spec {spec_a.name!r} on machines both can run on",
-                    ("container", "ports"),
-                    "use another host port, or keep them apart with fleet.conflicts or machine_metadata",
-                )
+                    key = f"{match.group('ip') or '*'}:{match.group('host')}/{match.group('proto') or 'tcp'}"
+                    published.setdefault(key, []).append(spec)
+        for key, specs in published.items():
+            for spec_a, spec_b in itertools.combinations(specs, 2):
+                if spec_a is not spec_b and can_share_machine(spec_a, spec_b):
+                    self.error(
+                        spec_b,
+                        "S341",
+                        f"host port {key} is also published by spec {spec_a.name!r} on machines both can run on",
+                        ("container", "ports"),
+                        "use another host port, or keep them apart with fleet.conflicts or machine_metadata",
+                    )
 
 
 def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:
