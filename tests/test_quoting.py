@@ -55,7 +55,7 @@ def test_adversarial_case_encodes_to_the_reference_line(case: AdversarialCase) -
         ("a b", '"a b"'),
         ("\x0b\x0c", '"\\v\\f"'),
         ("\x1c\x1d\x1e", '"\\x1c\\x1d\\x1e"'),
-        ("\u2028\x85", '"\u2028\x85"'),  # systemd does not break lines there; Python would
+        ("\u2028\x85", '"\\xe2\\x80\\xa8\\xc2\\x85"'),  # Python's splitlines() breaks there
         ("[Service]", '"[Service]"'),
         ("x\nExecStart=/bin/evil", '"x\\nExecStart=/bin/evil"'),
         ("tail\\", '"tail\\\\"'),
@@ -122,6 +122,7 @@ def test_environment_refuses_runtime_variables() -> None:
     ("text", "problem"),
     [
         ("tab\there", "control"),
+        ("line\u2028separator", "control"),
         ("new\nline", "control"),
         ("c1\x85", "control"),
         ("ends with \\", "backslash"),

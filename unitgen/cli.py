@@ -218,9 +218,7 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: st
 
 def _env_scope(result) -> str | None:  # type: ignore[no-untyped-def]
     """With --env, only that environment's directory is compared for extra files."""
-    if result.project.environments and len(result.environments) == 1:
-        return f"{result.environments[0]}/"
-    return None
+    return f"{result.selected}/" if result.selected else None
 
 
 def _compiled_or_exit(specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False):  # type: ignore[no-untyped-def]

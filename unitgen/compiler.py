@@ -50,6 +50,7 @@ class CompileResult:
     diagnostics: Diagnostics
     instances: Mapping[str | None, tuple[str, ...]]  # instance units to start, per environment
     environments: tuple[str | None, ...]
+    selected: str | None = None  # the --env given, if any: the other environments are not touched
 
     @property
     def files(self) -> dict[str, str]:
@@ -60,13 +61,21 @@ class CompileResult:
         return not self.diagnostics.has_errors
 
 
-_UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
+_UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\\udc80-\udcff]")
 
 
 def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
     """The spec's path as the header shows it: stable, machine-independent, one line."""
     text = f"{specs_dir.name}/{Path(spec.source).name}"
-    return _UNSAFE_IN_COMMENT.sub(lambda m: f"\\x{ord(m.group()):02x}" if m.group() != "\\" else "/", text)
+    return _UNSAFE_IN_COMMENT.sub(_comment_safe, text)
+
+
+def _comment_safe(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\\":
+        return "/"  # a comment ending in a backslash would swallow the next line in fleet
+    code = ord(char)
+    return f"\\x{code - 0xDC00 if 0xDC80 <= code <= 0xDCFF else code:02x}"
 
 
 def lint_passthrough(unit: ir.Unit, text: str, diagnostics: Diagnostics) -> None:
@@ -113,11 +122,11 @@ def compile_specs(
         diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
     for env in environments:
         specs = resolve_specs(workspace, env, diagnostics)
-        validate_specs(specs, diagnostics)
+        validate_specs(specs, diagnostics, workspace.variables[env])
         check_all(specs, diagnostics)
         units.extend(_convert_all(specs, project, workspace.variables[env], env, specs_dir, diagnostics))
         instances[env] = tuple(name for spec in specs for name in spec.instance_units())
-    return CompileResult(project, out_dir, tuple(units), diagnostics, instances, environments)
+    return CompileResult(project, out_dir, tuple(units), diagnostics, instances, environments, environment)
 
 
 def _convert_all(
@@ -149,7 +158,7 @@ def _convert_all(
             for unit in units:
                 lint_unit(unit, found)
                 text = render_unit(unit, found, source)
-                if spec.unit_extra or spec.service_extra:
+                if (spec.unit_extra or spec.service_extra) and not found.has_errors:
                     lint_passthrough(unit, text, found)
                 # A worker sends back the name, not the IR: unpickling every unit would
                 # cost the parent as much as building it.

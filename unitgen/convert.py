@@ -206,8 +206,8 @@ class ServiceConverter:
         if words is None and not spec.description:
             try:
                 words = quoting.description_words(description)  # type: ignore[assignment]
-            except QuotingError:
-                words = quoting.description_words(f"{spec.name} container")  # type: ignore[assignment]
+            except QuotingError:  # a name or image that cannot be a description: reported elsewhere
+                words = ("unitgen", "container")
         if words is not None:
             self.out.add("Unit", "Description", words, self.r.origin(path))  # type: ignore[arg-type]
         for key, directive in spec.relations.DIRECTIVES:

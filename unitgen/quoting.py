@@ -53,7 +53,8 @@ def literal_text(value: Value) -> str | None:
 
 # Characters that end a line for systemd's reader or for Python; none may reach a unit raw.
 _LINE_BREAKING = re.compile("[\x00\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# What settings read raw (Description=, paths, [X-Fleet]) cannot carry: no escapes there.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 # An Exec argument made only of these is written bare (systemd-syntax.md §12.4).
 _BARE_WORD = re.compile(r"[A-Za-z0-9\-_./:=,+@%$]+")
@@ -69,7 +70,10 @@ _C_ESCAPES = {
     "\f": "\\f",
     "\v": "\\v",
 }
-_NEEDS_C_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f\udc80-\udcff]')
+# C1 controls and the Unicode line/paragraph separators are valid UTF-8 that systemd would
+# copy as they are, but line-oriented tools (Python's str.splitlines among them) break
+# lines there, so they are written as the \xHH escapes of their UTF-8 bytes.
+_NEEDS_C_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]')
 
 
 def _c_escape_char(match: re.Match[str]) -> str:
@@ -78,8 +82,8 @@ def _c_escape_char(match: re.Match[str]) -> str:
         return _C_ESCAPES[char]
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:  # a surrogate-escaped raw byte
-        code -= 0xDC00
-    return f"\\x{code:02x}"
+        return f"\\x{code - 0xDC00:02x}"
+    return "".join(f"\\x{byte:02x}" for byte in char.encode("utf-8"))
 
 
 def _c_escape(text: str) -> str:

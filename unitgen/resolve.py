@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -137,10 +138,29 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
         fetcher_image=fetcher.get("image", "jcderr/s3fetch"),  # type: ignore[union-attr]
         fetcher_command=tuple(fetcher.get("command", model.DEFAULT_FETCHER_COMMAND)),  # type: ignore[union-attr]
         elb_image=presence.get("elb_image", "djedstudios/elb-presence"),  # type: ignore[union-attr]
-        environments=tuple(sorted(data.get("environments", {}))),  # type: ignore[arg-type]
+        environments=_environment_names(data, document, diagnostics),
         origins=document.origins,
     )
     return project, Layer(data, document.origins)
+
+
+ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def _environment_names(data: dict[str, object], document: Document, diagnostics: Diagnostics) -> tuple[str, ...]:
+    """Declared environments; each names a directory below out/, so it must be a plain name."""
+    names = []
+    for name in sorted(data.get("environments", {})):  # type: ignore[call-overload]
+        if ENVIRONMENT_NAME.fullmatch(name):
+            names.append(name)
+        else:
+            diagnostics.error(
+                "S204",
+                f"environment name {name!r} cannot be a directory name below the output directory",
+                hint="use letters, digits, '-' and '_'",
+                **document.origins.where(("environments", name)),  # type: ignore[arg-type]
+            )
+    return tuple(names)
 
 
 def resolve_specs(workspace: Workspace, env: str | None, diagnostics: Diagnostics) -> list[model.ServiceSpec]:

@@ -162,4 +162,7 @@ def parse_document(raw: bytes, shown: str, diagnostics: Diagnostics) -> Document
     except RecursionError:
         diagnostics.error("S003", "invalid TOML: nesting is too deep", location=Location(shown))
         return None
+    except ValueError as error:  # e.g. an integer literal with more digits than Python converts
+        diagnostics.error("S003", f"invalid TOML: {error}", location=Location(shown))
+        return None
     return Document(shown, data, TextOrigins(shown, text))

@@ -7,7 +7,7 @@ systemd or etcd fill in at start cannot be known here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from unitgen import templating
 from unitgen.diagnostics import Diagnostics, did_you_mean
@@ -66,14 +66,24 @@ MANAGED_DIRECTIVES = {
 }
 
 
-def literal(text: str) -> str | None:
-    return None if templating.is_template(text) else text
-
-
 class SpecValidator:
-    def __init__(self, spec: ServiceSpec, diagnostics: Diagnostics) -> None:
+    def __init__(self, spec: ServiceSpec, diagnostics: Diagnostics, variables: Mapping[str, str]) -> None:
         self.spec = spec
         self.diagnostics = diagnostics
+        self.variables = variables
+
+    def literal(self, text: str) -> str | None:
+        """The text a value stands for when it is known at compile time (plain text, or a
+        template of compile-time values only); None when systemd or etcd fill parts in."""
+        if not templating.is_template(text):
+            return text
+        try:
+            parts = templating.render(text, self.variables)
+        except templating.TemplateError:
+            return None  # reported where the value is converted
+        if all(isinstance(part, str) for part in parts):
+            return "".join(parts)  # type: ignore[arg-type]
+        return None
 
     def error(self, code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
         self.diagnostics.error(code, message, hint=hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
@@ -117,13 +127,13 @@ class SpecValidator:
                 if problem:
                     self.error("S211", f"instance unit {spec.name}@{instance}.service: {problem}", ("instances", "names", i))
             seen.add(instance)
-        name = literal(self.spec.container.name)
+        name = self.literal(self.spec.container.name)
         if name is not None and not CONTAINER_NAME.fullmatch(name):
             self.error("S212", f"container name {name!r} is not valid for docker", ("container", "name"), "use [A-Za-z0-9][A-Za-z0-9_.-]*")
 
     def image(self) -> None:
         container = self.spec.container
-        image = literal(container.image)
+        image = self.literal(container.image)
         if not container.image or image is None:
             return
         name, tag, digest = image, None, None
@@ -144,8 +154,9 @@ class SpecValidator:
             (digest, ("container", "image"), DIGEST, "digest"),
             (container.digest, ("container", "digest"), DIGEST, "digest"),
         ):
-            if value is not None and literal(value) is not None and not pattern.fullmatch(value):
-                self.error("S222", f"{value!r} is not a valid image {what}", path)
+            known = self.literal(value) if value is not None else None
+            if known is not None and not pattern.fullmatch(known):
+                self.error("S222", f"{known!r} is not a valid image {what}", path)
         if not (tag or container.tag or digest or container.digest):
             self.warning(
                 "S223",
@@ -160,12 +171,14 @@ class SpecValidator:
         spec = self.spec
         for key in ("timeout_start_sec", "timeout_stop_sec", "restart_sec"):
             value = getattr(spec, key)
-            if value is not None and literal(value) is not None:
-                problem = timespan_problem(value)
+            known = self.literal(value) if value is not None else None
+            if known is not None:
+                problem = timespan_problem(known)
                 if problem:
-                    self.error("S230", f"{value!r} is not a systemd time span: {problem}", ("service", key), "examples: '0', '90s', '5min 20s', 'infinity'")
-        if spec.user is not None and literal(spec.user) is not None and not USER_NAME.fullmatch(spec.user):
-            self.error("S231", f"{spec.user!r} is not a valid user name", ("service", "user"))
+                    self.error("S230", f"{known!r} is not a systemd time span: {problem}", ("service", key), "examples: '0', '90s', '5min 20s', 'infinity'")
+        user = self.literal(spec.user) if spec.user is not None else None
+        if user is not None and not USER_NAME.fullmatch(user):
+            self.error("S231", f"{user!r} is not a valid user name", ("service", "user"))
 
     def extras(self) -> None:
         from unitgen import directives
@@ -189,7 +202,8 @@ class SpecValidator:
                     )
                     continue
                 for i, value in enumerate(values):
-                    problem = passthrough_problem(section, name, value) if literal(value) is not None else None
+                    known = self.literal(value)
+                    problem = passthrough_problem(section, name, known) if known is not None else None
                     if problem:
                         self.error("S242", f"{name}={value}: {problem}", (*path, i) if len(values) > 1 else path)
 
@@ -204,7 +218,7 @@ class SpecValidator:
                 continue
             if var.declared_not_secret:
                 continue
-            value = literal(var.value)
+            value = self.literal(var.value)
             problem = secret_problem(var.name, value) if value is not None else None
             if problem:
                 self.error(
@@ -214,15 +228,18 @@ class SpecValidator:
                     "fetch it from S3 with [[container.secrets]], or mark a harmless value { value = \"…\", secret = false }",
                 )
         for i, port in enumerate(container.ports):
-            if literal(port) is not None and not PORT.fullmatch(port):
+            known = self.literal(port)
+            if known is not None and not PORT.fullmatch(known):
                 self.error("S251", f"{port!r} is not a port mapping", ("container", "ports", i), "write '[ip:]host:container[/tcp|udp]', e.g. '8000:8000'")
         for i, volume in enumerate(container.volumes):
-            if literal(volume) is not None:
-                problem = volume_problem(volume)
+            known = self.literal(volume)
+            if known is not None:
+                problem = volume_problem(known)
                 if problem:
                     self.error("S252", problem, ("container", "volumes", i), "write 'host-path:container-path[:ro]'")
         for i, env_file in enumerate(container.env_files):
-            if literal(env_file) is not None and not env_file.startswith("/"):
+            known = self.literal(env_file)
+            if known is not None and not known.startswith("/"):
                 self.error("S253", f"env file {env_file!r} is not an absolute path", ("container", "env_files", i))
         for i, arg in enumerate(container.docker_args):
             flag = arg.split("=", 1)[0]
@@ -244,8 +261,9 @@ class SpecValidator:
 
     def placement(self) -> None:
         placement = self.spec.placement
-        if placement.machine_id is not None and literal(placement.machine_id) is not None:
-            if not MACHINE_ID.fullmatch(placement.machine_id):
+        machine_id = self.literal(placement.machine_id) if placement.machine_id is not None else None
+        if machine_id is not None:
+            if not MACHINE_ID.fullmatch(machine_id):
                 self.error("S270", f"{placement.machine_id!r} is not a machine ID (32 lower-case hex digits)", ("fleet", "machine_id"))
         for key, values in placement.machine_metadata:
             path: KeyPath = ("fleet", "machine_metadata", key)
@@ -319,6 +337,6 @@ def volume_problem(volume: str) -> str | None:
     return None
 
 
-def validate_specs(specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+def validate_specs(specs: Sequence[ServiceSpec], diagnostics: Diagnostics, variables: Mapping[str, str]) -> None:
     for spec in specs:
-        SpecValidator(spec, diagnostics).run()
+        SpecValidator(spec, diagnostics, variables).run()
