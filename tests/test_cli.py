@@ -227,3 +227,4 @@ def test_session_transcript_is_a_real_run(tmp_path: Path) -> None:
         proc = subprocess.run(["bash", "-c", command], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
         replayed += f"$ {command}\n{proc.stdout}"
     assert replayed == block, "docs/session.md is out of date; this run printed:\n" + replayed
+    assert "```console\n" + block + "```" in (REPO / "README.md").read_text(), "README.md must show the same session"
