@@ -98,3 +98,11 @@ def test_specs_that_never_share_a_machine_may_reuse_ports(tmp_path: Path) -> Non
 def test_two_spec_files_with_one_unit_name(tmp_path: Path) -> None:
     found = error_lines(tmp_path, {"a.toml": spec('[unit]\nname = "web"\n'), "web.toml": SIMPLE_SPEC})
     assert any("S301" in e for e in found), found
+
+
+def test_a_sidekick_and_a_spec_cannot_share_a_unit_name(tmp_path: Path) -> None:
+    found = error_lines(
+        tmp_path,
+        {"web.toml": spec("[presence.etcd]\nport = 80\n"), "web-announce.toml": spec()},
+    )
+    assert any("S302" in e and "web-announce.service is produced by both" in e for e in found), found

@@ -24,7 +24,18 @@ class CrossChecker:
         self.specs = specs
         self.diagnostics = diagnostics
         self.by_name = {spec.name: spec for spec in specs}
-        self.generated = {name: spec for spec in specs for name in (spec.unit_name, *sidekick_names(spec))}
+        self.generated: dict[str, ServiceSpec] = {}
+        for spec in specs:
+            for name in (spec.unit_name, *sidekick_names(spec)):
+                other = self.generated.setdefault(name, spec)
+                if other is not spec:
+                    self.error(
+                        spec,
+                        "S302",
+                        f"{name} is produced by both spec {other.name!r} and spec {spec.name!r}",
+                        ("presence",) if name != spec.unit_name else ("unit", "name"),
+                        "rename one of them (sidekicks are named NAME-elb-presence and NAME-announce)",
+                    )
 
     def error(self, spec: ServiceSpec, code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
         self.diagnostics.error(code, message, hint=hint, **spec.origins.where(path))  # type: ignore[arg-type]
