@@ -14,9 +14,7 @@ Whatever the input, unitgen
 Example counts are bounded for CI (the whole file runs in well under a minute); set
 ``UNITGEN_FUZZ_EXAMPLES=N`` for a longer campaign (see docs/fuzzing.md).
 
-Bugs this fuzzer found have minimal regression tests at the end of the file; an open one
-is ``xfail(strict=True)``, and the broad properties step around it (``_avoid_known_bugs``,
-``_known_lint_bug``, ``_known_unlocated_error``) until it is fixed.
+Bugs this fuzzer found have minimal regression tests at the end of the file.
 """
 
 from __future__ import annotations
@@ -397,23 +395,6 @@ class Workspace:
         return self.documents.get("unitgen", {})
 
 
-def _avoid_known_bugs(workspace: Workspace) -> Workspace:
-    """Step around the open bug test_known_bug_announce_sidekick_crashes_on_a_bad_spec_name:
-    a spec name with a control character or a leading blank, in a spec with [presence.etcd],
-    crashes the announce sidekick's Description=.  Delete this when the bug is fixed."""
-    if "'etcd'" not in str([get_path(d, ("presence",)) for d in _layers(workspace)]):
-        return workspace
-    files, documents = dict(workspace.files), dict(workspace.documents)
-    for stem, document in workspace.documents.items():
-        name = get_path(document, ("unit", "name"))
-        name = name if isinstance(name, str) and name else stem
-        if stem != "unitgen" and (re.search(r"[\x00-\x1f\x7f-\x9f]", name) or name[:1].isspace()):
-            unit = document.get("unit")
-            documents[stem] = {**document, "unit": {**(unit if isinstance(unit, dict) else {}), "name": "renamed"}}
-            files[f"{stem}.toml"] = toml_dump(documents[stem])
-    return Workspace(files, documents, workspace.overrides)
-
-
 BASE_SPEC = {"container": {"image": "example/base", "tag": "v1"}}
 SIMPLE = '[container]\nimage = "example/app:v1"\n'
 
@@ -470,7 +451,7 @@ def hostile_workspaces(draw: st.DrawFn, *, typed: bool) -> Workspace:
     if "unitgen" not in documents or draw(st.booleans()):
         overrides["evil"] = draw(hostile_text)
     files = {f"{stem}.toml": toml_dump(doc) for stem, doc in documents.items()}
-    return _avoid_known_bugs(Workspace(files, documents, overrides))
+    return Workspace(files, documents, overrides)
 
 
 @contextmanager
@@ -493,19 +474,11 @@ def compile_workspace(workspace: Workspace) -> CompileResult:
 
 
 def assert_errors_are_located(result: CompileResult) -> None:
-    located = [d for d in result.diagnostics if d.is_error and d.location is not None]
     for diagnostic in result.diagnostics:
         assert isinstance(diagnostic, Diagnostic)
-        if diagnostic.is_error and not _known_unlocated_error(diagnostic, located):
+        if diagnostic.is_error:
             assert diagnostic.location is not None and diagnostic.location.file, diagnostic.format()
         diagnostic.format()  # formatting never fails either
-
-
-def _known_unlocated_error(diagnostic: Diagnostic, located: list[Diagnostic]) -> bool:
-    """Open bug test_known_bug_sidekick_line_too_long_has_no_location: S501 without a location
-    for the announce sidekick's own BindsTo=/After=/MachineOf= lines, on a spec whose name
-    already failed (S210).  Delete this when the bug is fixed."""
-    return diagnostic.code == "S501" and diagnostic.location is None and bool(located)
 
 
 # --- 1. arbitrary bytes and mutated example specs --------------------------------------------
@@ -764,25 +737,13 @@ def check_no_injection(workspace: Workspace, result: CompileResult) -> None:
             if where[1] not in extra.get(where[0], ()):
                 assert counts.get(where, 0) <= 1, f"{compiled.path}: {where} appears {counts[where]} times"
         assert counts.get(("Service", "ExecStart")) == 1, compiled.path
-        directive_at = {line: d for (*_, line), d in zip(read_unit(compiled.text), [d for s in compiled.unit.sections for d in s.directives])}
         for finding in lint_text(compiled.text.encode("utf-8"), compiled.path.rsplit("/", 1)[-1]):
             assert finding.code not in ("L110", "L111", "L113"), finding.format()  # fleet reads the lines differently
-            if finding.is_error and not _known_lint_bug(finding, directive_at, layers):
+            if finding.is_error:
                 raise AssertionError(f"{compiled.path}: unitgen lint: {finding.format()}")
 
 
 RELATIONS = {"Requires", "BindsTo", "PartOf", "Wants", "After", "Before", "Conflicts"}
-
-
-def _known_lint_bug(finding: Diagnostic, directive_at: Mapping[int, Any], layers: list[object]) -> bool:
-    """Open bug test_known_bug_templated_dependency_loses_its_suffix: a dependency written as a
-    template ("{{ vars.svc }}") is taken for a full unit name because the template text has a
-    '.', so it never gets '.service' and is not checked (L207 in the unit).  Delete this when
-    the bug is fixed."""
-    directive = directive_at.get(finding.location.line if finding.location else 0)
-    if finding.code != "L207" or directive is None or directive.key not in RELATIONS or directive.origin is None:
-        return False
-    return any("{{" in str(get_path(layer, directive.origin.path[:2])) for layer in layers)
 
 
 # Exec lines as systemd splits them (extract_first_word with UNQUOTE|CUNESCAPE), then
@@ -909,7 +870,7 @@ def test_each_payload_in_each_field_is_escaped_or_refused(path: tuple[str, ...],
         value = {"role": payload}
     set_path(web, path, value)
     documents = {"web": web, "base": dict(BASE_SPEC), "unitgen": {"runtime": {"version": "/v"}, "vars": {"evil": payload, "tag": "v1"}}}
-    workspace = _avoid_known_bugs(Workspace({f"{k}.toml": toml_dump(v) for k, v in documents.items()}, documents))
+    workspace = Workspace({f"{k}.toml": toml_dump(v) for k, v in documents.items()}, documents)
     result = compile_workspace(workspace)
     assert_errors_are_located(result)
     if result.ok:
@@ -1291,37 +1252,22 @@ def test_c1_controls_and_line_separators_are_escaped_or_refused(spec: str) -> No
         assert [d.code for d in result.diagnostics if d.is_error] == ["S401"]
 
 
-# --- open bugs: minimal reproductions, xfail until fixed -----------------------------------------
+# --- bugs found here, fixed: minimal reproductions -----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a spec name with a control character (or a leading blank) still crashes compile when the "
-    "spec has [presence.etcd]: the announce sidekick's Description= raises an uncaught QuotingError (exit 3)",
-)
-def test_known_bug_announce_sidekick_crashes_on_a_bad_spec_name() -> None:
+def test_regression_announce_sidekick_crashes_on_a_bad_spec_name() -> None:
     result = compile_workspace(Workspace({"web.toml": '[unit]\nname = "a\\nb"\n' + SIMPLE + "[presence.etcd]\n"}, {}))
     assert any(d.code == "S210" for d in result.diagnostics)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after = ['{{ vars.svc }}'] with svc = 'db' compiles to After=db (no '.service'): unit_reference() "
-    "sees the '.' of the template text 'vars.svc' and takes it for a full unit name; systemd ignores 'db'",
-)
-def test_known_bug_templated_dependency_loses_its_suffix() -> None:
+def test_regression_templated_dependency_loses_its_suffix() -> None:
     files = {"unitgen.toml": '[vars]\nsvc = "db"\n', "db.toml": SIMPLE, "web.toml": '[unit]\nafter = ["{{ vars.svc }}"]\n' + SIMPLE}
     result = compile_workspace(Workspace(files, {}))
     assert result.ok, [d.format() for d in result.diagnostics]
     assert "After=db.service" in result.files["web.service"].split("\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a spec name too long for one line, with [presence.etcd], gets S501 errors with no location "
-    "for the announce sidekick's BindsTo=/After=/MachineOf= lines (on top of S210)",
-)
-def test_known_bug_sidekick_line_too_long_has_no_location() -> None:
+def test_regression_sidekick_line_too_long_has_no_location() -> None:
     spec = '[unit]\nname = "' + "x" * 2100 + '"\n[container]\nimage = "example/app:v1"\n[presence.etcd]\n'
     result = compile_workspace(Workspace({"web.toml": spec}, {}))
     assert any(d.code == "S210" for d in result.diagnostics)

@@ -59,6 +59,8 @@ def test_a_compile_time_value_pins_a_runtime_value() -> None:
         ("{% for x in y %}", "invalid template", None),
         ("{{ ''.__class__.__mro__ }}", "", None),
         ("{{ instance[1:] }}", "altered by a filter", None),
+        ("{{ 'x' * 300000000 }}", "may not produce more than", None),
+        ("{{ 9 ** 9 ** 9 }}", "'**' is not allowed", None),
     ],
 )
 def test_template_errors(text: str, message: str, hint: str | None) -> None:

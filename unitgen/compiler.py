@@ -5,7 +5,6 @@ Nothing here touches the output directory; ``output`` plans and applies the writ
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,9 +22,8 @@ class UsageError(Exception):
 
 @attrs.frozen
 class CompiledUnit:
-    """One output file.  Its IR is kept when it was built in this process; a unit built
-    by a worker process is rebuilt on first use (commands like graph and submit need
-    it, compile does not)."""
+    """One output file.  Its IR is rebuilt on first use: commands like graph and submit
+    need it for a few units, compile needs only the text."""
 
     path: str  # relative to the output directory, e.g. "prod/web.service"
     name: str  # the unit name, e.g. "web@.service"
@@ -145,11 +143,10 @@ def _convert_all(
 
         return [ServiceConverter(spec, project, variables, found).convert(), *sidekick_units(spec, project, variables, found)]
 
-    def convert_chunk(chunk: list[ServiceSpec]) -> list[tuple[int, ir.Unit | str, str, list]]:  # type: ignore[type-arg]
+    def convert_chunk(chunk: list[ServiceSpec]) -> list[tuple[int, str, str, list]]:  # type: ignore[type-arg]
         from unitgen.irlint import lint_unit
         from unitgen.render import render_unit
 
-        in_worker = os.getpid() != parent
         converted = []
         for spec in chunk:
             found = Diagnostics()
@@ -160,16 +157,16 @@ def _convert_all(
                 text = render_unit(unit, found, source)
                 if (spec.unit_extra or spec.service_extra) and not found.has_errors:
                     lint_passthrough(unit, text, found)
-                # A worker sends back the name, not the IR: unpickling every unit would
-                # cost the parent as much as building it.
-                converted.append((index[spec.name], unit.name if in_worker else unit, text, list(found)))
+                # Only the name and text are kept: holding the IR of thousands of units
+                # costs more memory than rebuilding the few a command asks for, and a
+                # worker process would have to pickle it.
+                converted.append((index[spec.name], unit.name, text, list(found)))
                 found = Diagnostics()
         return converted
 
     def rebuild(spec: ServiceSpec, name: str) -> Callable[[], ir.Unit]:
         return lambda: next(u for u in build(spec, Diagnostics()) if u.name == name)
 
-    parent = os.getpid()
     index = {spec.name: i for i, spec in enumerate(specs)}
     prefix = f"{env}/" if env else ""
     compiled = []
@@ -178,8 +175,5 @@ def _convert_all(
     for spec_index, unit, text, problems in map_chunks(convert_chunk, specs):
         diagnostics.extend(p for p in problems if not (p.code.startswith("L") and (p.location, p.key_path) in reported))
         spec = specs[spec_index]
-        if isinstance(unit, str):
-            compiled.append(CompiledUnit(prefix + unit, unit, text, spec, env, [rebuild(spec, unit)]))
-        else:
-            compiled.append(CompiledUnit(prefix + unit.name, unit.name, text, spec, env, [unit]))
+        compiled.append(CompiledUnit(prefix + unit, unit, text, spec, env, [rebuild(spec, unit)]))
     return compiled

@@ -232,9 +232,13 @@ class ServiceConverter:
     def relation(self, directive: str, names: Sequence[str], path: KeyPath) -> None:
         words = []
         for i, name in enumerate(names):
-            word = self.r.encode(unit_reference(name), (*path, i), lambda parts: quoting.plain_value(parts, directive))
-            if word is not None:
-                words.append(word)
+            parts = self.r.parts(name, (*path, i))
+            if parts is None:
+                continue
+            try:
+                words.append(quoting.plain_value(unit_reference_parts(parts), directive))
+            except QuotingError as error:
+                self.r.report(error, (*path, i))
         if words:
             self.out.add("Unit", directive, tuple(words), self.r.origin(path))
 
@@ -374,7 +378,7 @@ class ServiceConverter:
             for i, value in enumerate(values):
                 fleet_words.append(("MachineMetadata", key + "=", value, ("fleet", "machine_metadata", key)))
         for i, name in enumerate(placement.machine_of):
-            fleet_words.append(("MachineOf", "", unit_reference(name), ("fleet", "machine_of", i)))
+            fleet_words.append(("MachineOf", "", name, ("fleet", "machine_of", i)))
         conflicts = list(placement.conflicts)
         if spec.is_template and spec.spread_instances:
             own = f"{spec.name}@*.service"
@@ -385,7 +389,7 @@ class ServiceConverter:
         for i, pattern in enumerate(placement.replaces):
             fleet_words.append(("Replaces", "", pattern, ("fleet", "replaces", i)))
         for key, prefix, text, path in fleet_words:
-            word = self.r.encode(text, path, lambda parts, key=key, prefix=prefix: quoting.fleet_value((prefix, *parts), key))
+            word = self.r.encode(text, path, lambda parts, key=key, prefix=prefix: quoting.fleet_value(_fleet_parts(key, prefix, parts), key))
             if word is not None:
                 self.out.add("X-Fleet", key, (word,), self.r.origin(path))
 
@@ -393,6 +397,19 @@ class ServiceConverter:
 def unit_reference(name: str) -> str:
     """A spec name (``web``) means its unit; anything with a suffix is a unit name already."""
     return name if "." in name.rsplit("@", 1)[-1] or name.endswith("@") else f"{name}.service"
+
+
+def _fleet_parts(key: str, prefix: str, parts: Sequence[Part]) -> tuple[Part, ...]:
+    if key == "MachineOf":
+        return unit_reference_parts(parts)
+    return (prefix, *parts)
+
+
+def unit_reference_parts(parts: Sequence[Part]) -> tuple[Part, ...]:
+    """``unit_reference`` for a rendered value: the suffix is judged on what the template
+    produced (``{{ vars.svc }}`` naming ``db`` means ``db.service``), specifiers kept."""
+    text = "".join(part if isinstance(part, str) else part.text for part in parts)
+    return tuple(parts) if unit_reference(text) == text else (*parts, ".service")
 
 
 def runtime_read_command(project: Project, name: str) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from unitgen.convert import Fixed, ServiceConverter, SpecRenderer, SpecText, exe
 from unitgen.diagnostics import Diagnostics
 from unitgen.ir import Unit, UnitBuilder
 from unitgen.model import Container, EnvVar, Placement, Presence, Project, Relations, ServiceSpec
-from unitgen.quoting import Raw
+from unitgen.quoting import QuotingError, Raw
 
 
 def _sidekick_name(spec: ServiceSpec, role: str) -> str:
@@ -79,11 +79,16 @@ def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, s
     renderer = SpecRenderer(spec, project, variables, diagnostics)
     out = UnitBuilder()
     name = _sidekick_name(spec, "announce")
+    origin = renderer.origin(("presence", "etcd"))
     bound = renderer.encode(_bound_unit(spec), ("presence", "etcd"), lambda parts: quoting.plain_value(parts, "BindsTo"))
-    out.add("Unit", "Description", quoting.description_words(f"Announce {spec.name} in etcd"))
+    try:
+        description = quoting.description_words(f"Announce {spec.name} in etcd")
+    except QuotingError:  # a spec name that cannot be a description is reported as a bad name
+        description = ("Announce", "in", "etcd")
+    out.add("Unit", "Description", description, origin)
     if bound:
-        out.add("Unit", "BindsTo", bound)
-        out.add("Unit", "After", bound)
+        out.add("Unit", "BindsTo", bound, origin)
+        out.add("Unit", "After", bound, origin)
     etcdctl = project.paths.etcdctl
     if project.etcd_api == "3":
         out.add("Service", "Environment", quoting.environment_assignment("ETCDCTL_API", "3"))
@@ -111,20 +116,19 @@ def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, s
     stop = exec_line(renderer, etcdctl, [fixed(remove), key], ignore_failure=True)
     if start is None or stop is None:
         return None
-    origin = renderer.origin(("presence", "etcd"))
     out.add("Service", "ExecStart", start, origin)
     out.add("Service", "ExecStop", stop, origin)
     placement = _placement(spec)
     if placement.global_:
-        out.add("X-Fleet", "Global", "true")
+        out.add("X-Fleet", "Global", "true", origin)
         for meta_key, values in placement.machine_metadata:
             for meta_value in values:
                 try:
-                    out.add("X-Fleet", "MachineMetadata", quoting.fleet_value(f"{meta_key}={meta_value}", "MachineMetadata"))
-                except quoting.QuotingError:
+                    out.add("X-Fleet", "MachineMetadata", quoting.fleet_value(f"{meta_key}={meta_value}", "MachineMetadata"), origin)
+                except QuotingError:
                     pass  # the service's own unit reports the same value
     elif bound:
-        out.add("X-Fleet", "MachineOf", bound)
+        out.add("X-Fleet", "MachineOf", bound, origin)
     suffix = "@.service" if spec.is_template else ".service"
     return out.build(name + suffix, spec.source, kind="sidekick")
 

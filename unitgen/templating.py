@@ -94,12 +94,28 @@ class _VarsNamespace:
     __getitem__ = __getattr__
 
 
+# No value in a unit needs more; a template like {{ 'x' * 10**9 }} must not exhaust memory.
+MAX_RESULT = 1 << 20
+
+
 @functools.lru_cache(maxsize=None)
 def _environment():  # type: ignore[no-untyped-def]
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    class BoundedEnvironment(ImmutableSandboxedEnvironment):  # type: ignore[misc]
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
+            if operator == "**":
+                raise TemplateError("'**' is not allowed in a template")
+            if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
+                sequence, count = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
+                if isinstance(count, int) and len(sequence) * max(count, 0) > MAX_RESULT:
+                    raise TemplateError(f"a template may not produce more than {MAX_RESULT} characters")
+            return super().call_binop(context, operator, left, right)
+
+    return BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 @functools.lru_cache(maxsize=4096)
