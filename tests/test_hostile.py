@@ -943,7 +943,6 @@ def filesystem_cases(draw: st.DrawFn) -> FsCase:
         files["unitgen.toml"] = toml_dump(project)
     for _ in range(draw(st.integers(1, 3))):
         file_name = draw(st.one_of(st.sampled_from(["web.toml", "db.toml", "api-2.toml"]), st.sampled_from(FILE_NAME_ATTACKS)))
-        stem = file_name[: -len(".toml")]
         spec: dict[str, Any] = {"container": {"image": "example/app", "tag": "v1"}}
         name_attack = st.one_of(st.sampled_from(NAME_ATTACKS), hostile_text, st.sampled_from(["svc2", "app_1", "x-3", "1"]))
         attacked = st.sampled_from([("unit", "name"), ("container", "name"), ("instances", "names"), ("extends",), ("container", "secrets")])

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from unitgen.diagnostics import Severity
 from unitgen.lint import lint_paths, lint_text
 from unitgen.lint.codes import CODES
-from unitgen.lint.secrets import secret_problem
+from unitgen.secretscan import secret_problem
 
 SERVICE = "[Service]\nExecStart=/usr/bin/true\n"
 

@@ -42,7 +42,7 @@ from helpers import REPO, write_specs
 from support.user_manager import UserManager, available
 
 from unitgen.compiler import compile_specs
-from unitgen.lint.secrets import secret_problem
+from unitgen.secretscan import secret_problem
 
 STANDINS = Path(__file__).resolve().parent / "support" / "standins"
 DOCKER = "/opt/standin/docker"

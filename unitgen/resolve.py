@@ -11,7 +11,7 @@ import attrs
 from unitgen import model, schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.merge import Layer, MergedOrigins, merge_layers
-from unitgen.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, load_document
+from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
 from unitgen.typecheck import check_document
 
 PROJECT_FILE = "unitgen.toml"

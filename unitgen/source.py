@@ -6,7 +6,6 @@ import functools
 import os
 import re
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import attrs

@@ -1,20 +1,14 @@
 """L5xx: credentials written into a unit file.
 
 Unit files end up world-readable (``systemctl cat``, fleet's etcd, ``fleetctl cat``), so a
-literal password there is leaked.  ``secret_problem`` is shared with the compiler.
+literal password there is leaked.  What looks like a credential is decided in
+``unitgen.secretscan``, shared with the compiler.
 """
 
 from __future__ import annotations
 
 from unitgen.lint.context import Context
-from unitgen.secretscan import (  # noqa: F401  (secret_problem is re-exported)
-    AWS_KEY,
-    PRIVATE_KEY,
-    URL_CREDENTIALS,
-    ASSIGNMENT,
-    findings,
-    secret_problem,
-)
+from unitgen.secretscan import ASSIGNMENT, AWS_KEY, PRIVATE_KEY, URL_CREDENTIALS, findings
 
 
 _HINT = "read it at run time instead: EnvironmentFile= with a root-only file, or a secret store (etcd, vault)"
