@@ -155,7 +155,7 @@ def _convert_all(
             for unit in units:
                 lint_unit(unit, found)
                 text = render_unit(unit, found, source)
-                if (spec.unit_extra or spec.service_extra) and not found.has_errors:
+                if (spec.unit_extra or spec.service_extra) and not found.has_errors and spec.source not in files_with_errors:
                     lint_passthrough(unit, text, found)
                 # Only the name and text are kept: holding the IR of thousands of units
                 # costs more memory than rebuilding the few a command asks for, and a
@@ -167,6 +167,9 @@ def _convert_all(
     def rebuild(spec: ServiceSpec, name: str) -> Callable[[], ir.Unit]:
         return lambda: next(u for u in build(spec, Diagnostics()) if u.name == name)
 
+    # The passthrough linter is for specs that are otherwise correct: on a spec with errors
+    # it would only restate them, without a place to point at.
+    files_with_errors = {d.location.file for d in diagnostics if d.is_error and d.location is not None}
     index = {spec.name: i for i, spec in enumerate(specs)}
     prefix = f"{env}/" if env else ""
     compiled = []

@@ -8,6 +8,7 @@ the container on stop.  Every value goes through ``templating`` and ``quoting``.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
@@ -28,6 +29,9 @@ RUNTIME_SUBDIR = "unitgen"
 
 def runtime_parts(tail: str) -> tuple[Part, ...]:
     return (Raw("%t"), f"/{RUNTIME_SUBDIR}/", Raw("%n"), tail)
+
+
+DIRECTIVE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
 class SpecRenderer:
@@ -243,6 +247,8 @@ class ServiceConverter:
             self.out.add("Unit", directive, tuple(words), self.r.origin(path))
 
     def extra(self, section: str, name: str, values: Sequence[str], path: KeyPath) -> None:
+        if not DIRECTIVE_NAME.fullmatch(name):
+            return  # validation reports it; a name like "A\n[Service]" must never reach the unit
         for i, value in enumerate(values):
             item_path = (*path, i) if len(values) > 1 else path
             word = self.r.encode(value, item_path, lambda parts: quoting.plain_value(parts, name))

@@ -75,6 +75,8 @@ class UnitBuilder:
         self._sections: dict[str, list[Directive]] = {name: [] for name in section_order}
 
     def add(self, section: str, key: str, words: tuple[str, ...] | list[str] | str, origin: Origin | None = None) -> None:
+        if not key.isascii() or not key.isalnum():
+            raise ValueError(f"not a directive name: {key!r}")  # defence in depth: converters check first
         if isinstance(words, str):
             words = (words,)
         self._sections.setdefault(section, []).append(Directive(key, tuple(words), origin))
