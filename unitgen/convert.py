@@ -67,12 +67,6 @@ class SpecRenderer:
             self.report(error, path)
             return None
 
-    def word(self, text: str, path: KeyPath) -> str | None:
-        return self.encode(text, path, quoting.exec_word)
-
-    def words(self, texts: Sequence[str], path: KeyPath) -> list[str | None]:
-        return [self.word(text, (*path, i)) for i, text in enumerate(texts)]
-
 
 def image_pieces(spec: ServiceSpec, project: Project) -> list[str | tuple[str, KeyPath]]:
     """The image reference: the spec's repository, tag or digest, and the registry prefix
