@@ -2,6 +2,7 @@
 
     python bench/bench_compile.py            # 1,000 and 10,000 specs
     python bench/bench_compile.py 500 2000   # other sizes
+    TMPDIR=/dev/shm python bench/bench_compile.py   # on tmpfs: compile cost without the disk
 
 Each size runs ``unitgen compile`` in a fresh process three times: into an empty ``out/``
 (every file written), again (nothing changed: the cost of a re-run), and ``unitgen check``

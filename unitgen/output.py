@@ -8,8 +8,8 @@ edited a generated file by hand: unitgen refuses to lose that edit unless forced
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -105,20 +105,34 @@ def _owner_problem(path: Path, current: str, diagnostics: Diagnostics, force: bo
 
 def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path) -> None:
     """Carry out a plan: every file is written to a temporary name and renamed into place."""
+    made: set[str] = set()
     for relative in plan_.write:
-        _write_atomically(out_dir / relative, files[relative])
+        target = os.path.join(out_dir, relative)
+        directory = os.path.dirname(target)
+        if directory not in made:
+            os.makedirs(directory, exist_ok=True)
+            made.add(directory)
+        _write_atomically(target, files[relative])
     for relative in plan_.remove:
         (out_dir / relative).unlink(missing_ok=True)
 
 
-def _write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+def _write_atomically(target: str, text: str) -> None:
+    directory, name = os.path.split(target)
+    # A fixed temporary name (a leftover from an interrupted run is simply replaced): the
+    # name starts with '.' and does not end in a unit suffix, so no tool takes it for a unit.
+    temporary = os.path.join(directory, f".{name}.unitgen-tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8", "surrogateescape"))
-        os.chmod(temporary, 0o644)
+        try:
+            os.fchmod(fd, 0o644)
+            data = text.encode("utf-8", "surrogateescape")
+            while data:
+                data = data[os.write(fd, data) :]
+        finally:
+            os.close(fd)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
         raise
