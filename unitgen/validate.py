@@ -181,6 +181,8 @@ class SpecValidator:
             self.error("S231", f"{user!r} is not a valid user name", ("service", "user"))
 
     def extras(self) -> None:
+        if not (self.spec.unit_extra or self.spec.service_extra):
+            return  # the systemd vocabulary is large: load it only when a spec needs it
         from unitgen import directives
 
         for section, items, table in (("Unit", self.spec.unit_extra, "unit"), ("Service", self.spec.service_extra, "service")):
