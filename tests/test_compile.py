@@ -377,3 +377,13 @@ def test_every_example_unit_passes_unitgen_lint_strict() -> None:
 def test_passthrough_directives_are_checked_against_systemd(tmp_path: Path, extra: str, expected: str) -> None:
     found = errors(tmp_path, {"web.toml": SIMPLE_SPEC + extra + "\n"})
     assert len(found) == 1 and expected in found[0], found
+
+
+def test_a_file_in_the_way_of_the_temporary_name_is_left_alone(tmp_path: Path) -> None:
+    write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
+    (tmp_path / "out").mkdir()
+    squatter = tmp_path / "out" / ".web.service.unitgen-tmp"
+    squatter.write_text("not unitgen's\n")
+    assert run_unitgen("compile", "specs", cwd=tmp_path).returncode == 0
+    assert squatter.read_text() == "not unitgen's\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".web.service.unitgen-tmp", "web.service"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -119,10 +120,13 @@ def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path) -> None:
 
 def _write_atomically(target: str, text: str) -> None:
     directory, name = os.path.split(target)
-    # A fixed temporary name (a leftover from an interrupted run is simply replaced): the
-    # name starts with '.' and does not end in a unit suffix, so no tool takes it for a unit.
+    # The temporary name starts with '.' and ends in no unit suffix, so no tool takes it for
+    # a unit; O_EXCL: should a file of that name exist, it is not ours to overwrite.
     temporary = os.path.join(directory, f".{name}.unitgen-tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except FileExistsError:
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".unitgen-tmp", dir=directory)
     try:
         try:
             os.fchmod(fd, 0o644)
