@@ -16,6 +16,10 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+# fleet replaces only %n %N %p %i in [X-Fleet], by plain string replacement; '%%' is not
+# an escape there.
+from unitgen.fleetrules import FLEET_SPECIFIERS
+
 
 class QuotingError(ValueError):
     """A value that the target setting cannot express; ``hint`` says what to do instead."""
@@ -51,8 +55,6 @@ def literal_text(value: Value) -> str | None:
     return None
 
 
-# Characters that end a line for systemd's reader or for Python; none may reach a unit raw.
-_LINE_BREAKING = re.compile("[\x00\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # What settings read raw (Description=, paths, [X-Fleet]) cannot carry: no escapes there.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -114,9 +116,6 @@ def _escape_literal(text: str, *, expand_dollar: bool, specifiers: bool = True) 
 
 
 # --- Exec lines -------------------------------------------------------------------------
-
-EXEC_PREFIXES = ("-", "@", ":", "+", "!", "!!")
-
 
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9\-_./:=,+@]+")
 
@@ -182,11 +181,10 @@ def exec_command(
 
 # --- Environment= -----------------------------------------------------------------------
 
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def env_name_problem(name: str) -> str | None:
-    if not _ENV_NAME.fullmatch(name):
+    from unitgen.systemd_values import env_name_is_valid
+
+    if not env_name_is_valid(name):
         return f"{name!r} is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
     return None
 
@@ -254,17 +252,7 @@ def description_words(value: Value) -> tuple[str, ...]:
     return tuple(plain_value(value, "Description").split(" "))
 
 
-def absolute_path(value: Value, what: str) -> str:
-    text = plain_value(value, what)
-    if not text.startswith("/") and not text.startswith("%"):
-        raise QuotingError(f"{what} {text!r} is not an absolute path")
-    return text
-
-
 # --- [X-Fleet] values ---------------------------------------------------------------------
-
-# fleet replaces these in [X-Fleet] by plain string replacement; '%%' is not an escape there.
-FLEET_SPECIFIERS = frozenset("nNpi")
 
 
 def fleet_value(value: Value, what: str) -> str:
@@ -295,24 +283,3 @@ def fleet_value(value: Value, what: str) -> str:
     if text.endswith("\\"):
         raise QuotingError(f"{what} ends with a backslash, which fleet reads as a line continuation")
     return text
-
-
-# --- Unit names in dependency lists -------------------------------------------------------
-
-
-def unit_list(names: Sequence[str]) -> tuple[str, ...]:
-    """Dependency names: systemd splits on whitespace and keeps quotes, so names go bare."""
-    for name in names:
-        if not name or re.search(r"[\s\"'\\]", name.replace("\\x", "")):
-            raise QuotingError(f"{name!r} cannot appear in a dependency list")
-    return tuple(names)
-
-
-def joined(words: Sequence[str]) -> str:
-    return " ".join(words)
-
-
-def check_single_line(text: str, what: str) -> None:
-    """Defence in depth: a value that could start a new line must never reach the writer."""
-    if _LINE_BREAKING.search(text):
-        raise QuotingError(f"{what} would break its line")

@@ -39,7 +39,6 @@ SPECIFIERS: dict[str, str] = {
 _MARK = "\x00"
 _CARRIAGE_RETURN = _MARK + "r" + _MARK
 _MARKER = re.compile(_MARK + r"(\d+)" + _MARK)
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class TemplateError(ValueError):
@@ -69,7 +68,9 @@ class _EnvNamespace:
         self._tokens = tokens
 
     def __getattr__(self, name: str) -> str:
-        if not _ENV_NAME.fullmatch(name):
+        from unitgen.systemd_values import env_name_is_valid
+
+        if not env_name_is_valid(name):
             raise TemplateError(f"{name!r} is not a valid environment variable name")
         return self._tokens.mark(Raw("${" + name + "}", is_variable=True))
 

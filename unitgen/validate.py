@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from unitgen import templating
+from unitgen.quoting import env_name_problem
 from unitgen.diagnostics import Diagnostics, did_you_mean
 from unitgen.model import ServiceSpec
 from unitgen.source import KeyPath
@@ -215,8 +216,8 @@ class SpecValidator:
         container = self.spec.container
         for var in container.env:
             path: KeyPath = ("container", "env", var.name)
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var.name):
-                self.error("S250", f"{var.name!r} is not a valid environment variable name", path)
+            if env_name_problem(var.name):
+                self.error("S250", f"{var.name!r} is not a valid environment variable name", path, "use [A-Za-z_][A-Za-z0-9_]*")
                 continue
             if var.declared_not_secret:
                 continue
