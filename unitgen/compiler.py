@@ -6,7 +6,6 @@ Nothing here touches the output directory; ``output`` plans and applies the writ
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -60,21 +59,11 @@ class CompileResult:
         return not self.diagnostics.has_errors
 
 
-_UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\\udc80-\udcff]")
-
-
 def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
     """The spec's path as the header shows it: stable, machine-independent, one line."""
-    text = f"{specs_dir.name}/{Path(spec.source).name}"
-    return _UNSAFE_IN_COMMENT.sub(_comment_safe, text)
+    from unitgen.quoting import comment_text
 
-
-def _comment_safe(match: re.Match[str]) -> str:
-    char = match.group()
-    if char == "\\":
-        return "/"  # a comment ending in a backslash would swallow the next line in fleet
-    code = ord(char)
-    return f"\\x{code - 0xDC00 if 0xDC80 <= code <= 0xDCFF else code:02x}"
+    return comment_text(f"{specs_dir.name}/{Path(spec.source).name}")
 
 
 def lint_passthrough(unit: ir.Unit, text: str, diagnostics: Diagnostics) -> None:

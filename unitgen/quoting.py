@@ -78,18 +78,35 @@ _C_ESCAPES = {
 _NEEDS_C_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]')
 
 
-def _c_escape_char(match: re.Match[str]) -> str:
-    char = match.group()
-    if char in _C_ESCAPES:
-        return _C_ESCAPES[char]
+def _byte_escapes(char: str) -> str:
+    """``\\xHH`` for each byte the character stands for (a lone surrogate is one raw byte)."""
     code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:  # a surrogate-escaped raw byte
+    if 0xDC80 <= code <= 0xDCFF:
         return f"\\x{code - 0xDC00:02x}"
     return "".join(f"\\x{byte:02x}" for byte in char.encode("utf-8"))
 
 
+def _c_escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return _C_ESCAPES.get(char) or _byte_escapes(char)
+
+
 def _c_escape(text: str) -> str:
     return _NEEDS_C_ESCAPE.sub(_c_escape_char, text)
+
+
+_UNSAFE_IN_COMMENT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\\udc80-\udcff]")
+
+
+def _comment_char(match: re.Match[str]) -> str:
+    char = match.group()
+    # A comment ending in a backslash swallows the next line in fleet's parser.
+    return "/" if char == "\\" else _byte_escapes(char)
+
+
+def comment_text(text: str) -> str:
+    """Text for a comment line: one line, valid UTF-8, never ending in a backslash."""
+    return _UNSAFE_IN_COMMENT.sub(_comment_char, text)
 
 
 def _reject_nul(text: str, what: str) -> None:
