@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from unitgen.render import checksum, split_generated
+from unitgen.header import checksum, split_generated
 
 STALE = "stale"
 MISSING = "missing"

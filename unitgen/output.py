@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 
 from unitgen.diagnostics import Diagnostics, Location
-from unitgen.render import checksum, split_generated
+from unitgen.header import checksum, split_generated
 
 UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".target", ".mount", ".automount", ".device")
 
