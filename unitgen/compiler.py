@@ -6,6 +6,7 @@ Nothing here touches the output directory; ``output`` plans and applies the writ
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -30,14 +31,25 @@ class CompiledUnit:
     text: str
     spec: ServiceSpec
     environment: str | None
-    _built: list[ir.Unit | Callable[[], ir.Unit]] = attrs.field(eq=False, repr=False)
+    _rebuilder: _Rebuilder = attrs.field(eq=False, repr=False)
 
     @property
     def unit(self) -> ir.Unit:
-        built = self._built[0]
-        if callable(built):
-            built = self._built[0] = built()
-        return built
+        return self._rebuilder.unit(self.spec, self.name)
+
+
+class _Rebuilder:
+    """Builds a unit's IR again on demand, once; one per environment, shared by its units
+    (a closure per unit costs more memory than the whole IR of the few units asked for)."""
+
+    def __init__(self, build: Callable[[ServiceSpec, Diagnostics], list[ir.Unit]]) -> None:
+        self._build = build
+        self._built: dict[tuple[str, str], ir.Unit] = {}
+
+    def unit(self, spec: ServiceSpec, name: str) -> ir.Unit:
+        if (spec.source, name) not in self._built:
+            self._built.update(((spec.source, u.name), u) for u in self._build(spec, Diagnostics()))
+        return self._built[spec.source, name]
 
 
 @attrs.frozen
@@ -63,7 +75,7 @@ def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
     """The spec's path as the header shows it: stable, machine-independent, one line."""
     from unitgen.quoting import comment_text
 
-    return comment_text(f"{specs_dir.name}/{Path(spec.source).name}")
+    return comment_text(f"{specs_dir.name}/{os.path.basename(spec.source)}")
 
 
 def lint_passthrough(unit: ir.Unit, text: str, diagnostics: Diagnostics) -> None:
@@ -169,15 +181,12 @@ def _convert_all(
                 found = Diagnostics()
         return converted
 
-    def rebuild(spec: ServiceSpec, name: str) -> Callable[[], ir.Unit]:
-        return lambda: next(u for u in build(spec, Diagnostics()) if u.name == name)
-
     files_with_errors = {d.location.file for d in diagnostics if d.is_error and d.location is not None}
     index = {spec.name: i for i, spec in enumerate(specs)}
     prefix = f"{env}/" if env else ""
     compiled = []
+    rebuilder = _Rebuilder(build)
     for spec_index, unit, text, problems in map_chunks(convert_chunk, specs):
         diagnostics.extend(problems)
-        spec = specs[spec_index]
-        compiled.append(CompiledUnit(prefix + unit, unit, text, spec, env, [rebuild(spec, unit)]))
+        compiled.append(CompiledUnit(prefix + unit, unit, text, specs[spec_index], env, rebuilder))
     return compiled

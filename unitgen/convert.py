@@ -420,8 +420,12 @@ def runtime_read_command(project: Project, name: str) -> tuple[str, ...]:
     plain token (as image tags and environment names are) fails the start instead of
     reaching a command line.
     """
-    key = project.runtime[name]
-    if project.etcd_api == "3":
+    return _runtime_read_words(project.etcd_api, project.paths.sh, project.paths.etcdctl, project.runtime[name], name)
+
+
+@functools.lru_cache(maxsize=256)  # the same words for every spec of a project
+def _runtime_read_words(etcd_api: str, sh: str, etcdctl: str, key: str, name: str) -> tuple[str, ...]:
+    if etcd_api == "3":
         read = 'v=$(ETCDCTL_API=3 "$1" get "$2" --print-value-only)'
     else:
         read = 'v=$("$1" get "$2")'
@@ -431,6 +435,5 @@ def runtime_read_command(project: Project, name: str) -> tuple[str, ...]:
         'echo "$3=$v" >> "$4"'
     )
     return quoting.exec_command(
-        project.paths.sh,
-        ["-c", script, "unitgen-runtime", project.paths.etcdctl, key, templating.runtime_variable(name), runtime_path("runtime.env").parts],
+        sh, ["-c", script, "unitgen-runtime", etcdctl, key, templating.runtime_variable(name), runtime_path("runtime.env").parts]
     )

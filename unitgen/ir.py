@@ -64,6 +64,9 @@ class Unit:
         return found.values(key) if found else []
 
 
+_CHECKED_KEYS: set[str] = set()  # directive names already found valid
+
+
 class UnitBuilder:
     """Collects directives section by section, keeping first-appearance order.
 
@@ -75,8 +78,11 @@ class UnitBuilder:
         self._sections: dict[str, list[Directive]] = {name: [] for name in section_order}
 
     def add(self, section: str, key: str, words: tuple[str, ...] | list[str] | str, origin: Origin | None = None) -> None:
-        if not key.isascii() or not key.isalnum():
-            raise ValueError(f"not a directive name: {key!r}")  # defence in depth: converters check first
+        if key not in _CHECKED_KEYS:
+            if not key.isascii() or not key.isalnum():
+                raise ValueError(f"not a directive name: {key!r}")  # defence in depth: converters check first
+            if len(_CHECKED_KEYS) < 4096:
+                _CHECKED_KEYS.add(key)
         if isinstance(words, str):
             words = (words,)
         self._sections.setdefault(section, []).append(Directive(key, tuple(words), origin))

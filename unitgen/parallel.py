@@ -59,9 +59,11 @@ def map_chunks(work: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
     results = work(chunks[0])
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
+            try:  # straight from the pipe: the pickled bytes are never all held at once
+                kind, value = pickle.load(pipe)
+            except Exception:  # nothing or half a result: the worker died before it finished
+                kind, value = "error", "worker died"
         os.waitpid(pid, 0)
-        kind, value = pickle.loads(data) if data else ("error", "worker died")
         if kind != "ok":
             raise RuntimeError(f"parallel worker failed: {value}")
         results.extend(value)

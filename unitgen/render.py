@@ -23,7 +23,8 @@ def _can_break_before(previous: str, word: str) -> bool:
 def directive_lines(directive: Directive, diagnostics: Diagnostics, unit_name: str) -> list[str] | None:
     head = f"{directive.key}="
     whole = head + directive.value
-    if len(whole.encode()) <= LINE_LIMIT:
+    # A character is at most 4 bytes in UTF-8: short lines need no encoding to measure.
+    if len(whole) * 4 <= LINE_LIMIT or len(whole.encode()) <= LINE_LIMIT:
         return [whole]
     lines: list[str] = []
     current = head + directive.words[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,7 +49,10 @@ def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
 
 
 def spec_paths(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.toml") if p.name != PROJECT_FILE)
+    """Every ``*.toml`` entry but the project file, in name order (what ``glob`` gives,
+    without pathlib's cost per entry)."""
+    names = sorted(name for name in os.listdir(directory) if name.endswith(".toml") and name != PROJECT_FILE)
+    return [directory / name for name in names]
 
 
 def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:

@@ -6,6 +6,7 @@ Each function mirrors the named systemd parser closely enough that "valid here" 
 
 from __future__ import annotations
 
+import functools
 import re
 
 # src/basic/parse-util.c parse_boolean (case-insensitive).
@@ -85,6 +86,7 @@ def timespan_problem(text: str) -> str | None:
     return _parse_sec(text)[0]
 
 
+@functools.lru_cache(maxsize=1024)  # the same few spans ("0", "10s") recur in every spec
 def _parse_sec(text: str) -> tuple[str | None, int]:
     pos = len(text) - len(text.lstrip(_WHITESPACE))
     if text.startswith("infinity", pos):

@@ -149,6 +149,7 @@ class _RuntimeNamespace:
     __getitem__ = __getattr__
 
 
+@functools.lru_cache(maxsize=1024)
 def runtime_variable(name: str) -> str:
     """The environment variable that carries a runtime value inside the unit."""
     return "UNITGEN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()

@@ -7,6 +7,7 @@ and every problem of a file is reported in one run.
 from __future__ import annotations
 
 import datetime
+import sys
 
 from unitgen import schema
 from unitgen.diagnostics import Diagnostics, did_you_mean, one_of
@@ -55,7 +56,7 @@ class _Checker:
                     **self.origins.where(path),  # type: ignore[arg-type]
                 )
                 return None
-            return value
+            return _shared(value)
         if kind == schema.INTEGER:
             if isinstance(value, bool) or not isinstance(value, int):
                 return self.wrong(path, "an integer", value)
@@ -67,7 +68,7 @@ class _Checker:
         if kind in (schema.NAMES, schema.ARGV):
             return self.string_list(value, path)
         if kind == schema.STRING_MAP:
-            return self.mapping(value, path, lambda v, p: v if isinstance(v, str) else self.wrong(p, "a string", v))
+            return self.mapping(value, path, lambda v, p: _shared(v) if isinstance(v, str) else self.wrong(p, "a string", v))
         if kind in (schema.METADATA_MAP, schema.DIRECTIVE_MAP):
             return self.mapping(value, path, self.string_or_list)
         if kind == schema.ENV_MAP:
@@ -89,14 +90,14 @@ class _Checker:
         good = []
         for i, item in enumerate(value):
             if isinstance(item, str):
-                good.append(item)
+                good.append(_shared(item))
             else:
                 self.wrong((*path, i), "a string", item)
         return good
 
     def string_or_list(self, value: object, path: KeyPath) -> object | None:
         if isinstance(value, str):
-            return value
+            return _shared(value)
         if isinstance(value, list):
             return self.string_list(value, path)
         return self.wrong(path, "a string or an array of strings", value)
@@ -139,8 +140,14 @@ class _Checker:
                 continue
             checked = self.check(item, sub, (*path, name))
             if checked is not None:
-                good[name] = checked
+                good[sys.intern(name)] = checked  # every spec repeats the same keys: keep one copy
         return good
+
+
+def _shared(text: str) -> str:
+    """One copy of a short string however many specs repeat it (images, flags, ports,
+    "always"): a 10,000-spec compile holds every spec's data at once."""
+    return sys.intern(text) if len(text) <= 64 else text
 
 
 def check_document(data: dict[str, object], key: Key, origins: Origins, diagnostics: Diagnostics) -> dict[str, object]:
