@@ -88,16 +88,6 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _existing_units(out_dir: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
-    if not out_dir.is_dir():
-        return {}
-    return {
-        path.relative_to(out_dir).as_posix(): path
-        for path in out_dir.rglob("*")
-        if path.name.endswith(suffixes) and path.is_file()
-    }
-
-
 def _ownership_note(current: str) -> str:
     recorded, body = split_generated(current)
     if recorded is None:
@@ -113,9 +103,9 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
     ``scope`` (e.g. ``"prod/"``) limits extra files to one environment's directory, as
     ``compile --env`` does: other environments' files are neither stale nor extra.
     """
-    from unitgen.output import UNIT_SUFFIXES
+    from unitgen.output import unit_files
 
-    existing = _existing_units(out_dir, UNIT_SUFFIXES)
+    existing = unit_files(out_dir)
     changes: list[Change] = []
     unchanged: list[str] = []
     for relative, text in sorted(files.items()):

@@ -9,21 +9,23 @@ edited a generated file by hand: unitgen refuses to lose that edit unless forced
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-import attrs
-
-from unitgen.diagnostics import Diagnostics, Location
 from unitgen.header import checksum, split_generated
+
+if TYPE_CHECKING:
+    from unitgen.diagnostics import Diagnostics
 
 UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".target", ".mount", ".automount", ".device")
 
 
-@attrs.frozen
-class Plan:
+# A NamedTuple, and diagnostics imported only where a problem is reported: a cached
+# `unitgen check` asks this module whether out/ is in sync without loading attrs.
+class Plan(NamedTuple):
     """What bringing ``out/`` in sync would do; paths are relative to the output directory."""
 
     write: tuple[str, ...]  # new or changed
@@ -35,14 +37,40 @@ class Plan:
         return not self.write and not self.remove
 
 
-def _existing_units(out_dir: Path) -> dict[str, Path]:
-    if not out_dir.is_dir():
-        return {}
-    found = {}
-    for path in out_dir.rglob("*"):
-        if path.is_file() and path.name.endswith(UNIT_SUFFIXES):
-            found[path.relative_to(out_dir).as_posix()] = path
+def unit_files(out_dir: Path) -> dict[str, Path]:
+    """Unit files below ``out_dir`` by relative posix path, as ``rglob("*")`` and ``is_file()``
+    find them: a symlink to a file counts, a symlinked directory is not entered, an
+    unreadable directory is skipped.  os.scandir knows most entries' types without a stat
+    call, which rglob and Path.is_file do not: a quarter of their time on 1,333 files."""
+    found: dict[str, Path] = {}
+    pending = [("", os.fspath(out_dir))]
+    while pending:
+        prefix, directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            if _is_real_directory(entry):
+                pending.append((f"{prefix}{entry.name}/", entry.path))
+            elif entry.name.endswith(UNIT_SUFFIXES) and _is_file(entry):
+                found[prefix + entry.name] = Path(entry.path)
     return found
+
+
+def _is_real_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()  # follows a symlink, as Path.is_file does
+    except OSError:  # a symlink loop, say: Path.is_file says False too
+        return False
 
 
 def _read(path: Path) -> str | None:
@@ -54,14 +82,14 @@ def _read(path: Path) -> str | None:
 
 def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False) -> Plan:
     """Compare wanted files with ``out_dir``; report files unitgen may not touch."""
-    existing = _existing_units(out_dir)
+    existing = unit_files(out_dir)
     write, remove, unchanged = [], [], []
     for relative, text in sorted(files.items()):
         target = out_dir / relative
         current = _read(target) if relative in existing or target.exists() else None
         if current is None:
             if target.exists() or target.is_symlink():
-                diagnostics.error("O101", "cannot read the existing file", location=Location(str(target)))
+                diagnostics.error("O101", "cannot read the existing file", location=_location(target))
             write.append(relative)
             continue
         if current == text:
@@ -83,13 +111,51 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
     return Plan(tuple(write), tuple(remove), tuple(unchanged))
 
 
+def text_digest(text: str) -> str:
+    """A digest of a unit's text such that equal digests mean equal texts, as ``plan``
+    compares them: surrogatepass encodes every str, the surrogates of undecodable
+    bytes included, so no two texts share an encoding."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def in_sync_by_digest(digests: Mapping[str, str], out_dir: Path, *, scope: str | None = None) -> bool:
+    """Whether ``compile`` would write nothing, remove nothing and refuse nothing, knowing
+    only the ``text_digest`` of each wanted file: ``plan`` (without --force) followed by
+    the --env scoping of ``scope`` (e.g. ``"prod/"``) is in sync and reports no problem.
+
+    Stricter than ``unitgen check`` in one case: a hand-edited generated file outside
+    ``scope`` that no spec of the environment produces.  ``plan`` refuses to remove it
+    (the compile fails) before the scoping drops it, while ``check`` ignores it; saying
+    "not in sync" there only costs a full compile.
+    """
+    for relative, digest in digests.items():
+        current = _read(out_dir / relative)
+        if current is None or text_digest(current) != digest:
+            return False
+    for relative, path in unit_files(out_dir).items():
+        if relative in digests:
+            continue
+        recorded, body = split_generated(_read(path) or "")
+        if recorded is None:
+            continue  # someone else's file: plan leaves it alone
+        if scope is None or relative.startswith(scope) or recorded != checksum(body):
+            return False
+    return True
+
+
+def _location(path: Path, line: int | None = None, column: int | None = None):  # type: ignore[no-untyped-def]
+    from unitgen.diagnostics import Location
+
+    return Location(str(path), line, column)
+
+
 def _owner_problem(path: Path, current: str, diagnostics: Diagnostics, force: bool, action: str) -> bool:
     recorded, body = split_generated(current)
     if recorded is None:
         diagnostics.error(
             "O102",
             f"refusing to {action} a file unitgen did not generate",
-            location=Location(str(path), 1, 1),
+            location=_location(path, 1, 1),
             hint="move it out of the output directory, or rename the spec that produces this unit",
         )
         return True
@@ -97,7 +163,7 @@ def _owner_problem(path: Path, current: str, diagnostics: Diagnostics, force: bo
         diagnostics.error(
             "O103",
             f"refusing to {action} a generated file that was edited by hand",
-            location=Location(str(path), 1, 1),
+            location=_location(path, 1, 1),
             hint="move the change into its spec, then delete the file or run with --force",
         )
         return True
@@ -126,6 +192,8 @@ def _write_atomically(target: str, text: str) -> None:
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     except FileExistsError:
+        import tempfile  # rarely needed: its import costs more than the usual write
+
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".unitgen-tmp", dir=directory)
     try:
         try:
