@@ -26,6 +26,9 @@ def use_color() -> bool | None:
     return None  # click decides: colour only on a terminal
 
 
+_SEVERITY_COLORS = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
 def echo_diagnostics(diagnostics: Iterable, *, fmt: str = "text") -> None:  # type: ignore[type-arg]
     items = list(diagnostics)
     if fmt == "json":
@@ -33,9 +36,13 @@ def echo_diagnostics(diagnostics: Iterable, *, fmt: str = "text") -> None:  # ty
 
         click.echo(json.dumps([d.to_json() for d in items], indent=2, ensure_ascii=False))
         return
-    colors = {"error": "red", "warning": "yellow", "note": "cyan"}
-    for diagnostic in items:
-        click.secho(diagnostic.format(), fg=colors[diagnostic.severity.value], err=True, color=use_color())
+    echo_formatted((d.severity.value, d.format()) for d in items)
+
+
+def echo_formatted(diagnostics: Iterable[tuple[str, str]]) -> None:
+    """Diagnostics already formatted, as (severity, text): fresh ones, or a cache's."""
+    for severity, text in diagnostics:
+        click.secho(text, fg=_SEVERITY_COLORS[severity], err=True, color=use_color())
 
 
 def parse_sets(values: Iterable[str]) -> dict[str, str]:
@@ -77,6 +84,9 @@ env_option = click.option(
     "--env", "environment", metavar="ENV", help="Compile only this environment.", shell_complete=_complete_env
 )
 set_option = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Pin a compile-time value ({{ vars.NAME }}, {{ runtime.NAME }}).")
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Compile even when the cache knows the result (also: UNITGEN_NO_CACHE=1)."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,6 +117,40 @@ def _compile(specs: Path, environment: str | None, sets: tuple[str, ...]):  # ty
         raise click.UsageError(str(error)) from None
 
 
+# --- the cache: a memo of the last successful compile per specs and arguments -------------
+
+
+def _cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool):  # type: ignore[no-untyped-def]
+    from unitgen import cache
+
+    return None if no_cache else cache.key_for(specs, environment, sets)
+
+
+def _memo(key):  # type: ignore[no-untyped-def]
+    from unitgen import cache
+
+    return None if key is None else cache.lookup(key)
+
+
+def _memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
+    """Whether out/ holds exactly what the memoised compile produces, so that the full
+    path would print what the memo replays."""
+    from unitgen.output import in_sync_by_digest
+
+    return memo is not None and in_sync_by_digest(memo.files, Path(memo.out_dir), scope=memo.scope)
+
+
+def _remember(key, specs: Path, result, instances) -> None:  # type: ignore[no-untyped-def]
+    """Memoise a compile without errors; call it before anything adds to its diagnostics."""
+    from unitgen import cache
+    from unitgen.output import text_digest
+
+    if key is None or not result.ok:
+        return
+    digests = {path: text_digest(text) for path, text in result.files.items()}
+    cache.store(key, cache.entry_for(result, specs, digests, instances, result.diagnostics.sorted()))
+
+
 @main.command(short_help="Compile the specs into the output directory.")
 @specs_argument
 @env_option
@@ -114,7 +158,10 @@ def _compile(specs: Path, environment: str | None, sets: tuple[str, ...]):  # ty
 @click.option("--force", is_flag=True, help="Overwrite or remove generated files that were edited by hand.")
 @click.option("--verify/--no-verify", default=False, help="Also run systemd-analyze verify on the compiled units (hermetic root).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
-def compile(specs: Path, environment: str | None, sets: tuple[str, ...], force: bool, verify: bool, quiet: bool) -> None:
+@no_cache_option
+def compile(
+    specs: Path, environment: str | None, sets: tuple[str, ...], force: bool, verify: bool, quiet: bool, no_cache: bool
+) -> None:
     """Compile every spec in SPECS (default: specs/) into the output directory.
 
     Nothing is written unless every spec compiles; each file is replaced atomically;
@@ -127,7 +174,16 @@ def compile(specs: Path, environment: str | None, sets: tuple[str, ...], force: 
     """
     from unitgen import output
 
+    # --verify runs systemd-analyze, which the memo knows nothing about.
+    key = None if verify else _cache_key(specs, environment, sets, no_cache=no_cache)
+    memo = _memo(key)
+    if _memo_in_sync(memo):
+        _echo_compiled(memo.diagnostics, memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
+        return
     result = _compile(specs, environment, sets)
+    instances = _instances_to_start(result)
+    if memo is None:
+        _remember(key, specs, result, instances)
     diagnostics = result.diagnostics
     if verify and result.ok:
         from unitgen.verify import verify_compiled
@@ -143,21 +199,34 @@ def compile(specs: Path, environment: str | None, sets: tuple[str, ...], force: 
         click.echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
         sys.exit(EXIT_INVALID)
     output.apply(plan, files, result.out_dir)
-    if not quiet:
-        shown = _shown(result.out_dir)
-        click.echo(
-            f"{shown}: {len(files)} unit(s), {len(plan.write)} written, {len(plan.remove)} removed, "
-            f"{len(plan.unchanged)} unchanged"
-        )
-        from unitgen.submit import instance_names
+    counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
+    _echo_compiled([], result.out_dir, len(files), counts, instances, quiet=quiet)
 
-        instances: dict[str | None, list[str]] = {env: [] for env in result.environments}
-        for unit in result.units:  # a template's sidekicks run per instance too
-            instances.setdefault(unit.environment, []).extend(instance_names(unit))
-        for env, names in instances.items():
-            if names:
-                where = f"{shown}/{env}" if env else shown
-                click.echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{where}/{n}" for n in names))
+
+def _echo_compiled(diagnostics, out_dir, units: int, counts: tuple[int, int, int], instances, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    """What compile prints once the plan is carried out (``diagnostics``: not printed yet)."""
+    echo_formatted(diagnostics)
+    if quiet:
+        return
+    shown = _shown(Path(out_dir))
+    written, removed, unchanged = counts
+    click.echo(f"{shown}: {units} unit(s), {written} written, {removed} removed, {unchanged} unchanged")
+    for env, names in instances:
+        if names:
+            where = f"{shown}/{env}" if env else shown
+            click.echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{where}/{n}" for n in names))
+
+
+def _instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: ignore[no-untyped-def]
+    """Per environment, the instances of its templates, as submit.instance_names names
+    them.  From the unit's name rather than its IR, which would be rebuilt for every unit
+    (half a second per thousand specs)."""
+    instances: dict[str | None, list[str]] = {env: [] for env in result.environments}
+    for unit in result.units:  # a template's sidekicks run per instance too
+        stem, _, suffix = unit.name.rpartition(".")
+        if stem.endswith("@"):
+            instances.setdefault(unit.environment, []).extend(f"{stem}{i}.{suffix}" for i in unit.spec.instances)
+    return list(instances.items())
 
 
 def _shown(path: Path) -> str:
@@ -255,11 +324,19 @@ def _echo_diff(text: str) -> None:
         click.secho(line, color=color, **style)  # type: ignore[arg-type]
 
 
-def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet: bool) -> bool:
+def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet: bool, no_cache: bool) -> bool:
     """Print how out/ differs from the specs; True when it is up to date."""
+    key = _cache_key(specs, environment, sets, no_cache=no_cache)
+    memo = _memo(key)
+    if _memo_in_sync(memo):
+        echo_formatted(memo.diagnostics)
+        _echo_up_to_date(_shown(Path(memo.out_dir)), memo.units)
+        return True
+    result = _compiled_or_exit(specs, environment, sets)
+    if memo is None:
+        _remember(key, specs, result, _instances_to_start(result))
     from unitgen.drift import compare
 
-    result = _compiled_or_exit(specs, environment, sets)
     drift = compare(result.files, result.out_dir, scope=_env_scope(result))
     shown = _shown(result.out_dir)
     if not quiet:
@@ -269,7 +346,7 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
     for change in drift.changes:
         click.secho(f"{shown}/{change.path}: {change.describe()}", err=True, fg="yellow", color=color)
     if drift.in_sync:
-        click.echo(f"{shown}: {len(drift.unchanged)} unit(s) up to date", err=True)
+        _echo_up_to_date(shown, len(drift.unchanged))
         return True
     click.secho(
         f"unitgen: {shown}/ is out of date ({drift.summary()}); run: {_compile_command(specs, environment, sets)}",
@@ -280,12 +357,17 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
     return False
 
 
+def _echo_up_to_date(shown: str, units: int) -> None:
+    click.echo(f"{shown}: {units} unit(s) up to date", err=True)
+
+
 @main.command(short_help="Fail when out/ is out of date; touch nothing.")
 @specs_argument
 @env_option
 @set_option
 @click.option("-q", "--quiet", is_flag=True, help="List the units that are out of date, without the diff.")
-def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bool) -> None:
+@no_cache_option
+def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bool, no_cache: bool) -> None:
     """Fail (exit 1) when the output directory is not what SPECS compile to.
 
     Validates the specs, compiles them in memory exactly as `compile` does and compares
@@ -299,7 +381,7 @@ def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bo
       unitgen check                 # specs/ against out/, all environments
       unitgen check specs/ --env prod --set version=v42 -q
     """
-    if not _drift(specs, environment, sets, quiet=quiet):
+    if not _drift(specs, environment, sets, quiet=quiet, no_cache=no_cache):
         sys.exit(EXIT_INVALID)
 
 
@@ -307,7 +389,8 @@ def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bo
 @specs_argument
 @env_option
 @set_option
-def diff(specs: Path, environment: str | None, sets: tuple[str, ...]) -> None:
+@no_cache_option
+def diff(specs: Path, environment: str | None, sets: tuple[str, ...], no_cache: bool) -> None:
     """Show how the output directory differs from what SPECS compile to.
 
     The same unified diff as `unitgen check`, but out-of-date units are not a failure:
@@ -317,7 +400,7 @@ def diff(specs: Path, environment: str | None, sets: tuple[str, ...]) -> None:
     Example:
       unitgen diff --env stage | less -R
     """
-    _drift(specs, environment, sets, quiet=False)
+    _drift(specs, environment, sets, quiet=False, no_cache=no_cache)
 
 
 # --- submit -----------------------------------------------------------------------------

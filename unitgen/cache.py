@@ -1,0 +1,290 @@
+"""A memo of successful compiles, so that ``check`` and a re-run ``compile`` need no compiler.
+
+The memo is content-addressed: its key is a digest of everything a compile result depends
+on (the specs' bytes, the arguments, unitgen's own code, Python and jinja2), and it holds
+what the commands print for an output directory that is in sync, with a digest of every
+file the compile produces.  A command that finds a memo for its key, and an output
+directory matching it, prints what the compile would have led it to print; anything else
+takes the full path.  So the memo can make a command faster, never change its answer.
+
+Only the standard library is imported here: a hit must not load the compiler, whose
+imports alone cost more than a whole cached ``unitgen check``.  Any failure to compute a
+key, or to read, parse or write a memo is a miss: the cache is never the reason a
+command fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePath
+from typing import Any, NamedTuple
+
+from unitgen import __version__
+
+FORMAT = 1
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+REPLAYED_SEVERITIES = ("warning", "note")  # a compile with errors is never memoised
+Instances = list[tuple[str | None, list[str]]]  # per environment, in the order compile prints them
+
+
+class Key(NamedTuple):
+    digest: str  # of every input: the memo in ``slot`` must carry this digest
+    slot: str  # the file holding the memo for these specs and arguments
+
+
+class Entry(NamedTuple):
+    out_dir: str  # absolute, as the compile resolved it
+    out_link: str | None  # the output path before symlinks were resolved, if it was resolved
+    selected: str | None  # --env
+    environments: list[str | None]
+    files: dict[str, str]  # path relative to out_dir -> output.text_digest of its text
+    units: int
+    instances: Instances
+    diagnostics: list[tuple[str, str]]  # (severity, formatted text), sorted as printed
+
+    @property
+    def scope(self) -> str | None:
+        """With --env, only that environment's directory is compared for extra files."""
+        return f"{self.selected}/" if self.selected else None
+
+
+# --- whether and where -----------------------------------------------------------------
+
+
+def disabled_by_environment() -> bool:
+    return os.environ.get("UNITGEN_NO_CACHE", "") not in ("", "0")
+
+
+def cache_dir() -> str:
+    explicit = os.environ.get("UNITGEN_CACHE_DIR")
+    if explicit:
+        return explicit
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec: a relative path is invalid and ignored
+        return os.path.join(xdg, "unitgen")
+    return os.path.join(os.path.expanduser("~"), ".cache", "unitgen")
+
+
+# --- the key ---------------------------------------------------------------------------
+
+
+def key_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> Key | None:
+    """The key of a compile of ``specs`` with these arguments; None when the cache is off
+    or the inputs cannot all be read (the compile will say what is wrong)."""
+    if disabled_by_environment():
+        return None
+    given = os.fspath(specs)
+    try:
+        digest = input_digest(given, environment, sets, package_dir=package_dir)
+        resolved = os.path.realpath(given)
+    except (OSError, ValueError):  # ValueError: a name the file system cannot hold
+        return None
+    slot = _digest_of(json.dumps([FORMAT, resolved, environment, list(sets)]).encode())
+    return Key(digest, os.path.join(cache_dir(), f"{slot[:32]}.json"))
+
+
+def input_digest(given: str, environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> str:
+    """sha256 over everything the compile result depends on.  Raises OSError (or
+    ValueError, for an impossible file name) when an input cannot be read."""
+    context = [
+        FORMAT,
+        __version__,
+        sys.version,
+        code_fingerprint(package_dir),
+        jinja_fingerprint(),
+        given,  # out/ is found relative to it
+        os.path.abspath(given),
+        os.path.realpath(given),
+        os.path.realpath(os.getcwd()),  # diagnostics name a spec relative to it, when below it
+        environment,
+        list(sets),  # in order: a later --set of the same name wins
+    ]
+    digest = hashlib.sha256()
+    _feed(digest, json.dumps(context).encode())
+    for name in spec_file_names(given):
+        _feed(digest, name.encode("utf-8", "surrogatepass"))
+        with open(os.path.join(given, name), "rb") as spec:
+            _feed(digest, spec.read())  # the bytes, not an mtime: an edit in the same second counts
+    return digest.hexdigest()
+
+
+def spec_file_names(directory: str) -> list[str]:
+    """What the compiler reads: every ``*.toml`` (the specs, and ``unitgen.toml``)."""
+    with os.scandir(directory) as entries:
+        return sorted(entry.name for entry in entries if entry.name.endswith(".toml"))
+
+
+def code_fingerprint(package_dir: str = PACKAGE_DIR) -> list[tuple[str, int, int]]:
+    """Name, size and modification time of every file of the unitgen package, so that an
+    edited module (an editable install) means a new key.  Bytecode caches are left out:
+    they follow their sources, and Python writing one is not a change."""
+    found = []
+    for directory, subdirectories, names in os.walk(package_dir, onerror=_raise):
+        subdirectories[:] = [d for d in subdirectories if d != "__pycache__"]
+        for name in names:
+            path = os.path.join(directory, name)
+            status = os.stat(path)
+            found.append((os.path.relpath(path, package_dir), status.st_size, status.st_mtime_ns))
+    return sorted(found)
+
+
+def jinja_fingerprint() -> list[Any] | None:
+    """Where jinja2 (which renders the templates in specs) is installed, and its stat;
+    found without importing it."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("jinja2")
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.origin:
+        return None
+    status = os.stat(found.origin)
+    return [found.origin, status.st_size, status.st_mtime_ns]
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _feed(digest: Any, data: bytes) -> None:
+    # Length-prefixed, so that no two different sequences of inputs feed the same bytes.
+    digest.update(len(data).to_bytes(8, "big"))
+    digest.update(data)
+
+
+def _digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- the memo --------------------------------------------------------------------------
+
+
+def entry_for(
+    result: Any, specs: str | os.PathLike[str], file_digests: Mapping[str, str], instances: Instances, diagnostics: Iterable[Any]
+) -> Entry | None:
+    """The memo of a compile ``result`` of ``specs`` (sorted ``diagnostics``); None for
+    one that must not be memoised: it reported errors."""
+    replayed = [(d.severity.value, d.format()) for d in diagnostics]
+    if any(severity not in REPLAYED_SEVERITIES for severity, _ in replayed):
+        return None
+    output = os.fspath(result.project.output)
+    # The compiler resolves a relative output path, symlinks included: should a link
+    # move, the memo's out_dir is no longer where a compile would write.
+    link = None if os.path.isabs(output) else os.fspath(PurePath(specs).parent / output)
+    return Entry(
+        out_dir=os.fspath(result.out_dir),
+        out_link=link,
+        selected=result.selected,
+        environments=list(result.environments),
+        files=dict(file_digests),
+        units=len(file_digests),
+        instances=[(env, list(names)) for env, names in instances],
+        diagnostics=replayed,
+    )
+
+
+def lookup(key: Key) -> Entry | None:
+    """The memo stored under ``key``, if it is there, whole, and describes this compile."""
+    try:
+        with open(key.slot, "rb") as memo:
+            data = json.loads(memo.read())
+    except (OSError, ValueError, RecursionError):  # unreadable, truncated, not JSON, absurdly nested
+        return None
+    entry = _parse(data, key.digest)
+    if entry is None or (entry.out_link is not None and os.path.realpath(entry.out_link) != entry.out_dir):
+        return None
+    return entry
+
+
+def store(key: Key, entry: Entry | None) -> None:
+    """Write the memo atomically, so a concurrent reader sees the old one or the new one
+    whole; a cache that cannot be written is no cache."""
+    if entry is None:
+        return
+    data = json.dumps({"format": FORMAT, "digest": key.digest, **entry._asdict()}).encode()
+    directory = os.path.dirname(key.slot)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        _write_atomically(key.slot, data)
+    except (OSError, ValueError):
+        pass
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    import tempfile
+
+    descriptor, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(descriptor, "wb") as memo:
+            memo.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _parse(data: object, digest: str) -> Entry | None:
+    """The Entry a parsed memo file describes, checked field by field: a memo from another
+    version, or damaged into other valid JSON, is a miss rather than a crash later."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("digest") != digest:
+        return None
+    try:
+        entry = Entry(**{field: data[field] for field in Entry._fields})
+    except KeyError:
+        return None
+    valid = (
+        _is_path(entry.out_dir)
+        and (entry.out_link is None or _is_path(entry.out_link))
+        and _optional_str(entry.selected)
+        and _list_of(entry.environments, _optional_str)
+        and isinstance(entry.files, dict)
+        and all(_is_path(path) and isinstance(text, str) for path, text in entry.files.items())
+        and type(entry.units) is int
+        and _list_of(entry.instances, _instances_of_one_environment)
+        and _list_of(entry.diagnostics, _replayable_diagnostic)
+    )
+    if not valid:
+        return None
+    return entry._replace(
+        instances=[(env, names) for env, names in entry.instances],
+        diagnostics=[(severity, text) for severity, text in entry.diagnostics],
+    )
+
+
+def _is_path(value: object) -> bool:
+    """A str the file system functions take: no NUL, no surrogate it cannot encode."""
+    if not isinstance(value, str) or "\0" in value:
+        return False
+    try:
+        os.fsencode(value)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _optional_str(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _list_of(value: object, valid: Any) -> bool:
+    return isinstance(value, list) and all(valid(item) for item in value)
+
+
+def _instances_of_one_environment(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and _optional_str(value[0])
+        and _list_of(value[1], lambda name: isinstance(name, str))
+    )
+
+
+def _replayable_diagnostic(value: object) -> bool:
+    return isinstance(value, list) and len(value) == 2 and value[0] in REPLAYED_SEVERITIES and isinstance(value[1], str)
