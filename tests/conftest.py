@@ -35,6 +35,16 @@ def require_tool(name: str) -> str:
     return path
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets a cache directory of its own (subprocesses inherit it): no test reads
+    or writes the user's cache, and none sees what another left there."""
+    directory = tmp_path_factory.mktemp("unitgen-cache")
+    monkeypatch.setenv("UNITGEN_CACHE_DIR", str(directory))
+    monkeypatch.delenv("UNITGEN_NO_CACHE", raising=False)
+    return directory
+
+
 @pytest.fixture
 def systemd_analyze() -> str:
     return require_tool("systemd-analyze")
