@@ -108,7 +108,7 @@ def input_digest(given: str, environment: str | None, sets: Sequence[str], *, pa
     _feed(digest, json.dumps(context).encode())
     for name in spec_file_names(given):
         _feed(digest, name.encode("utf-8", "surrogatepass"))
-        with open(os.path.join(given, name), "rb") as spec:
+        with open(os.path.join(given, name), "rb", buffering=0) as spec:
             _feed(digest, spec.read())  # the bytes, not an mtime: an edit in the same second counts
     return digest.hexdigest()
 
