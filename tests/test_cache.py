@@ -12,7 +12,6 @@ import hashlib
 import itertools
 import json
 import os
-import pty
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO, SIMPLE_SPEC, write_specs
+from test_cli import _environment, run_in_terminal
 
 from unitgen import cache, cli, output
 from unitgen.compiler import compile_specs
@@ -153,31 +153,11 @@ def test_a_hit_loads_neither_the_compiler_nor_attrs(project: Path) -> None:
     assert "unitgen.cache" in warm.modules  # it was asked, and it answered
 
 
-def run_on_terminal(args: list[str], cwd: Path) -> bytes:
-    """unitgen with stdout and stderr on a pseudo-terminal: what it printed, colours included."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "unitgen", *args], cwd=cwd, env=environment, stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=60)
-    os.close(leader)
-    return b"".join(chunks)
-
-
 def test_a_hit_colours_as_the_full_path_does(project: Path) -> None:
-    cold = run_on_terminal(["compile", "--no-cache"], project)
+    cold = run_in_terminal(["compile", "--no-cache"], project, _environment())
     unitgen("check", cwd=project)
-    warm = run_on_terminal(["compile"], project)
-    assert b"\x1b[33mspecs/web.toml:2:1: S223 warning" in cold
+    warm = run_in_terminal(["compile"], project, _environment())
+    assert "\x1b[33mspecs/web.toml:2:1: S223 warning" in cold
     assert warm == cold
 
 
