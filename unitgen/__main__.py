@@ -1,3 +1,3 @@
-from unitgen.cli import run
+from unitgen.entry import main
 
-run()
+main()

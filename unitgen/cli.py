@@ -230,10 +230,9 @@ def _instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: 
 
 
 def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    from unitgen.output import shown
+
+    return shown(path)
 
 
 def _scope_plan(plan, result):  # type: ignore[no-untyped-def]

@@ -123,6 +123,16 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def shown(out_dir: str | os.PathLike[str]) -> str:
+    """The output directory as messages name it: relative to the working directory when
+    it lies below it."""
+    path = Path(out_dir)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def in_sync_by_digest(digests: Mapping[str, str], out_dir: Path, *, scope: str | None = None) -> bool:
     """Whether ``compile`` would write nothing, remove nothing and refuse nothing, knowing
     only the ``text_digest`` of each wanted file: ``plan`` (without --force) followed by

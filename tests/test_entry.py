@@ -1,0 +1,193 @@
+"""The console entry point: a cached ``unitgen check`` answered before click loads.
+
+The fast path must be invisible: for every argument list it accepts, it prints exactly
+what the click CLI prints, and it leaves everything else to the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import SIMPLE_SPEC, write_specs
+
+from unitgen.entry import CheckArguments, parse_check
+
+PROJECT = """\
+[environments.prod.vars]
+port = "8000"
+
+[environments.stage.vars]
+port = "9000"
+"""
+
+APP = """\
+[container]
+image = "example/app"
+tag = "v1"
+command = ["serve", "--port", "{{ vars.port }}"]
+"""
+
+# Runs the real entry point (what the `unitgen` console script calls), then records which
+# modules it loaded, so a test can tell the fast path from the CLI.
+THROUGH_ENTRY = """\
+import json, os, sys
+sys.argv = ["unitgen", *sys.argv[1:]]
+try:
+    from unitgen.entry import main
+    main()
+finally:
+    with open(os.environ["UNITGEN_TEST_MODULES"], "w") as loaded:
+        json.dump(sorted(sys.modules), loaded)
+"""
+
+# The same command through the click CLI alone: the long way, the reference.
+THROUGH_CLI = """\
+import sys
+sys.argv = ["unitgen", *sys.argv[1:]]
+from unitgen.cli import run
+run()
+"""
+
+
+def run(script: str, args: tuple[str, ...], cwd: Path, **extra: str) -> tuple[tuple[str, str, int], list[str]]:
+    modules = cwd / ".modules.json"
+    environment = {**os.environ, "NO_COLOR": "1", "UNITGEN_TEST_MODULES": str(modules), **extra}
+    proc = subprocess.run([sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    loaded = json.loads(modules.read_text()) if modules.exists() else []
+    modules.unlink(missing_ok=True)
+    return (proc.stdout, proc.stderr, proc.returncode), loaded
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Two environments, no warnings, compiled into out/ and remembered by the cache."""
+    write_specs(tmp_path, {"unitgen.toml": PROJECT, "app.toml": APP})
+    (printed, _) = run(THROUGH_CLI, ("compile", "-q"), tmp_path)
+    assert printed[2] == 0, printed
+    return tmp_path
+
+
+# --- the grammar ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["check"], CheckArguments("specs", None, ())),
+        (["check", "-q"], CheckArguments("specs", None, ())),
+        (["check", "--quiet", "deploy/specs/"], CheckArguments("deploy/specs", None, ())),
+        (["check", "./specs"], CheckArguments("specs", None, ())),
+        (["check", "--env", "prod"], CheckArguments("specs", "prod", ())),
+        (["check", "--env=prod", "specs", "-q"], CheckArguments("specs", "prod", ())),
+        (["check", "--env", "prod", "--env", "stage"], CheckArguments("specs", "stage", ())),  # click: the last wins
+        (["check", "--set", "a=1", "--set=b=2=3"], CheckArguments("specs", None, ("a=1", "b=2=3"))),
+        (["check", "--set", "a="], CheckArguments("specs", None, ("a=",))),
+    ],
+)
+def test_the_plain_forms_of_check_are_recognised(argv: list[str], expected: CheckArguments) -> None:
+    assert parse_check(argv) == expected
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["compile"],
+        ["--help"],
+        ["--version"],
+        ["diff"],
+        ["check", "--help"],
+        ["check", "-h"],
+        ["check", "--no-cache"],
+        ["check", "-qq"],
+        ["check", "--quiet=1"],
+        ["check", "--"],
+        ["check", "a", "b"],  # a usage error: click says so
+        ["check", "--env"],
+        ["check", "--env", "-q"],
+        ["check", "--set", "novalue"],
+        ["check", "--set", "=1"],
+        ["check", "--set"],
+        ["check", "--frobnicate"],
+        ["check", "-"],
+    ],
+)
+def test_everything_else_is_left_to_click(argv: list[str]) -> None:
+    assert parse_check(argv) is None
+
+
+# --- the same answer as the CLI -------------------------------------------------------------
+
+FORMS = [
+    ("check",),
+    ("check", "-q"),
+    ("check", "specs/", "--quiet"),
+    ("check", "--env", "prod"),
+    ("check", "--env=stage", "-q"),
+    ("check", "--set", "unused=1234"),  # a value no spec uses: out/ stays in sync
+    ("check", "--env", "prod", "--set", "port=1", "--set", "port=8000"),  # the last --set wins
+]
+
+
+@pytest.mark.parametrize("args", FORMS, ids=" ".join)
+def test_a_cached_check_prints_what_the_cli_prints_without_loading_it(project: Path, args: tuple[str, ...]) -> None:
+    reference, _ = run(THROUGH_CLI, args, project)  # also fills the cache for these arguments
+    assert reference[2] == 0, reference
+    fast, loaded = run(THROUGH_ENTRY, args, project)
+    assert fast == reference
+    assert "click" not in loaded and "unitgen.cli" not in loaded and "attr" not in loaded
+
+
+def test_an_out_of_date_directory_gets_the_cli_and_its_diff(project: Path) -> None:
+    run(THROUGH_CLI, ("check",), project)
+    unit = project / "out" / "prod" / "app.service"
+    unit.write_text(unit.read_text().replace("8000", "8001"))
+    reference, _ = run(THROUGH_CLI, ("check",), project)
+    printed, loaded = run(THROUGH_ENTRY, ("check",), project)
+    assert printed == reference
+    assert printed[2] == 1 and "-ExecStart=" in printed[0]
+    assert "unitgen.cli" in loaded
+
+
+def test_an_edited_spec_gets_the_cli(project: Path) -> None:
+    run(THROUGH_CLI, ("check",), project)
+    (project / "specs" / "app.toml").write_text(APP.replace("v1", "v2"))
+    printed, loaded = run(THROUGH_ENTRY, ("check", "-q"), project)
+    assert printed[2] == 1 and "out/prod/app.service: stale" in printed[1]
+    assert "unitgen.compiler" in loaded
+
+
+def test_warnings_are_left_to_the_cli_which_replays_them(tmp_path: Path) -> None:
+    # A MachineMetadata value fleet would read as one value: a warning, not an error.
+    write_specs(tmp_path, {"app.toml": SIMPLE_SPEC + '\n[fleet]\nmachine_metadata = { role = "a b" }\n'})
+    compiled, _ = run(THROUGH_CLI, ("compile", "-q"), tmp_path)
+    assert compiled[2] == 0 and "warning" in compiled[1], compiled
+    reference, _ = run(THROUGH_CLI, ("check",), tmp_path)
+    printed, loaded = run(THROUGH_ENTRY, ("check",), tmp_path)
+    assert printed == reference and "warning" in printed[1]
+    assert "unitgen.cli" in loaded
+
+
+def test_shell_completion_is_always_clicks(project: Path) -> None:
+    run(THROUGH_CLI, ("check",), project)
+    completion = {"_UNITGEN_COMPLETE": "bash_complete", "COMP_WORDS": "unitgen check --e", "COMP_CWORD": "2"}
+    (stdout, stderr, status), loaded = run(THROUGH_ENTRY, ("check",), project, **completion)
+    assert status == 0
+    assert "plain,--env" in stdout.splitlines() and "up to date" not in stderr
+    assert "unitgen.cli" in loaded
+
+
+def test_the_console_script_and_python_m_use_the_entry_point() -> None:
+    import tomllib
+
+    from helpers import REPO
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"unitgen": "unitgen.entry:main"}
+    assert "from unitgen.entry import main" in (REPO / "unitgen" / "__main__.py").read_text()

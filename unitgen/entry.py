@@ -1,0 +1,89 @@
+"""The ``unitgen`` command: a cached ``unitgen check`` answers before the CLI loads.
+
+``check`` runs on every commit.  When the cache knows the specs and ``out/`` matches it,
+the answer is one line; loading click to parse the arguments would cost more than
+everything else together.  So the plainest forms of ``check`` are recognised here, with
+nothing but the standard library and ``cache``/``output``, and answered when the cache
+can answer them.  Everything else, and any doubt, goes to the click CLI, which gives the
+same answer the long way: ``tests/test_entry.py`` holds the two paths to the same output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+
+class CheckArguments(NamedTuple):
+    specs: str
+    environment: str | None
+    sets: tuple[str, ...]
+
+
+def main() -> None:
+    if not answered_from_cache(sys.argv[1:]):
+        from unitgen.cli import run
+
+        run()
+
+
+def answered_from_cache(argv: Sequence[str]) -> bool:
+    """Print what ``unitgen check ARGV`` prints and return True, when the cache holds the
+    answer, ``out/`` is in sync and nothing else needs saying; else print nothing."""
+    if "_UNITGEN_COMPLETE" in os.environ:  # shell completion is click's
+        return False
+    arguments = parse_check(argv)
+    if arguments is None:
+        return False
+    from unitgen import cache, output
+
+    key = cache.key_for(arguments.specs, arguments.environment, arguments.sets)
+    memo = None if key is None else cache.lookup(key)
+    if memo is None or memo.diagnostics:  # warnings are replayed in colour by the CLI
+        return False
+    if not output.in_sync_by_digest(memo.files, memo.out_dir, scope=memo.scope):
+        return False
+    sys.stderr.write(f"{output.shown(memo.out_dir)}: {memo.units} unit(s) up to date\n")
+    return True
+
+
+def parse_check(argv: Sequence[str]) -> CheckArguments | None:
+    """The arguments of ``check [SPECS] [-q] [--env ENV] [--set NAME=VALUE]...`` in the
+    forms click accepts for them; None for anything else (help, other options, usage
+    errors), which is left to click."""
+    if not argv or argv[0] != "check":
+        return None
+    specs: str | None = None
+    environment: str | None = None
+    sets: list[str] = []
+    words = list(argv[1:])
+    while words:
+        word = words.pop(0)
+        if word in ("-q", "--quiet"):
+            continue  # an in-sync check prints the same either way
+        name, equals, value = word.partition("=")
+        if name in ("--env", "--set"):
+            if not equals:
+                if not words or words[0].startswith("-"):
+                    return None
+                value = words.pop(0)
+            if name == "--env":
+                environment = value
+            elif _is_assignment(value):
+                sets.append(value)
+            else:
+                return None
+            continue
+        if word.startswith("-") or specs is not None:
+            return None
+        specs = word
+    # As click's Path type hands it to the CLI ("specs/" becomes "specs"): the same key.
+    return CheckArguments(os.fspath(Path(specs if specs is not None else "specs")), environment, tuple(sets))
+
+
+def _is_assignment(value: str) -> bool:
+    name, equals, _ = value.partition("=")
+    return bool(name and equals)
