@@ -27,7 +27,6 @@ from unitgen.compiler import compile_specs
 from unitgen.diagnostics import Diagnostics
 from unitgen.drift import compare
 from unitgen.header import checksum, header, split_generated
-from unitgen.submit import instance_names
 
 TRACED = """\
 import json, os, runpy, sys
@@ -531,11 +530,9 @@ def test_text_digests_differ_exactly_when_the_texts_do() -> None:
     assert output.text_digest("é") == hashlib.sha256("é".encode()).hexdigest()
 
 
-def test_instances_come_from_the_unit_names_as_submit_names_them(tmp_path: Path) -> None:
+def test_instances_to_start_are_named_per_environment_without_rebuilding_any_unit(tmp_path: Path) -> None:
     specs = write_specs(tmp_path, {"unitgen.toml": PROJECT, "web.toml": WEB, "worker.toml": WORKER})
     result = compile_specs(specs)
-    expected: dict[str | None, list[str]] = {env: [] for env in result.environments}
-    for unit in result.units:
-        expected[unit.environment].extend(instance_names(unit))
-    assert cli._instances_to_start(result) == list(expected.items())
-    assert expected["prod"] == ["worker@1.service", "worker@2.service", "worker-announce@1.service", "worker-announce@2.service"]
+    expected = ["worker@1.service", "worker@2.service", "worker-announce@1.service", "worker-announce@2.service"]
+    assert cli._instances_to_start(result) == [("prod", expected), ("stage", expected)]
+    assert all(not unit._rebuilder._built for unit in result.units)  # no IR was built again

@@ -218,14 +218,12 @@ def _echo_compiled(diagnostics, out_dir, units: int, counts: tuple[int, int, int
 
 
 def _instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: ignore[no-untyped-def]
-    """Per environment, the instances of its templates, as submit.instance_names names
-    them.  From the unit's name rather than its IR, which would be rebuilt for every unit
-    (half a second per thousand specs)."""
+    """Per environment, the instances of its templates."""
+    from unitgen.submit import instance_names
+
     instances: dict[str | None, list[str]] = {env: [] for env in result.environments}
     for unit in result.units:  # a template's sidekicks run per instance too
-        stem, _, suffix = unit.name.rpartition(".")
-        if stem.endswith("@"):
-            instances.setdefault(unit.environment, []).extend(f"{stem}{i}.{suffix}" for i in unit.spec.instances)
+        instances.setdefault(unit.environment, []).extend(instance_names(unit))
     return list(instances.items())
 
 

@@ -102,8 +102,9 @@ def _names(unit: CompiledUnit, section: str, keys: Iterable[str], name: str) -> 
 
 
 def instance_names(unit: CompiledUnit) -> tuple[str, ...]:
-    """The instances to run of a compiled template (a sidekick template follows its spec)."""
-    stem, _, suffix = unit.unit.name.rpartition(".")
+    """The instances to run of a compiled template (a sidekick template follows its spec).
+    From the unit's name, not its IR, which would be rebuilt for it."""
+    stem, _, suffix = unit.name.rpartition(".")
     if not stem.endswith("@"):
         return ()
     return tuple(f"{stem}{instance}.{suffix}" for instance in unit.spec.instances)
