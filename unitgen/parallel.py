@@ -47,12 +47,15 @@ def map_chunks(work: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
             os.close(read_end)
             status = 0
             try:
-                payload = pickle.dumps(("ok", work(chunk)), protocol=pickle.HIGHEST_PROTOCOL)
+                outcome = ("ok", work(chunk))
             except BaseException as error:  # reported by the parent, which re-raises
-                payload = pickle.dumps(("error", f"{type(error).__name__}: {error}"))
+                outcome = ("error", f"{type(error).__name__}: {error}")
                 status = 1
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
+            try:  # streamed: the worker never holds its whole pickled result
+                with os.fdopen(write_end, "wb") as pipe:
+                    pickle.dump(outcome, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:  # the parent reads half a result: "worker died"
+                status = 1
             os._exit(status)
         os.close(write_end)
         children.append((pid, read_end))
