@@ -345,7 +345,9 @@ def test_the_cache_directory_is_private(project: Path, tmp_path: Path) -> None:
     directory = tmp_path / "fresh" / "unitgen"
     unitgen("check", cwd=project, env={"UNITGEN_CACHE_DIR": str(directory)})
     assert directory.stat().st_mode & 0o777 == 0o700
-    assert [p.suffix for p in directory.iterdir()] == [".json"]  # no temporary file left behind
+    [memo] = directory.iterdir()  # no temporary file left behind
+    assert memo.suffix == ".json"
+    assert memo.stat().st_mode & 0o777 == 0o600
 
 
 def test_where_the_cache_lives(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ command fails.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +24,7 @@ from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from unitgen import __version__
+from unitgen.output import write_atomically
 
 FORMAT = 1
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -211,23 +211,9 @@ def store(key: Key, entry: Entry | None) -> None:
     directory = os.path.dirname(key.slot)
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        _write_atomically(key.slot, data)
+        write_atomically(key.slot, data, mode=0o600)
     except (OSError, ValueError):
         pass
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    import tempfile
-
-    descriptor, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(descriptor, "wb") as memo:
-            memo.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def _parse(data: object, digest: str) -> Entry | None:

@@ -197,26 +197,27 @@ def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path) -> None:
         if directory not in made:
             os.makedirs(directory, exist_ok=True)
             made.add(directory)
-        _write_atomically(target, files[relative])
+        write_atomically(target, files[relative].encode("utf-8", "surrogateescape"))
     for relative in plan_.remove:
         (out_dir / relative).unlink(missing_ok=True)
 
 
-def _write_atomically(target: str, text: str) -> None:
+def write_atomically(target: str, data: bytes, mode: int = 0o644) -> None:
+    """Replace ``target`` with ``data`` in one rename: a reader sees the old file or the
+    new one, whole."""
     directory, name = os.path.split(target)
     # The temporary name starts with '.' and ends in no unit suffix, so no tool takes it for
     # a unit; O_EXCL: should a file of that name exist, it is not ours to overwrite.
     temporary = os.path.join(directory, f".{name}.unitgen-tmp")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     except FileExistsError:
         import tempfile  # rarely needed: its import costs more than the usual write
 
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".unitgen-tmp", dir=directory)
     try:
         try:
-            os.fchmod(fd, 0o644)
-            data = text.encode("utf-8", "surrogateescape")
+            os.fchmod(fd, mode)
             while data:
                 data = data[os.write(fd, data) :]
         finally:
