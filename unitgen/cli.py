@@ -112,9 +112,15 @@ def _compile(specs: Path, environment: str | None, sets: tuple[str, ...]):  # ty
     from unitgen.compiler import UsageError, compile_specs
 
     try:
-        return compile_specs(specs, environment=environment, overrides=parse_sets(sets))
+        result = compile_specs(specs, environment=environment, overrides=parse_sets(sets))
     except UsageError as error:
         raise click.UsageError(str(error)) from None
+    # What the compile built lives until the command ends: the cyclic collector need not
+    # walk it again for every batch of small objects that comparing and writing create.
+    import gc
+
+    gc.freeze()
+    return result
 
 
 # --- the cache: a memo of the last successful compile per specs and arguments -------------

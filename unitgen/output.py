@@ -87,20 +87,23 @@ def _read(path: str | Path) -> str | None:
 
 def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False) -> Plan:
     """Compare wanted files with ``out_dir``; report files unitgen may not touch."""
-    existing = unit_files(out_dir)
+    # Plain strings rather than Path objects, as in in_sync_by_digest: on tens of thousands
+    # of files, building Paths costs more than reading the files.
+    directory = os.fspath(out_dir)
+    existing = _unit_file_paths(directory)
     write, remove, unchanged = [], [], []
     for relative, text in sorted(files.items()):
-        target = out_dir / relative
-        current = _read(target) if relative in existing or target.exists() else None
+        target = os.path.join(directory, relative)
+        current = _read(target) if relative in existing or os.path.exists(target) else None
         if current is None:
-            if target.exists() or target.is_symlink():
-                diagnostics.error("O101", "cannot read the existing file", location=_location(target))
+            if os.path.lexists(target):  # there, but unreadable or a dangling link
+                diagnostics.error("O101", "cannot read the existing file", location=_location(Path(target)))
             write.append(relative)
             continue
         if current == text:
             unchanged.append(relative)
             continue
-        if _owner_problem(target, current, diagnostics, force, "overwrite"):
+        if _owner_problem(Path(target), current, diagnostics, force, "overwrite"):
             continue
         write.append(relative)
     for relative, path in sorted(existing.items()):
@@ -110,7 +113,7 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
         recorded, _ = split_generated(current or "")
         if recorded is None:
             continue  # someone else's file: leave it alone
-        if _owner_problem(path, current or "", diagnostics, force, "remove"):
+        if _owner_problem(Path(path), current or "", diagnostics, force, "remove"):
             continue
         remove.append(relative)
     return Plan(tuple(write), tuple(remove), tuple(unchanged))
