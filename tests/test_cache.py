@@ -310,7 +310,8 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "a bad instance list": lambda memo: _rewrite(memo, lambda d: d.update(instances=[["prod", "worker@1.service"]])),
     "not an object": lambda memo: memo.write_text("[1, 2]"),
     "a path no file system takes": lambda memo: _rewrite(memo, lambda d: d.update(out_dir="/tmp/\u0000\ud800", out_link=None)),
-    "a unit path no file system takes": lambda memo: _rewrite(memo, lambda d: d["files"].update({"\ud800.service": "0"})),
+    "a unit path no file system takes": lambda memo: _rewrite(memo, lambda d: d["files"].append("\ud800.service")),
+    "a digest that is not a string": lambda memo: _rewrite(memo, lambda d: d.update(contents=["0"])),
     "unreadable (a symlink loop)": lambda memo: (memo.unlink(), memo.symlink_to(memo.name)),
     "a directory in the way": lambda memo: (memo.unlink(), memo.mkdir()),
 }
@@ -390,7 +391,7 @@ def test_entry_for_refuses_a_result_with_errors(tmp_path: Path) -> None:
     specs = write_specs(tmp_path, {"web.toml": "[container]\n"})
     result = compile_specs(specs)
     assert not result.ok
-    assert cache.entry_for(result, specs, {}, [], result.diagnostics.sorted()) is None
+    assert cache.entry_for(result, specs, [], result.diagnostics.sorted()) is None
 
 
 # --- turning it off ----------------------------------------------------------------------------
@@ -474,7 +475,8 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # 
 def test_the_digest_check_agrees_with_plan_and_scoping(compiled: tuple[Path, dict], tmp_path: Path, env: str | None) -> None:  # type: ignore[type-arg]
     pristine, results = compiled
     result = results[env]
-    digests = {path: output.text_digest(text) for path, text in result.files.items()}
+    paths = sorted(result.files)
+    digest = output.contents_digest((path, result.files[path]) for path in paths)
     pairs = [(a, b) for a, b in itertools.combinations(MUTATIONS, 2) if MUTATIONS[a][0] != MUTATIONS[b][0]]
     states = [(), *itertools.combinations(MUTATIONS, 1), *pairs]
     seen = set()
@@ -488,7 +490,7 @@ def test_the_digest_check_agrees_with_plan_and_scoping(compiled: tuple[Path, dic
         scoped = cli._scope_plan(output.plan(result.files, out, found), result)
         expected = scoped.in_sync and not found.has_errors
         scope = cli._env_scope(result)
-        answer = output.in_sync_by_digest(digests, out, scope=scope)
+        answer = output.in_sync_by_digest(paths, digest, out, scope=scope)
         assert answer == expected, (env, mutations)
         drift = compare(result.files, out, scope=scope)
         assert answer == (drift.in_sync and not _outside_scope_hand_edit(out, scope)), (env, mutations)
@@ -525,11 +527,16 @@ def test_the_unit_file_walk_finds_what_rglob_found(tmp_path: Path) -> None:
     assert output.unit_files(tmp_path / "missing") == {} == output.unit_files(out / "a.service")
 
 
-def test_text_digests_differ_exactly_when_the_texts_do() -> None:
+def test_contents_digests_differ_exactly_when_the_files_do() -> None:
     texts = ["", "a", "a\n", "é", "\udcc3\udca9", "\udcc3", "\ud800", "\U0001f600"]
-    digests = [output.text_digest(t) for t in texts]
-    assert len(set(digests)) == len(texts)
-    assert output.text_digest("é") == hashlib.sha256("é".encode()).hexdigest()
+    one_file = [output.contents_digest([("a.service", t)]) for t in texts]
+    assert len(set(one_file)) == len(texts)
+    # Where one text ends and the next path begins is part of what is digested.
+    splits = [[("a", "bc"), ("d", "")], [("a", "b"), ("cd", "")], [("a", "bcd")], [("ab", "c"), ("d", "")]]
+    assert len({output.contents_digest(files) for files in splits}) == len(splits)
+    assert output.contents_digest([("x", "é")]) == output.contents_digest([("x", "é")])
+    piece = (1).to_bytes(8, "big") + b"x" + (2).to_bytes(8, "big") + "é".encode()
+    assert output.contents_digest([("x", "é")]) == hashlib.sha256(piece).hexdigest()
 
 
 def test_instances_to_start_are_named_per_environment_without_rebuilding_any_unit(tmp_path: Path) -> None:

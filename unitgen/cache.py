@@ -19,14 +19,14 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from unitgen import __version__
-from unitgen.output import write_atomically
+from unitgen.output import contents_digest, write_atomically
 
-FORMAT = 1
+FORMAT = 2
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPLAYED_SEVERITIES = ("warning", "note")  # a compile with errors is never memoised
 Instances = list[tuple[str | None, list[str]]]  # per environment, in the order compile prints them
@@ -42,7 +42,8 @@ class Entry(NamedTuple):
     out_link: str | None  # the output path before symlinks were resolved, if it was resolved
     selected: str | None  # --env
     environments: list[str | None]
-    files: dict[str, str]  # path relative to out_dir -> output.text_digest of its text
+    files: list[str]  # every file the compile produces, relative to out_dir, sorted
+    contents: str  # output.contents_digest of those files, in that order
     units: int
     instances: Instances
     diagnostics: list[tuple[str, str]]  # (severity, formatted text), sorted as printed
@@ -166,7 +167,7 @@ def _digest_of(data: bytes) -> str:
 
 
 def entry_for(
-    result: Any, specs: str | os.PathLike[str], file_digests: Mapping[str, str], instances: Instances, diagnostics: Iterable[Any]
+    result: Any, specs: str | os.PathLike[str], instances: Instances, diagnostics: Iterable[Any]
 ) -> Entry | None:
     """The memo of a compile ``result`` of ``specs`` (sorted ``diagnostics``); None for
     one that must not be memoised: it reported errors."""
@@ -177,13 +178,15 @@ def entry_for(
     # The compiler resolves a relative output path, symlinks included: should a link
     # move, the memo's out_dir is no longer where a compile would write.
     link = None if os.path.isabs(output) else os.fspath(PurePath(specs).parent / output)
+    files = sorted(result.files.items())
     return Entry(
         out_dir=os.fspath(result.out_dir),
         out_link=link,
         selected=result.selected,
         environments=list(result.environments),
-        files=dict(file_digests),
-        units=len(file_digests),
+        files=[path for path, _ in files],
+        contents=contents_digest(files),
+        units=len(files),
         instances=[(env, list(names)) for env, names in instances],
         diagnostics=replayed,
     )
@@ -230,8 +233,8 @@ def _parse(data: object, digest: str) -> Entry | None:
         and (entry.out_link is None or _is_path(entry.out_link))
         and _optional_str(entry.selected)
         and _list_of(entry.environments, _optional_str)
-        and isinstance(entry.files, dict)
-        and all(_is_path(path) and isinstance(text, str) for path, text in entry.files.items())
+        and _list_of(entry.files, _is_path)
+        and isinstance(entry.contents, str)
         and type(entry.units) is int
         and _list_of(entry.instances, _instances_of_one_environment)
         and _list_of(entry.diagnostics, _replayable_diagnostic)

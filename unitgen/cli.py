@@ -143,18 +143,16 @@ def _memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
     path would print what the memo replays."""
     from unitgen.output import in_sync_by_digest
 
-    return memo is not None and in_sync_by_digest(memo.files, Path(memo.out_dir), scope=memo.scope)
+    return memo is not None and in_sync_by_digest(memo.files, memo.contents, memo.out_dir, scope=memo.scope)
 
 
 def _remember(key, specs: Path, result, instances) -> None:  # type: ignore[no-untyped-def]
     """Memoise a compile without errors; call it before anything adds to its diagnostics."""
     from unitgen import cache
-    from unitgen.output import text_digest
 
     if key is None or not result.ok:
         return
-    digests = {path: text_digest(text) for path, text in result.files.items()}
-    cache.store(key, cache.entry_for(result, specs, digests, instances, result.diagnostics.sorted()))
+    cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted()))
 
 
 @main.command(short_help="Compile the specs into the output directory.")

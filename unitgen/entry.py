@@ -44,7 +44,7 @@ def answered_from_cache(argv: Sequence[str]) -> bool:
     memo = None if key is None else cache.lookup(key)
     if memo is None or memo.diagnostics:  # warnings are replayed in colour by the CLI
         return False
-    if not output.in_sync_by_digest(memo.files, memo.out_dir, scope=memo.scope):
+    if not output.in_sync_by_digest(memo.files, memo.contents, memo.out_dir, scope=memo.scope):
         return False
     sys.stderr.write(f"{output.shown(memo.out_dir)}: {memo.units} unit(s) up to date\n")
     return True
