@@ -187,9 +187,7 @@ class ServiceConverter:
         self.lifecycle()
         self.out = saved
         self.service_settings()
-        for section in body.build("", "").sections:
-            for directive in section.directives:
-                self.out.add(section.name, directive.key, directive.words, directive.origin)
+        self.out.extend(body)
         self.service_extra()
         self.placement()
         return self.out.build(spec.unit_name, spec.source)

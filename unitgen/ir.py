@@ -87,6 +87,11 @@ class UnitBuilder:
             words = (words,)
         self._sections.setdefault(section, []).append(Directive(key, tuple(words), origin))
 
+    def extend(self, other: UnitBuilder) -> None:
+        """Append everything ``other`` collected, section by section."""
+        for section, directives in other._sections.items():
+            self._sections.setdefault(section, []).extend(directives)
+
     def build(self, name: str, source: str, kind: str = "service") -> Unit:
         sections = tuple(Section(n, tuple(ds)) for n, ds in self._sections.items() if ds)
         return Unit(name=name, sections=sections, source=source, kind=kind)
