@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 from helpers import SIMPLE_SPEC, write_specs
 
-from unitgen.entry import CheckArguments, parse_check
+from hypothesis import given
+from hypothesis import strategies as st
+
+from unitgen.entry import CheckArguments, as_path_string, parse_check
+from unitgen.output import shown
 
 PROJECT = """\
 [environments.prod.vars]
@@ -120,6 +124,28 @@ def test_the_plain_forms_of_check_are_recognised(argv: list[str], expected: Chec
 )
 def test_everything_else_is_left_to_click(argv: list[str]) -> None:
     assert parse_check(argv) is None
+
+
+@given(st.lists(st.sampled_from(["/", "//", ".", "..", "a", "b.c", " ", "é"]), max_size=8).map("".join))
+def test_specs_are_named_as_click_names_them_without_pathlib(word: str) -> None:
+    assert as_path_string(word) == str(Path(word))
+
+
+@pytest.mark.parametrize(
+    ("out_dir", "cwd", "expected"),
+    [("/work/p/out", "/work/p", "out"), ("/work/p/out", "/work/p/", "out"), ("/work/p", "/work/p", "."),
+     ("/work/pout", "/work/p", "/work/pout"), ("/out", "/", "out"), ("/elsewhere/out", "/work", "/elsewhere/out")],
+)
+def test_the_output_directory_is_shown_relative_to_the_working_directory(
+    out_dir: str, cwd: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "getcwd", lambda: cwd)
+    assert shown(out_dir) == expected
+    try:  # what it replaced: pathlib's relative_to
+        reference = str(Path(out_dir).relative_to(cwd))
+    except ValueError:
+        reference = out_dir
+    assert shown(out_dir) == reference
 
 
 # --- the same answer as the CLI -------------------------------------------------------------

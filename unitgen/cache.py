@@ -20,7 +20,6 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from pathlib import PurePath
 from typing import Any, NamedTuple
 
 from unitgen import __version__
@@ -177,6 +176,8 @@ def entry_for(
     output = os.fspath(result.project.output)
     # The compiler resolves a relative output path, symlinks included: should a link
     # move, the memo's out_dir is no longer where a compile would write.
+    from pathlib import PurePath  # only when storing: a hit never needs pathlib
+
     link = None if os.path.isabs(output) else os.fspath(PurePath(specs).parent / output)
     files = sorted(result.files.items())
     return Entry(

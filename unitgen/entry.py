@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 
@@ -80,8 +79,17 @@ def parse_check(argv: Sequence[str]) -> CheckArguments | None:
         if word.startswith("-") or specs is not None:
             return None
         specs = word
-    # As click's Path type hands it to the CLI ("specs/" becomes "specs"): the same key.
-    return CheckArguments(os.fspath(Path(specs if specs is not None else "specs")), environment, tuple(sets))
+    return CheckArguments(as_path_string(specs if specs is not None else "specs"), environment, tuple(sets))
+
+
+def as_path_string(word: str) -> str:
+    """``str(pathlib.Path(word))``, as click's Path type hands SPECS to the CLI ("specs/"
+    becomes "specs"), so both paths compute the same cache key, without importing
+    pathlib.  POSIX keeps exactly two leading slashes; "." parts and repeated slashes go,
+    ".." stays (it is not "go up" where a symlink is involved)."""
+    root = "//" if word.startswith("//") and not word.startswith("///") else "/" if word.startswith("/") else ""
+    parts = [part for part in word.split("/") if part and part != "."]
+    return root + "/".join(parts) or "."
 
 
 def _is_assignment(value: str) -> bool:

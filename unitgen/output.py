@@ -12,12 +12,13 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from unitgen.header import checksum, split_generated
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from unitgen.diagnostics import Diagnostics
 
 UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".target", ".mount", ".automount", ".device")
@@ -42,6 +43,8 @@ def unit_files(out_dir: Path) -> dict[str, Path]:
     find them: a symlink to a file counts, a symlinked directory is not entered, an
     unreadable directory is skipped.  os.scandir knows most entries' types without a stat
     call, which rglob and Path.is_file do not: a quarter of their time on 1,333 files."""
+    from pathlib import Path  # not at the top: a cached check never needs it
+
     return {relative: Path(path) for relative, path in _unit_file_paths(os.fspath(out_dir)).items()}
 
 
@@ -77,7 +80,7 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _read(path: str | Path) -> str | None:
+def _read(path: str | os.PathLike[str]) -> str | None:
     try:
         with open(path, "rb", buffering=0) as file:  # unbuffered: read whole, in one call
             return file.read().decode("utf-8", "surrogateescape")
@@ -97,13 +100,13 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
         current = _read(target) if relative in existing or os.path.exists(target) else None
         if current is None:
             if os.path.lexists(target):  # there, but unreadable or a dangling link
-                diagnostics.error("O101", "cannot read the existing file", location=_location(Path(target)))
+                diagnostics.error("O101", "cannot read the existing file", location=_location(target))
             write.append(relative)
             continue
         if current == text:
             unchanged.append(relative)
             continue
-        if _owner_problem(Path(target), current, diagnostics, force, "overwrite"):
+        if _owner_problem(target, current, diagnostics, force, "overwrite"):
             continue
         write.append(relative)
     for relative, path in sorted(existing.items()):
@@ -113,7 +116,7 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
         recorded, _ = split_generated(current or "")
         if recorded is None:
             continue  # someone else's file: leave it alone
-        if _owner_problem(Path(path), current or "", diagnostics, force, "remove"):
+        if _owner_problem(path, current or "", diagnostics, force, "remove"):
             continue
         remove.append(relative)
     return Plan(tuple(write), tuple(remove), tuple(unchanged))
@@ -137,11 +140,12 @@ def contents_digest(files: Iterable[tuple[str, str]]) -> str:
 def shown(out_dir: str | os.PathLike[str]) -> str:
     """The output directory as messages name it: relative to the working directory when
     it lies below it."""
-    path = Path(out_dir)
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    path = os.fspath(out_dir)
+    cwd = os.getcwd()
+    if path == cwd:
+        return "."
+    below = cwd.rstrip("/") + "/"
+    return path[len(below) :] if path.startswith(below) else path
 
 
 def in_sync_by_digest(paths: Sequence[str], digest: str, out_dir: str | os.PathLike[str], *, scope: str | None = None) -> bool:
@@ -181,13 +185,13 @@ def in_sync_by_digest(paths: Sequence[str], digest: str, out_dir: str | os.PathL
     return True
 
 
-def _location(path: Path, line: int | None = None, column: int | None = None):  # type: ignore[no-untyped-def]
+def _location(path: str, line: int | None = None, column: int | None = None):  # type: ignore[no-untyped-def]
     from unitgen.diagnostics import Location
 
     return Location(str(path), line, column)
 
 
-def _owner_problem(path: Path, current: str, diagnostics: Diagnostics, force: bool, action: str) -> bool:
+def _owner_problem(path: str, current: str, diagnostics: Diagnostics, force: bool, action: str) -> bool:
     recorded, body = split_generated(current)
     if recorded is None:
         diagnostics.error(
