@@ -223,11 +223,9 @@ def _echo_compiled(diagnostics, out_dir, units: int, counts: tuple[int, int, int
 
 def _instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: ignore[no-untyped-def]
     """Per environment, the instances of its templates."""
-    from unitgen.submit import instance_names
-
     instances: dict[str | None, list[str]] = {env: [] for env in result.environments}
     for unit in result.units:  # a template's sidekicks run per instance too
-        instances.setdefault(unit.environment, []).extend(instance_names(unit))
+        instances.setdefault(unit.environment, []).extend(unit.instance_names())
     return list(instances.items())
 
 

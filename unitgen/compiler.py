@@ -37,6 +37,13 @@ class CompiledUnit:
     def unit(self) -> ir.Unit:
         return self._rebuilder.unit(self.spec, self.name)
 
+    def instance_names(self) -> tuple[str, ...]:
+        """The instances to run of a template (a sidekick template follows its spec)."""
+        stem, _, suffix = self.name.rpartition(".")
+        if not stem.endswith("@"):
+            return ()
+        return tuple(f"{stem}{instance}.{suffix}" for instance in self.spec.instances)
+
 
 class _Rebuilder:
     """Builds a unit's IR again on demand, once; one per environment, shared by its units

@@ -101,15 +101,6 @@ def _names(unit: CompiledUnit, section: str, keys: Iterable[str], name: str) -> 
     return found
 
 
-def instance_names(unit: CompiledUnit) -> tuple[str, ...]:
-    """The instances to run of a compiled template (a sidekick template follows its spec).
-    From the unit's name, not its IR, which would be rebuilt for it."""
-    stem, _, suffix = unit.name.rpartition(".")
-    if not stem.endswith("@"):
-        return ()
-    return tuple(f"{stem}{instance}.{suffix}" for instance in unit.spec.instances)
-
-
 def nodes(units: Sequence[CompiledUnit]) -> tuple[list[Node], list[Node]]:
     """(templates, units that run) of one environment.
 
@@ -123,7 +114,7 @@ def nodes(units: Sequence[CompiledUnit]) -> tuple[list[Node], list[Node]]:
         if unit.unit.name.rpartition(".")[0].endswith("@"):
             templates.append(Node(unit.unit.name, unit.path, True, unit, (spec_rank, 0, index)))
             directory = unit.path.rpartition("/")[0]
-            for i, name in enumerate(instance_names(unit), start=1):
+            for i, name in enumerate(unit.instance_names(), start=1):
                 running.append(Node(name, f"{directory}/{name}" if directory else name, False, unit, (spec_rank, i, index)))
         else:
             running.append(Node(unit.unit.name, unit.path, False, unit, (spec_rank, 0, index)))
