@@ -309,6 +309,26 @@ def test_env_option_compiles_one_environment_and_leaves_the_others(tmp_path: Pat
     assert (tmp_path / "out" / "stage" / "web.service").read_text() == stage_before
 
 
+def test_env_option_is_not_stopped_by_another_environments_files(tmp_path: Path) -> None:
+    """A hand edit or a stale unit in stage/ is stage's business: --env prod neither
+    refuses over it nor touches it."""
+    write_specs(tmp_path, {"unitgen.toml": ENV_PROJECT, "web.toml": ENV_SPEC})
+    assert run_unitgen("compile", "specs", cwd=tmp_path).returncode == 0
+    stage = tmp_path / "out" / "stage"
+    edited = (stage / "web.service").read_text().replace("--debug", "--verbose")
+    (stage / "web.service").write_text(edited)
+    stale = (tmp_path / "out" / "prod" / "web.service").read_text()
+    (stage / "old.service").write_text(stale)
+    (tmp_path / "specs" / "web.toml").write_text(ENV_SPEC.replace("8000", "9000"))
+    proc = run_unitgen("compile", "specs", "--env", "prod", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "9000" in (tmp_path / "out" / "prod" / "web.service").read_text()
+    assert (stage / "web.service").read_text() == edited
+    assert (stage / "old.service").read_text() == stale
+    whole = run_unitgen("compile", "specs", cwd=tmp_path)  # without --env, stage/ is its business
+    assert whole.returncode == 1 and "O103" in whole.stderr
+
+
 def test_overrides_for_an_undeclared_environment_are_an_error(tmp_path: Path) -> None:
     spec = SIMPLE_SPEC + "[environments.prdo.container]\ncommand = []\n"
     found = error_lines(tmp_path, {"unitgen.toml": ENV_PROJECT, "web.toml": spec})

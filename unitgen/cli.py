@@ -196,8 +196,7 @@ def compile(
     files = result.files
     plan = None
     if result.ok:
-        plan = output.plan(files, result.out_dir, diagnostics, force=force)
-        plan = _scope_plan(plan, result)
+        plan = output.plan(files, result.out_dir, diagnostics, force=force, scope=_env_scope(result))
     echo_diagnostics(diagnostics.sorted())
     if diagnostics.has_errors or plan is None:
         click.echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
@@ -233,16 +232,6 @@ def _shown(path: Path) -> str:
     from unitgen.output import shown
 
     return shown(path)
-
-
-def _scope_plan(plan, result):  # type: ignore[no-untyped-def]
-    """With --env, files of other environments are neither ours to remove nor stale."""
-    from unitgen.output import Plan
-
-    prefix = _env_scope(result)
-    if prefix is not None:
-        return Plan(plan.write, tuple(p for p in plan.remove if p.startswith(prefix)), plan.unchanged)
-    return plan
 
 
 @main.command(short_help="Check unit files, generated or hand-written.")

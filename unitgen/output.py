@@ -88,8 +88,12 @@ def _read(path: str | os.PathLike[str]) -> str | None:
         return None
 
 
-def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False) -> Plan:
-    """Compare wanted files with ``out_dir``; report files unitgen may not touch."""
+def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False, scope: str | None = None) -> Plan:
+    """Compare wanted files with ``out_dir``; report files unitgen may not touch.
+
+    ``scope`` (e.g. ``"prod/"``, for --env) limits what may be removed to one environment's
+    directory: another environment's files are not this compile's business, whatever
+    state they are in."""
     # Plain strings rather than Path objects, as in in_sync_by_digest: on tens of thousands
     # of files, building Paths costs more than reading the files.
     directory = os.fspath(out_dir)
@@ -110,7 +114,7 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
             continue
         write.append(relative)
     for relative, path in sorted(existing.items()):
-        if relative in files:
+        if relative in files or (scope is not None and not relative.startswith(scope)):
             continue
         current = _read(path)
         recorded, _ = split_generated(current or "")
@@ -150,13 +154,8 @@ def shown(out_dir: str | os.PathLike[str]) -> str:
 
 def in_sync_by_digest(paths: Sequence[str], digest: str, out_dir: str | os.PathLike[str], *, scope: str | None = None) -> bool:
     """Whether ``compile`` would write nothing, remove nothing and refuse nothing, knowing
-    only the wanted files' paths and their ``contents_digest`` (in that order): ``plan`` (without --force) followed by
-    the --env scoping of ``scope`` (e.g. ``"prod/"``) is in sync and reports no problem.
-
-    Stricter than ``unitgen check`` in one case: a hand-edited generated file outside
-    ``scope`` that no spec of the environment produces.  ``plan`` refuses to remove it
-    (the compile fails) before the scoping drops it, while ``check`` ignores it; saying
-    "not in sync" there only costs a full compile.
+    only the wanted files' paths and their ``contents_digest`` (in that order): ``plan``
+    (without --force, with the same ``scope``) is in sync and reports no problem.
     """
     # Plain strings rather than Path objects: building them cost more than the reading,
     # when tens of thousands of files are compared.
@@ -175,13 +174,10 @@ def in_sync_by_digest(paths: Sequence[str], digest: str, out_dir: str | os.PathL
         return False
     wanted = set(paths)
     for relative, path in _unit_file_paths(directory).items():
-        if relative in wanted:
+        if relative in wanted or (scope is not None and not relative.startswith(scope)):
             continue
-        recorded, body = split_generated(_read(path) or "")
-        if recorded is None:
-            continue  # someone else's file: plan leaves it alone
-        if scope is None or relative.startswith(scope) or recorded != checksum(body):
-            return False
+        if split_generated(_read(path) or "")[0] is not None:
+            return False  # plan would remove it, or refuse to: a hand-edited one
     return True
 
 
