@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from conftest import require_tool
 from helpers import REPO, run_unitgen, write_specs
 
 from unitgen import graph
@@ -167,3 +170,48 @@ def test_graph_quotes_what_dot_and_mermaid_would_misread() -> None:
     built = graph.Graph((node,), (), ())
     assert '"a\\"b\\\\c" [label="a\\"b\\\\c\\nx<y>&#"];' in graph.to_dot(built)
     assert 'n0["a#quot;b\\c<br/>x#lt;y#gt;#amp;#35;"]' in graph.to_mermaid(built)
+
+
+# --- what Graphviz itself makes of the DOT ---------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def drawn_by_graphviz(dot_text: str) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    """Run the real ``dot`` and read back what it drew: each node's title and the lines
+    of its label, each edge's "source->target" title and label.  Fails on any warning."""
+    rendered = subprocess.run([require_tool("dot"), "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=60)
+    assert rendered.returncode == 0 and rendered.stderr == "", rendered.stderr
+    nodes: dict[str, list[str]] = {}
+    edges: list[tuple[str, str]] = []
+    for group in ElementTree.fromstring(rendered.stdout).iter(f"{SVG}g"):
+        title = group.findtext(f"{SVG}title") or ""
+        texts = [text.text or "" for text in group.findall(f"{SVG}text")]
+        if group.get("class") == "node":
+            nodes[title] = texts
+        elif group.get("class") == "edge":
+            edges.append((title, " ".join(texts)))
+    return nodes, edges
+
+
+@pytest.mark.parametrize("project", ["graph specs", "examples, prod"])
+def test_graphviz_draws_every_unit_and_relation_as_built(project: str, tmp_path: Path) -> None:
+    if project == "graph specs":
+        specs, args = write_specs(tmp_path, GRAPH_SPECS), ("graph",)
+    else:
+        specs, args = shutil.copytree(REPO / "specs", tmp_path / "specs"), ("graph", "--env", "prod")
+    proc = run_unitgen(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    nodes, edges = drawn_by_graphviz(proc.stdout)
+    built = graph.build(compile_specs(specs, environment=None if project == "graph specs" else "prod").units)
+    assert nodes == {node.key: [node.name, *node.lines] for node in built.nodes}
+    assert sorted(edges) == sorted((f"{e.source}->{e.target}", e.label) for e in built.edges)
+
+
+def test_graphviz_reads_quotes_backslashes_and_markup_in_labels_literally() -> None:
+    # \N and \l would be graphviz escapes (the node's name, a left-justified line) if unquoted.
+    tricky = graph.Node('a"b\\c.service', 'a"b\\c.service', None, ("x<y>&#", "100%", "\\N\\l"))
+    plain = graph.Node("d.service", "d.service", None, ())
+    drawn, edges = drawn_by_graphviz(graph.to_dot(graph.Graph((tricky, plain), (graph.Edge(tricky.key, plain.key, "After"),), ())))
+    assert sorted(drawn.values()) == [['a"b\\c.service', "x<y>&#", "100%", "\\N\\l"], ["d.service"]]
+    assert len(edges) == 1 and edges[0][1] == "After" and edges[0][0].endswith("->d.service")
