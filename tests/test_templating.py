@@ -30,6 +30,9 @@ def test_text_without_braces_is_returned_untouched() -> None:
         ("{{ vars.region | upper }}", ("EU-WEST-1",)),
         ("{b} }} {", ("{b} }} {",)),
         ("cr\r lf\n crlf\r\n{{ vars.region }}{# jinja keeps them too #}", ("cr\r lf\n crlf\r\neu-west-1",)),
+        # Found by hypothesis: two markers around a literal "r" once read as a carriage return.
+        ("{{ instance }}r{{ instance }}{# jinja #}", (Raw("%i"), "r", Raw("%i"))),
+        ("{{ instance }}\r{{ instance }}r\r{# jinja #}", (Raw("%i"), "\r", Raw("%i"), "r\r")),
     ],
 )
 def test_render(text: str, parts: tuple[object, ...]) -> None:

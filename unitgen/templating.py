@@ -37,7 +37,9 @@ SPECIFIERS: dict[str, str] = {
 }
 
 _MARK = "\x00"
-_CARRIAGE_RETURN = _MARK + "r" + _MARK
+# Two NULs on each side: a marker ends in one NUL and the next starts with one, so with a
+# literal "r" between them they would spell a one-NUL placeholder.
+_CARRIAGE_RETURN = _MARK * 2 + "r" + _MARK * 2
 _MARKER = re.compile(_MARK + r"(\d+)" + _MARK)
 
 
