@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import require_tool
+from conftest import require, require_tool
 from helpers import REPO, run_unitgen, write_specs
 
 from unitgen import graph
@@ -215,3 +216,47 @@ def test_graphviz_reads_quotes_backslashes_and_markup_in_labels_literally() -> N
     drawn, edges = drawn_by_graphviz(graph.to_dot(graph.Graph((tricky, plain), (graph.Edge(tricky.key, plain.key, "After"),), ())))
     assert sorted(drawn.values()) == [['a"b\\c.service', "x<y>&#", "100%", "\\N\\l"], ["d.service"]]
     assert len(edges) == 1 and edges[0][1] == "After" and edges[0][0].endswith("->d.service")
+
+
+# --- what Mermaid itself makes of the flowchart ---------------------------------------------
+
+MERMAID = REPO / "tests" / "support" / "mermaid"  # package.json pins mermaid; .ci/run runs npm ci
+
+
+def parsed_by_mermaid(text: str, tmp_path: Path) -> tuple[str, dict[str, list[str]], list[tuple[str, str, str]]]:
+    """Parse with the real mermaid package: (diagram type, node id -> label lines as a
+    browser shows them, edges as (source id, label, target id))."""
+    node = require_tool("node")
+    require((MERMAID / "node_modules" / "mermaid").is_dir(), "the Mermaid parser is not installed (cd tests/support/mermaid && npm ci)")
+    source = tmp_path / "graph.mmd"
+    source.write_text(text)
+    proc = subprocess.run([node, str(MERMAID / "parse.mjs"), str(source)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    parsed = json.loads(proc.stdout)
+    return parsed["diagramType"], parsed["nodes"], [tuple(edge) for edge in parsed["edges"]]
+
+
+@pytest.mark.parametrize("project", ["graph specs", "examples, prod"])
+def test_mermaid_parses_every_unit_and_relation_as_built(project: str, tmp_path: Path) -> None:
+    if project == "graph specs":
+        specs, args = write_specs(tmp_path, GRAPH_SPECS), ("graph", "--format", "mermaid")
+    else:
+        specs, args = shutil.copytree(REPO / "specs", tmp_path / "specs"), ("graph", "--format", "mermaid", "--env", "prod")
+    proc = run_unitgen(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    kind, nodes, edges = parsed_by_mermaid(proc.stdout, tmp_path)
+    built = graph.build(compile_specs(specs, environment=None if project == "graph specs" else "prod").units)
+    assert kind == "flowchart-v2"
+    assert sorted(nodes.values()) == sorted([node.name, *node.lines] for node in built.nodes)
+    name = {id_: lines[0] for id_, lines in nodes.items()}
+    assert sorted((name[a], label, name[b]) for a, label, b in edges) == sorted((e.source, e.label, e.target) for e in built.edges)
+
+
+def test_mermaid_reads_quotes_brackets_and_markup_in_labels_literally(tmp_path: Path) -> None:
+    lines = ("x<y>&#", "[brackets] (parens) {braces} |pipe|", "end", "100%")
+    tricky = graph.Node('a"b\\c.service', 'a"b\\c.service', None, lines)
+    plain = graph.Node("d.service", "d.service", None, ())
+    text = graph.to_mermaid(graph.Graph((tricky, plain), (graph.Edge(tricky.key, plain.key, "After"),), ()))
+    _, nodes, edges = parsed_by_mermaid(text, tmp_path)
+    assert sorted(nodes.values()) == [['a"b\\c.service', *lines], ["d.service"]]
+    assert [label for _, label, _ in edges] == ["After"]
