@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from unitgen import __version__
-from unitgen.output import contents_digest, write_atomically
+from unitgen.output import contents_digest, feed_length_prefixed, in_sync_by_digest, write_atomically
 
 FORMAT = 2
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -51,6 +51,11 @@ class Entry(NamedTuple):
     def scope(self) -> str | None:
         """With --env, only that environment's directory is compared for extra files."""
         return f"{self.selected}/" if self.selected else None
+
+    def matches_output(self) -> bool:
+        """Whether out/ holds exactly what this compile produces, so that replaying the
+        memo prints what the full path would."""
+        return in_sync_by_digest(self.files, self.contents, self.out_dir, scope=self.scope)
 
 
 # --- whether and where -----------------------------------------------------------------
@@ -105,11 +110,11 @@ def input_digest(given: str, environment: str | None, sets: Sequence[str], *, pa
         list(sets),  # in order: a later --set of the same name wins
     ]
     digest = hashlib.sha256()
-    _feed(digest, json.dumps(context).encode())
+    feed_length_prefixed(digest, json.dumps(context).encode())
     for name in spec_file_names(given):
-        _feed(digest, name.encode("utf-8", "surrogatepass"))
+        feed_length_prefixed(digest, name.encode("utf-8", "surrogatepass"))
         with open(os.path.join(given, name), "rb", buffering=0) as spec:
-            _feed(digest, spec.read())  # the bytes, not an mtime: an edit in the same second counts
+            feed_length_prefixed(digest, spec.read())  # the bytes, not an mtime: an edit in the same second counts
     return digest.hexdigest()
 
 
@@ -150,12 +155,6 @@ def jinja_fingerprint() -> list[Any] | None:
 
 def _raise(error: OSError) -> None:
     raise error
-
-
-def _feed(digest: Any, data: bytes) -> None:
-    # Length-prefixed, so that no two different sequences of inputs feed the same bytes.
-    digest.update(len(data).to_bytes(8, "big"))
-    digest.update(data)
 
 
 def _digest_of(data: bytes) -> str:

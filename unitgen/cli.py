@@ -46,11 +46,14 @@ def echo_formatted(diagnostics: Iterable[tuple[str, str]]) -> None:
 
 
 def parse_sets(values: Iterable[str]) -> dict[str, str]:
+    from unitgen.entry import split_assignment
+
     result = {}
     for item in values:
-        name, eq, value = item.partition("=")
-        if not eq or not name:
+        assignment = split_assignment(item)
+        if assignment is None:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
+        name, value = assignment
         result[name] = value
     return result
 
@@ -139,11 +142,7 @@ def _memo(key):  # type: ignore[no-untyped-def]
 
 
 def _memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
-    """Whether out/ holds exactly what the memoised compile produces, so that the full
-    path would print what the memo replays."""
-    from unitgen.output import in_sync_by_digest
-
-    return memo is not None and in_sync_by_digest(memo.files, memo.contents, memo.out_dir, scope=memo.scope)
+    return memo is not None and memo.matches_output()
 
 
 def _remember(key, specs: Path, result, instances) -> None:  # type: ignore[no-untyped-def]

@@ -43,7 +43,7 @@ def answered_from_cache(argv: Sequence[str]) -> bool:
     memo = None if key is None else cache.lookup(key)
     if memo is None or memo.diagnostics:  # warnings are replayed in colour by the CLI
         return False
-    if not output.in_sync_by_digest(memo.files, memo.contents, memo.out_dir, scope=memo.scope):
+    if not memo.matches_output():
         return False
     sys.stderr.write(f"{output.shown(memo.out_dir)}: {memo.units} unit(s) up to date\n")
     return True
@@ -71,7 +71,7 @@ def parse_check(argv: Sequence[str]) -> CheckArguments | None:
                 value = words.pop(0)
             if name == "--env":
                 environment = value
-            elif _is_assignment(value):
+            elif split_assignment(value) is not None:
                 sets.append(value)
             else:
                 return None
@@ -92,6 +92,7 @@ def as_path_string(word: str) -> str:
     return root + "/".join(parts) or "."
 
 
-def _is_assignment(value: str) -> bool:
-    name, equals, _ = value.partition("=")
-    return bool(name and equals)
+def split_assignment(item: str) -> tuple[str, str] | None:
+    """``--set NAME=VALUE`` as (NAME, VALUE); None when it is not one (no "=", no name)."""
+    name, equals, value = item.partition("=")
+    return (name, value) if name and equals else None

@@ -134,11 +134,16 @@ def contents_digest(files: Iterable[tuple[str, str]]) -> str:
     memo of 13,000 units stays small, and so does the compile that writes it."""
     digest = hashlib.sha256()
     for relative, text in files:
-        for piece in (relative, text):
-            data = piece.encode("utf-8", "surrogatepass")
-            digest.update(len(data).to_bytes(8, "big"))
-            digest.update(data)
+        feed_length_prefixed(digest, relative.encode("utf-8", "surrogatepass"))
+        feed_length_prefixed(digest, text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def feed_length_prefixed(digest: hashlib._Hash, data: bytes) -> None:
+    """Add one piece to a digest, its length first, so that no two different sequences
+    of pieces feed the same bytes."""
+    digest.update(len(data).to_bytes(8, "big"))
+    digest.update(data)
 
 
 def shown(out_dir: str | os.PathLike[str]) -> str:
