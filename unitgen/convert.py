@@ -96,7 +96,6 @@ def container_name(spec: ServiceSpec) -> str:
 
 # unitgen's own words repeat in every unit: encode each once.
 _executable_word = functools.lru_cache(maxsize=256)(quoting.exec_executable)
-_fixed_word = functools.lru_cache(maxsize=1024)(quoting.exec_word)
 
 
 @attrs.frozen
@@ -108,17 +107,41 @@ class SpecText:
     literal_prefix: str = ""  # unitgen's own text in front of it, e.g. "NAME=" for -e
 
 
-@attrs.frozen
 class Fixed:
-    """An argument unitgen supplies itself: literal text and Raw tokens, never a template."""
+    """An argument unitgen supplies itself: literal text and Raw tokens, never a template.
 
-    parts: tuple[Part, ...]
+    Its Exec word is encoded on first use and kept: the same few arguments ("stop",
+    "--name", the runtime directory) recur in every unit.
+    """
+
+    __slots__ = ("parts", "_word")
+
+    def __init__(self, parts: tuple[Part, ...]) -> None:
+        self.parts = parts
+        self._word: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Fixed({self.parts!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fixed) and other.parts == self.parts
+
+    def __hash__(self) -> int:
+        return hash(self.parts)
+
+    def word(self) -> str:
+        """The encoded Exec argument; raises QuotingError."""
+        if self._word is None:
+            self._word = quoting.exec_word(self.parts)
+        return self._word
 
 
+@functools.lru_cache(maxsize=1024)
 def fixed(text: str) -> Fixed:
     return Fixed((text,))
 
 
+@functools.lru_cache(maxsize=256)
 def runtime_path(file_name: str) -> Fixed:
     return Fixed(runtime_parts("/" + file_name))
 
@@ -143,13 +166,23 @@ def exec_line(
     for arg in args:
         if isinstance(arg, Fixed):
             try:
-                words.append(_fixed_word(arg.parts))
+                words.append(arg.word())
             except QuotingError as error:
                 renderer.report(error, ("container",))
                 ok = False
             continue
-        parts = renderer.parts(arg.text, arg.path)
         word = None
+        if not templating.is_template(arg.text):  # most arguments: the text is the value
+            try:
+                word = quoting.exec_word(arg.literal_prefix + arg.text)
+            except QuotingError as error:
+                renderer.report(error, arg.path)
+            if word is None:
+                ok = False
+            else:
+                words.append(word)
+            continue
+        parts = renderer.parts(arg.text, arg.path)
         if parts is not None:
             if len(parts) == 1 and isinstance(parts[0], str):
                 parts = arg.literal_prefix + parts[0]  # plain text takes quoting's fast path

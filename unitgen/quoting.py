@@ -237,6 +237,8 @@ def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
     Control characters cannot be escaped there, so they are refused, and so is a trailing
     backslash, which would continue the line into the next directive.
     """
+    if isinstance(value, str) and _PLAIN_WORD.fullmatch(value):
+        return value  # the common case: nothing to escape or refuse
     pieces: list[str] = []
     for part in parts_of(value):
         if isinstance(part, Raw):
@@ -272,6 +274,9 @@ def description_words(value: Value) -> tuple[str, ...]:
 # --- [X-Fleet] values ---------------------------------------------------------------------
 
 
+_FLEET_EXPANDED = re.compile("%[nNpi]")
+
+
 def fleet_value(value: Value, what: str) -> str:
     """A value for one [X-Fleet] line: systemd ignores the section, fleet reads it raw."""
     pieces: list[str] = []
@@ -286,7 +291,7 @@ def fleet_value(value: Value, what: str) -> str:
             _reject_nul(part, what)
             if _CONTROL.search(part):
                 raise QuotingError(f"{what} contains a control character or line break")
-            if re.search("%[nNpi]", part):
+            if _FLEET_EXPANDED.search(part):
                 raise QuotingError(
                     f"{what} contains a literal '%' followed by n, N, p or i, which fleet would expand "
                     "(fleet has no escape for '%')",

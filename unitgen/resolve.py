@@ -12,7 +12,7 @@ import attrs
 from unitgen import model, schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.merge import Layer, MergedOrigins, merge_layers
-from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
+from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, display_path, load_document
 from unitgen.typecheck import check_document
 
 PROJECT_FILE = "unitgen.toml"
@@ -74,10 +74,11 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
     specs = []
     from unitgen.parallel import map_chunks
 
-    for path, document, data, problems in map_chunks(_parse_spec_files, spec_paths(directory)):
+    for path, shown, text, data, problems in map_chunks(_parse_spec_files, spec_paths(directory)):
         diagnostics.extend(problems)
-        if document is None:
+        if text is None:
             continue
+        document = Document(shown, {}, TextOrigins(shown, text))
         whole = Layer(data, document.origins)
         body = Layer({k: v for k, v in data.items() if k != "environments"}, document.origins)
         overlays = {}
@@ -96,20 +97,26 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
     return Workspace(project, project_layers, tuple(specs), variables)
 
 
-def _parse_spec_files(paths: list[Path]) -> list[tuple[Path, Document | None, dict[str, object], list]]:  # type: ignore[type-arg]
+ParsedFile = tuple[Path, str, "str | None", dict[str, object], list]  # type: ignore[type-arg]
+
+
+def _parse_spec_files(paths: list[Path]) -> list[ParsedFile]:
     """Read, parse and type-check spec files (independent of each other: run in parallel).
 
-    The document keeps only its text and path, not the raw data: after type-checking,
-    the checked data is all anyone reads, and it need not cross the pipe twice.
+    Each comes back as plain data: its path, displayed path, text (None when it did not
+    parse), type-checked data and diagnostics.  The raw data stays behind (after
+    type-checking, the checked data is all anyone reads), and so do the Document and
+    origins objects, which cost more to pickle across the pipe than to build again.
     """
-    parsed = []
+    parsed: list[ParsedFile] = []
     for path in paths:
         diagnostics = Diagnostics()
         document = load_document(path, diagnostics)
-        data = check_document(document.data, schema.SPEC, document.origins, diagnostics) if document else {}
-        if document is not None:
-            document = Document(document.path, {}, document.origins)
-        parsed.append((path, document, data, list(diagnostics)))
+        if document is None:
+            parsed.append((path, display_path(path), None, {}, list(diagnostics)))
+            continue
+        data = check_document(document.data, schema.SPEC, document.origins, diagnostics)
+        parsed.append((path, document.path, document.origins.text, data, list(diagnostics)))
     return parsed
 
 

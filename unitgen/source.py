@@ -70,6 +70,10 @@ class TextOrigins(Origins):
         self._positions: dict | None = None  # type: ignore[type-arg]
 
     @property
+    def text(self) -> str:
+        return self._text
+
+    @property
     def fallback(self) -> Location:  # type: ignore[override]
         """The table this view is rooted at, or the file's start."""
         if self._parent is None:
