@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -50,10 +52,51 @@ def test_map_chunks_keeps_order_and_reports_worker_failures(monkeypatch: pytest.
     monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
     assert parallel.map_chunks(lambda chunk: [x * 2 for x in chunk], list(range(100))) == [x * 2 for x in range(100)]
 
-    def failing(chunk: list[int]) -> list[int]:
-        if 99 in chunk:
+    parent = os.getpid()
+
+    def failing_in_workers(chunk: list[int]) -> list[int]:
+        if os.getpid() != parent:
             raise ValueError("boom")
+        time.sleep(0.05)  # so that a worker surely gets a batch
         return list(chunk)
 
-    with pytest.raises(RuntimeError, match="boom"):
-        parallel.map_chunks(failing, list(range(100)))
+    with pytest.raises(RuntimeError, match="parallel worker failed: ValueError: boom"):
+        parallel.map_chunks(failing_in_workers, list(range(100)))
+
+    def failing_here(chunk: list[int]) -> list[int]:
+        if os.getpid() == parent:
+            raise ValueError("boom here")
+        return list(chunk)
+
+    with pytest.raises(ValueError, match="boom here"):  # the workers are still waited for
+        parallel.map_chunks(failing_here, list(range(100)))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_map_chunks_hands_out_batches_as_processes_ask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow process takes fewer batches; the results still come back in item order."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
+    parent = os.getpid()
+    seen: list[int] = []
+
+    def slow_here(chunk: list[int]) -> list[tuple[int, int]]:
+        if os.getpid() == parent:
+            seen.append(len(chunk))
+            time.sleep(0.05)
+        return [(x, os.getpid()) for x in chunk]
+
+    results = parallel.map_chunks(slow_here, list(range(400)))
+    assert [x for x, _ in results] == list(range(400))
+    by_parent = sum(1 for _, pid in results if pid == parent)
+    assert 0 < by_parent < 200, by_parent  # the fast worker took most of the batches
+
+
+def test_first_runs_in_the_calling_process_while_workers_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
+    parent = os.getpid()
+    ran: list[int] = []
+    results = parallel.map_chunks(lambda chunk: [(x, os.getpid()) for x in chunk], list(range(300)), first=lambda: (ran.append(os.getpid()), time.sleep(0.1)))
+    assert ran == [parent]
+    assert [x for x, _ in results] == list(range(300))
+    assert {pid for _, pid in results} - {parent}, "no batch went to a worker"

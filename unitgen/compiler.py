@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from unitgen import ir
 from unitgen.diagnostics import Diagnostics
 from unitgen.model import Project, ServiceSpec
+
+if TYPE_CHECKING:
+    from unitgen.resolve import Workspace
 
 
 class UsageError(Exception):
@@ -121,8 +125,7 @@ def compile_specs(
 
 
 def _compile(specs_dir: Path, environment: str | None, overrides: Mapping[str, str]) -> CompileResult:
-    from unitgen.crosscheck import check_all
-    from unitgen.resolve import load_workspace, resolve_specs
+    from unitgen.resolve import load_workspace
 
     diagnostics = Diagnostics()
     workspace = load_workspace(specs_dir, overrides, diagnostics)
@@ -139,61 +142,101 @@ def _compile(specs_dir: Path, environment: str | None, overrides: Mapping[str, s
     if not workspace.specs and not diagnostics.has_errors:
         diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
     for env in environments:
-        specs = resolve_specs(workspace, env, diagnostics)
-        check_all(specs, diagnostics)  # each spec on its own is validated with its conversion
-        units.extend(_convert_all(specs, project, workspace.variables[env], env, specs_dir, diagnostics))
+        specs, compiled = _compile_environment(workspace, env, specs_dir, diagnostics)
+        units.extend(compiled)
         instances[env] = tuple(name for spec in specs for name in spec.instance_units())
     return CompileResult(project, out_dir, tuple(units), diagnostics, instances, environments, environment)
 
 
-def _convert_all(
-    specs: list[ServiceSpec],
-    project: Project,
-    variables: Mapping[str, str],
-    env: str | None,
-    specs_dir: Path,
-    diagnostics: Diagnostics,
-) -> list[CompiledUnit]:
-    from unitgen.parallel import map_chunks
+def _compile_environment(
+    workspace: Workspace, env: str | None, specs_dir: Path, diagnostics: Diagnostics
+) -> tuple[list[ServiceSpec], list[CompiledUnit]]:
+    """Resolve, cross-check and convert every spec for one environment.
 
-    def build(spec: ServiceSpec, found: Diagnostics) -> list[ir.Unit]:
+    Cross-checks need every spec, conversion one spec at a time.  So workers start
+    converting at once, each resolving the specs it takes; meanwhile this process
+    resolves them all (its diagnostics and models are the ones kept), cross-checks them,
+    and then takes its share of the conversions.
+    """
+    from unitgen.crosscheck import check_all
+    from unitgen.parallel import map_chunks
+    from unitgen.resolve import resolution_order, resolve_spec
+
+    order = resolution_order(workspace, diagnostics)
+    resolved: list[ServiceSpec | None] = [None] * len(order)
+    convert = _SpecConverter(workspace, env, specs_dir)
+
+    def resolve_and_check() -> None:
+        for index, (spec, chain) in enumerate(order):
+            resolved[index] = resolve_spec(workspace, env, spec, chain, diagnostics)
+        check_all(resolved, diagnostics)  # type: ignore[arg-type]  # each spec on its own is validated with its conversion
+
+    def convert_batch(indices: Sequence[int]) -> list[tuple[int, str, str, list, list]]:  # type: ignore[type-arg]
+        batch = []
+        for index in indices:
+            spec = resolved[index]
+            if spec is None:  # a worker, forked before the specs were resolved: its findings are the parent's too
+                spec = resolve_spec(workspace, env, *order[index], Diagnostics())
+            batch.append((index, spec))
+        return convert.chunk(batch)
+
+    converted = map_chunks(convert_batch, range(len(order)), first=resolve_and_check)
+    specs: list[ServiceSpec] = resolved  # type: ignore[assignment]
+    # The passthrough linter is for specs that are otherwise correct: on a spec with
+    # errors it would only restate them, without a place to point at.
+    files_with_errors = {d.location.file for d in diagnostics if d.is_error and d.location is not None}
+    prefix = f"{env}/" if env else ""
+    compiled = []
+    for spec_index, unit, text, problems, passthrough in converted:
+        spec = specs[spec_index]
+        diagnostics.extend(problems)
+        if passthrough and spec.source not in files_with_errors:
+            diagnostics.extend(passthrough)
+        compiled.append(CompiledUnit(prefix + unit, unit, text, spec, env, convert.rebuilder))
+    return specs, compiled
+
+
+class _SpecConverter:
+    """Validates, converts, lints and renders specs of one environment (in any process)."""
+
+    def __init__(self, workspace: Workspace, env: str | None, specs_dir: Path) -> None:
+        self.project = workspace.project
+        self.variables = workspace.variables[env]
+        self.specs_dir = specs_dir
+        self.rebuilder = _Rebuilder(self.build)
+
+    def build(self, spec: ServiceSpec, found: Diagnostics) -> list[ir.Unit]:
         from unitgen.convert import ServiceConverter
         from unitgen.sidekicks import sidekick_units
 
-        return [ServiceConverter(spec, project, variables, found).convert(), *sidekick_units(spec, project, variables, found)]
+        return [
+            ServiceConverter(spec, self.project, self.variables, found).convert(),
+            *sidekick_units(spec, self.project, self.variables, found),
+        ]
 
-    def convert_chunk(chunk: list[ServiceSpec]) -> list[tuple[int, str, str, list]]:  # type: ignore[type-arg]
+    def chunk(self, chunk: list[tuple[int, ServiceSpec]]) -> list[tuple[int, str, str, list, list]]:  # type: ignore[type-arg]
+        """(spec index, unit name, text, diagnostics, passthrough lint findings) per unit.
+
+        Only the name and text of a unit are kept: holding the IR of thousands of units
+        costs more memory than rebuilding the few a command asks for, and a worker
+        process would have to pickle it."""
         from unitgen.irlint import lint_unit
         from unitgen.render import render_unit
         from unitgen.validate import SpecValidator
 
         converted = []
-        for spec in chunk:
+        for spec_index, spec in chunk:
             found = Diagnostics()  # the spec's own findings travel with its first unit
-            SpecValidator(spec, found, variables).run()
-            units = build(spec, found)
-            source = header_source(specs_dir, spec)
-            # The passthrough linter is for specs that are otherwise correct: on a spec
-            # with errors it would only restate them, without a place to point at.
-            lint_raw = bool(spec.unit_extra or spec.service_extra) and not found.has_errors and spec.source not in files_with_errors
+            SpecValidator(spec, found, self.variables).run()
+            units = self.build(spec, found)
+            source = header_source(self.specs_dir, spec)
+            lint_raw = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
             for unit in units:
                 lint_unit(unit, found)
                 text = render_unit(unit, found, source)
+                passthrough = Diagnostics()
                 if lint_raw and not found.has_errors:
-                    lint_passthrough(unit, text, found)
-                # Only the name and text are kept: holding the IR of thousands of units
-                # costs more memory than rebuilding the few a command asks for, and a
-                # worker process would have to pickle it.
-                converted.append((index[spec.name], unit.name, text, list(found)))
+                    lint_passthrough(unit, text, passthrough)
+                converted.append((spec_index, unit.name, text, list(found), list(passthrough)))
                 found = Diagnostics()
         return converted
-
-    files_with_errors = {d.location.file for d in diagnostics if d.is_error and d.location is not None}
-    index = {spec.name: i for i, spec in enumerate(specs)}
-    prefix = f"{env}/" if env else ""
-    compiled = []
-    rebuilder = _Rebuilder(build)
-    for spec_index, unit, text, problems in map_chunks(convert_chunk, specs):
-        diagnostics.extend(problems)
-        compiled.append(CompiledUnit(prefix + unit, unit, text, specs[spec_index], env, rebuilder))
-    return compiled

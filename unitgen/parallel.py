@@ -30,24 +30,50 @@ def worker_count(items: int) -> int:
     return max(1, min(cores, items // (MIN_ITEMS // 2)))
 
 
-def map_chunks(work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]) -> list[Result]:
-    """``work`` applied to consecutive chunks of ``items``; results in item order."""
+def map_chunks(
+    work: Callable[[Sequence[Item]], list[Result]],
+    items: Sequence[Item],
+    *,
+    first: Callable[[], object] | None = None,
+) -> list[Result]:
+    """``work`` applied to batches of ``items``; results in item order.
+
+    Batches are handed out as the processes ask for them, so a process that runs slower
+    (other work on the machine, or copy-on-write faults on inherited memory) takes fewer.
+    ``first``, if given, runs in the calling process once the workers are started, before
+    it takes batches itself: work only it must do, which the workers make up for.
+    """
     workers = worker_count(len(items))
     if workers == 1:
+        if first is not None:
+            first()
         return work(items)
     import pickle
 
-    size = -(-len(items) // workers)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    size = max(MIN_BATCH, -(-len(items) // (workers * BATCHES_PER_WORKER)))
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    queue_out, queue_in = os.pipe()
+    # Every batch number is written before any worker starts, and the write end is closed,
+    # so a worker reads one number per 4-byte read (a pipe read is atomic), then end-of-file.
+    os.write(queue_in, b"".join(i.to_bytes(4, "little") for i in range(len(batches))))
+    os.close(queue_in)
+
+    def take() -> list[tuple[int, list[Result]]]:
+        done = []
+        while (number := os.read(queue_out, 4)):
+            index = int.from_bytes(number, "little")
+            done.append((index, work(batches[index])))
+        return done
+
     children = []
-    for chunk in chunks[1:]:
+    for _ in range(workers - 1):
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker: compute, send, and leave without running any cleanup
             os.close(read_end)
             status = 0
             try:
-                outcome = ("ok", work(chunk))
+                outcome = ("ok", take())
             except BaseException as error:  # reported by the parent, which re-raises
                 outcome = ("error", f"{type(error).__name__}: {error}")
                 status = 1
@@ -59,15 +85,34 @@ def map_chunks(work: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
             os._exit(status)
         os.close(write_end)
         children.append((pid, read_end))
-    results = work(chunks[0])
-    for pid, read_end in children:
-        with os.fdopen(read_end, "rb") as pipe:
-            try:  # straight from the pipe: the pickled bytes are never all held at once
-                kind, value = pickle.load(pipe)
-            except Exception:  # nothing or half a result: the worker died before it finished
-                kind, value = "error", "worker died"
-        os.waitpid(pid, 0)
-        if kind != "ok":
-            raise RuntimeError(f"parallel worker failed: {value}")
-        results.extend(value)
+    done: list[tuple[int, list[Result]]] = []
+    try:
+        if first is not None:
+            first()
+        done = take()
+    finally:  # the workers are waited for even when this process failed: no zombies
+        os.close(queue_out)
+        failure = None
+        for pid, read_end in children:
+            with os.fdopen(read_end, "rb") as pipe:
+                try:  # straight from the pipe: the pickled bytes are never all held at once
+                    kind, value = pickle.load(pipe)
+                except Exception:  # nothing or half a result: the worker died before it finished
+                    kind, value = "error", "worker died"
+            os.waitpid(pid, 0)
+            if kind == "ok":
+                done.extend(value)
+            elif failure is None:
+                failure = value
+    if failure is not None:
+        raise RuntimeError(f"parallel worker failed: {failure}")
+    results: list[Result] = []
+    for _, batch in sorted(done, key=lambda pair: pair[0]):
+        results.extend(batch)
     return results
+
+
+# Each worker takes about this many batches (enough for the last ones to even out the
+# finish) of at least this many items (enough to make handing out a batch cheap).
+BATCHES_PER_WORKER = 32
+MIN_BATCH = 8

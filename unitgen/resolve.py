@@ -176,6 +176,15 @@ def _environment_names(data: dict[str, object], document: Document, diagnostics:
 
 def resolve_specs(workspace: Workspace, env: str | None, diagnostics: Diagnostics) -> list[model.ServiceSpec]:
     """Every spec of the workspace for one environment, defaults and overlays applied."""
+    return [resolve_spec(workspace, env, spec, chain, diagnostics) for spec, chain in resolution_order(workspace, diagnostics)]
+
+
+def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tuple[SpecFile, list[SpecFile]]]:
+    """The specs to resolve, in file order, each with its extends chain (base first).
+
+    A spec whose name an earlier file already took, or whose chain is broken, is reported
+    and left out.  This is the part of resolving that needs every spec at once; each spec
+    is then resolved on its own (``resolve_spec``)."""
     by_name: dict[str, SpecFile] = {}
     for spec in workspace.specs:
         if spec.name in by_name:
@@ -188,21 +197,26 @@ def resolve_specs(workspace: Workspace, env: str | None, diagnostics: Diagnostic
             )
             continue
         by_name[spec.name] = spec
-    resolved = []
+    order = []
     for spec in by_name.values():
         chain = _extends_chain(spec, by_name, diagnostics)
-        if chain is None:
-            continue
-        layers = list(workspace.project_layers[env])
-        for link in chain:
-            layers.append(link.layer)
-            if env is not None and env in link.environments:
-                layers.append(link.environments[env])
-        merged = merge_layers(layers, schema.SPEC)
-        # The result keeps the spec's own file as the fallback location.
-        merged = Layer(merged.data, MergedOrigins(merged.data, [merged], spec.document.origins))
-        resolved.append(build_spec(spec, merged, env, workspace.project, diagnostics))
-    return resolved
+        if chain is not None:
+            order.append((spec, chain))
+    return order
+
+
+def resolve_spec(workspace: Workspace, env: str | None, spec: SpecFile, chain: list[SpecFile], diagnostics: Diagnostics) -> model.ServiceSpec:
+    """One spec for one environment: project defaults, then each link of its extends chain
+    with that link's overlay for the environment."""
+    layers = list(workspace.project_layers[env])
+    for link in chain:
+        layers.append(link.layer)
+        if env is not None and env in link.environments:
+            layers.append(link.environments[env])
+    merged = merge_layers(layers, schema.SPEC)
+    # The result keeps the spec's own file as the fallback location.
+    merged = Layer(merged.data, MergedOrigins(merged.data, [merged], spec.document.origins))
+    return build_spec(spec, merged, env, workspace.project, diagnostics)
 
 
 def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics: Diagnostics) -> list[SpecFile] | None:
