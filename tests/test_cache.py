@@ -22,7 +22,8 @@ import pytest
 from helpers import REPO, SIMPLE_SPEC, write_specs
 from test_cli import _environment, run_in_terminal
 
-from unitgen import cache, cli, output
+from unitgen import cache, output
+from unitgen import compile_command as commands
 from unitgen.compiler import compile_specs
 from unitgen.diagnostics import Diagnostics
 from unitgen.drift import compare
@@ -478,7 +479,7 @@ def test_the_digest_check_agrees_with_plan_and_scoping(compiled: tuple[Path, dic
             target, change = MUTATIONS[mutation]
             change(out / target)
         found = Diagnostics()
-        scope = cli._env_scope(result)
+        scope = commands.env_scope(result)
         planned = output.plan(result.files, out, found, scope=scope)
         answer = output.in_sync_by_digest(paths, digest, out, scope=scope)
         assert answer == (planned.in_sync and not found.has_errors), (env, mutations)
@@ -532,5 +533,5 @@ def test_instances_to_start_are_named_per_environment_without_rebuilding_any_uni
     specs = write_specs(tmp_path, {"unitgen.toml": PROJECT, "web.toml": WEB, "worker.toml": WORKER})
     result = compile_specs(specs)
     expected = ["worker@1.service", "worker@2.service", "worker-announce@1.service", "worker-announce@2.service"]
-    assert cli._instances_to_start(result) == [("prod", expected), ("stage", expected)]
+    assert commands.instances_to_start(result) == [("prod", expected), ("stage", expected)]
     assert all(not unit._rebuilder._built for unit in result.units)  # no IR was built again

@@ -64,7 +64,7 @@ def test_help_imports_nothing_but_the_cli(command: str | None) -> None:
     args = [command, "--help"] if command else ["--help"]
     proc = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True, cwd=REPO, timeout=60)
     loaded = proc.stderr.split("LOADED", 1)[1].split()
-    assert loaded == ["unitgen", "unitgen.cli", "unitgen.entry"]
+    assert loaded == ["unitgen", "unitgen.cli", "unitgen.compile_command", "unitgen.entry"]
 
 
 # --- exit status -------------------------------------------------------------------------------

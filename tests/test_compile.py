@@ -316,7 +316,7 @@ def test_help_does_not_import_the_compiler_or_jinja(tmp_path: Path) -> None:
     import sys
 
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
-    assert proc.stdout.strip().splitlines()[-1] == "['unitgen.cli']"
+    assert proc.stdout.strip().splitlines()[-1] == "['unitgen.cli', 'unitgen.compile_command']"
 
 
 def test_fleet_refusals_are_reported_at_the_spec_key(tmp_path: Path) -> None:

@@ -15,18 +15,11 @@ from pathlib import Path
 import click
 
 from unitgen import __version__
+from unitgen import compile_command as commands
+from unitgen.compile_command import echo_formatted, summary, use_color
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
-
-
-def use_color() -> bool | None:
-    if os.environ.get("NO_COLOR"):
-        return False
-    return None  # click decides: colour only on a terminal
-
-
-_SEVERITY_COLORS = {"error": "red", "warning": "yellow", "note": "cyan"}
 
 
 def echo_diagnostics(diagnostics: Iterable, *, fmt: str = "text") -> None:  # type: ignore[type-arg]
@@ -37,12 +30,6 @@ def echo_diagnostics(diagnostics: Iterable, *, fmt: str = "text") -> None:  # ty
         click.echo(json.dumps([d.to_json() for d in items], indent=2, ensure_ascii=False))
         return
     echo_formatted((d.severity.value, d.format()) for d in items)
-
-
-def echo_formatted(diagnostics: Iterable[tuple[str, str]]) -> None:
-    """Diagnostics already formatted, as (severity, text): fresh ones, or a cache's."""
-    for severity, text in diagnostics:
-        click.secho(text, fg=_SEVERITY_COLORS[severity], err=True, color=use_color())
 
 
 def parse_sets(values: Iterable[str]) -> dict[str, str]:
@@ -56,12 +43,6 @@ def parse_sets(values: Iterable[str]) -> dict[str, str]:
         name, value = assignment
         result[name] = value
     return result
-
-
-def summary(diagnostics) -> str:  # type: ignore[no-untyped-def]
-    errors = sum(1 for d in diagnostics if d.is_error)
-    warnings = sum(1 for d in diagnostics if not d.is_error)
-    return f"{errors} error(s), {warnings} warning(s)"
 
 
 specs_argument = click.argument("specs", type=click.Path(path_type=Path, file_okay=False), default="specs", required=False)
@@ -112,46 +93,13 @@ def main() -> None:
 
 
 def _compile(specs: Path, environment: str | None, sets: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    from unitgen.compiler import UsageError, compile_specs
+    from unitgen.compile_command import UsageError
 
+    parse_sets(sets)  # a bad NAME=VALUE is a usage error before anything runs
     try:
-        result = compile_specs(specs, environment=environment, overrides=parse_sets(sets))
+        return commands.compile_specs(specs, environment, sets)
     except UsageError as error:
         raise click.UsageError(str(error)) from None
-    # What the compile built lives until the command ends: the cyclic collector need not
-    # walk it again for every batch of small objects that comparing and writing create.
-    import gc
-
-    gc.freeze()
-    return result
-
-
-# --- the cache: a memo of the last successful compile per specs and arguments -------------
-
-
-def _cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool):  # type: ignore[no-untyped-def]
-    from unitgen import cache
-
-    return None if no_cache else cache.key_for(specs, environment, sets)
-
-
-def _memo(key):  # type: ignore[no-untyped-def]
-    from unitgen import cache
-
-    return None if key is None else cache.lookup(key)
-
-
-def _memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
-    return memo is not None and memo.matches_output()
-
-
-def _remember(key, specs: Path, result, instances) -> None:  # type: ignore[no-untyped-def]
-    """Memoise a compile without errors; call it before anything adds to its diagnostics."""
-    from unitgen import cache
-
-    if key is None or not result.ok:
-        return
-    cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted()))
 
 
 @main.command(short_help="Compile the specs into the output directory.")
@@ -175,62 +123,13 @@ def compile(
     Example:
       unitgen compile specs/ --env prod --set version=v42
     """
-    from unitgen import output
+    from unitgen.compile_command import UsageError, run_compile
 
-    # --verify runs systemd-analyze, which the memo knows nothing about.
-    key = None if verify else _cache_key(specs, environment, sets, no_cache=no_cache)
-    memo = _memo(key)
-    if _memo_in_sync(memo):
-        _echo_compiled(memo.diagnostics, memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
-        return
-    result = _compile(specs, environment, sets)
-    instances = _instances_to_start(result)
-    if memo is None:
-        _remember(key, specs, result, instances)
-    diagnostics = result.diagnostics
-    if verify and result.ok:
-        from unitgen.verify import verify_compiled
-
-        verify_compiled(result, diagnostics)
-    files = result.files
-    plan = None
-    if result.ok:
-        plan = output.plan(files, result.out_dir, diagnostics, force=force, scope=_env_scope(result))
-    echo_diagnostics(diagnostics.sorted())
-    if diagnostics.has_errors or plan is None:
-        click.echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
-        sys.exit(EXIT_INVALID)
-    output.apply(plan, files, result.out_dir)
-    counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
-    _echo_compiled([], result.out_dir, len(files), counts, instances, quiet=quiet)
-
-
-def _echo_compiled(diagnostics, out_dir, units: int, counts: tuple[int, int, int], instances, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
-    """What compile prints once the plan is carried out (``diagnostics``: not printed yet)."""
-    echo_formatted(diagnostics)
-    if quiet:
-        return
-    shown = _shown(Path(out_dir))
-    written, removed, unchanged = counts
-    click.echo(f"{shown}: {units} unit(s), {written} written, {removed} removed, {unchanged} unchanged")
-    for env, names in instances:
-        if names:
-            where = f"{shown}/{env}" if env else shown
-            click.echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{where}/{n}" for n in names))
-
-
-def _instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: ignore[no-untyped-def]
-    """Per environment, the instances of its templates."""
-    instances: dict[str | None, list[str]] = {env: [] for env in result.environments}
-    for unit in result.units:  # a template's sidekicks run per instance too
-        instances.setdefault(unit.environment, []).extend(unit.instance_names())
-    return list(instances.items())
-
-
-def _shown(path: Path) -> str:
-    from unitgen.output import shown
-
-    return shown(path)
+    parse_sets(sets)  # a bad NAME=VALUE is a usage error before anything runs
+    try:
+        run_compile(specs, environment, sets, force=force, verify=verify, quiet=quiet, no_cache=no_cache)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
 
 
 @main.command(short_help="Check unit files, generated or hand-written.")
@@ -272,11 +171,6 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: st
 # --- check and diff -------------------------------------------------------------------
 
 
-def _env_scope(result) -> str | None:  # type: ignore[no-untyped-def]
-    """With --env, only that environment's directory is compared for extra files."""
-    return f"{result.selected}/" if result.selected else None
-
-
 def _compiled_or_exit(specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False):  # type: ignore[no-untyped-def]
     """Compile in memory; print diagnostics; exit 1 when the specs do not compile."""
     result = _compile(specs, environment, sets)
@@ -313,19 +207,19 @@ def _echo_diff(text: str) -> None:
 
 def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet: bool, no_cache: bool) -> bool:
     """Print how out/ differs from the specs; True when it is up to date."""
-    key = _cache_key(specs, environment, sets, no_cache=no_cache)
-    memo = _memo(key)
-    if _memo_in_sync(memo):
+    key = commands.cache_key(specs, environment, sets, no_cache=no_cache)
+    memo = commands.memo_for(key)
+    if commands.memo_in_sync(memo):
         echo_formatted(memo.diagnostics)
-        _echo_up_to_date(_shown(Path(memo.out_dir)), memo.units)
+        _echo_up_to_date(commands.shown(memo.out_dir), memo.units)
         return True
     result = _compiled_or_exit(specs, environment, sets)
     if memo is None:
-        _remember(key, specs, result, _instances_to_start(result))
+        commands.remember(key, specs, result, commands.instances_to_start(result))
     from unitgen.drift import compare
 
-    drift = compare(result.files, result.out_dir, scope=_env_scope(result))
-    shown = _shown(result.out_dir)
+    drift = compare(result.files, result.out_dir, scope=commands.env_scope(result))
+    shown = commands.shown(result.out_dir)
     if not quiet:
         for change in drift.changes:
             _echo_diff(change.diff(f"{shown}/{change.path}"))
@@ -454,8 +348,8 @@ def submit(
     if no_block and not start:
         raise click.UsageError("--no-block applies to fleetctl start: use it with --start")
     result = _compiled_or_exit(specs, environment, sets, need_env=True)
-    shown = _shown(result.out_dir)
-    drift = compare(result.files, result.out_dir, scope=_env_scope(result))
+    shown = commands.shown(result.out_dir)
+    drift = compare(result.files, result.out_dir, scope=commands.env_scope(result))
     if not drift.in_sync:
         for change in drift.changes:
             click.echo(f"{shown}/{change.path}: {change.kind}", err=True)

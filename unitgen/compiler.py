@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from unitgen import ir
+from unitgen.compile_command import UsageError
 from unitgen.diagnostics import Diagnostics
 from unitgen.model import Project, ServiceSpec
 
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
     from unitgen.resolve import Workspace
 
 
-class UsageError(Exception):
-    """A problem with how unitgen was called (exit status 2), not with the specs."""
 
 
 @attrs.frozen

@@ -7,7 +7,6 @@ ruff and mypy users know: ``path:line:col: CODE severity message``.
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable, Iterator
 
@@ -118,6 +117,8 @@ class Diagnostics:
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate(s), or None when nothing is close."""
     pool = sorted(set(candidates))
+    import difflib  # only when something is misspelled
+
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in pool}

@@ -6,7 +6,6 @@ and every problem of a file is reported in one run.
 
 from __future__ import annotations
 
-import datetime
 import sys
 
 from unitgen import schema
@@ -28,6 +27,8 @@ def type_name(value: object) -> str:
         return "an array"
     if isinstance(value, dict):
         return "a table"
+    import datetime  # only to name a wrong type
+
     if isinstance(value, (datetime.date, datetime.time)):
         return "a date/time"
     return type(value).__name__

@@ -1,0 +1,173 @@
+"""``unitgen compile`` and the helpers it shares with ``check`` and ``diff``, without click.
+
+The click command and the console entry point's fast path (``entry``) both run
+``run_compile``: compiling never waits for click to load, which costs about as much as
+compiling a hundred specs.  Click is loaded here only to print diagnostics, which it
+colours on a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+EXIT_INVALID = 1
+
+
+class UsageError(Exception):
+    """A problem with how unitgen was called (exit status 2), not with the specs."""
+
+
+def use_color() -> bool | None:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return None  # click decides: colour only on a terminal
+
+
+_SEVERITY_COLORS = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """``click.echo`` of plain text: one line, flushed."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def echo_formatted(diagnostics: Iterable[tuple[str, str]]) -> None:
+    """Diagnostics already formatted, as (severity, text): fresh ones, or a cache's."""
+    items = list(diagnostics)
+    if not items:
+        return
+    import click
+
+    for severity, text in items:
+        click.secho(text, fg=_SEVERITY_COLORS[severity], err=True, color=use_color())
+
+
+def summary(diagnostics) -> str:  # type: ignore[no-untyped-def]
+    errors = sum(1 for d in diagnostics if d.is_error)
+    warnings = sum(1 for d in diagnostics if not d.is_error)
+    return f"{errors} error(s), {warnings} warning(s)"
+
+
+def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """The compile; raises UsageError.  ``sets`` are valid NAME=VALUE items."""
+    from unitgen.compiler import compile_specs
+    from unitgen.entry import split_assignment
+
+    overrides = dict(split_assignment(item) for item in sets)  # type: ignore[misc]
+    result = compile_specs(specs, environment=environment, overrides=overrides)
+    # What the compile built lives until the command ends: the cyclic collector need not
+    # walk it again for every batch of small objects that comparing and writing create.
+    import gc
+
+    gc.freeze()
+    return result
+
+
+# --- the cache: a memo of the last successful compile per specs and arguments -------------
+
+
+def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool):  # type: ignore[no-untyped-def]
+    from unitgen import cache
+
+    return None if no_cache else cache.key_for(specs, environment, sets)
+
+
+def memo_for(key):  # type: ignore[no-untyped-def]
+    from unitgen import cache
+
+    return None if key is None else cache.lookup(key)
+
+
+def memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
+    return memo is not None and memo.matches_output()
+
+
+def remember(key, specs: Path, result, instances) -> None:  # type: ignore[no-untyped-def]
+    """Memoise a compile without errors; call it before anything adds to its diagnostics."""
+    from unitgen import cache
+
+    if key is None or not result.ok:
+        return
+    cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted()))
+
+
+def instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: ignore[no-untyped-def]
+    """Per environment, the instances of its templates."""
+    instances: dict[str | None, list[str]] = {env: [] for env in result.environments}
+    for unit in result.units:  # a template's sidekicks run per instance too
+        instances.setdefault(unit.environment, []).extend(unit.instance_names())
+    return list(instances.items())
+
+
+def env_scope(result) -> str | None:  # type: ignore[no-untyped-def]
+    """With --env, only that environment's directory is compared for extra files."""
+    return f"{result.selected}/" if result.selected else None
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    from unitgen.output import shown
+
+    return shown(path)  # type: ignore[arg-type]
+
+
+def run_compile(
+    specs: Path,
+    environment: str | None,
+    sets: tuple[str, ...],
+    *,
+    force: bool,
+    verify: bool,
+    quiet: bool,
+    no_cache: bool,
+) -> None:
+    """Compile SPECS into the output directory and report; exits 1 on invalid input."""
+    from unitgen import output
+
+    # --verify runs systemd-analyze, which the memo knows nothing about.
+    key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
+    memo = memo_for(key)
+    if memo_in_sync(memo):
+        _echo_compiled(memo.diagnostics, memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
+        return
+    result = compile_specs(specs, environment, sets)
+    instances = instances_to_start(result)
+    if memo is None:
+        remember(key, specs, result, instances)
+    diagnostics = result.diagnostics
+    if verify and result.ok:
+        from unitgen.verify import verify_compiled
+
+        verify_compiled(result, diagnostics)
+    files = result.files
+    plan = None
+    if result.ok:
+        plan = output.plan(files, result.out_dir, diagnostics, force=force, scope=env_scope(result))
+    echo_formatted((d.severity.value, d.format()) for d in diagnostics.sorted())
+    if diagnostics.has_errors or plan is None:
+        echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
+        sys.exit(EXIT_INVALID)
+    output.apply(plan, files, result.out_dir)
+    counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
+    _echo_compiled([], result.out_dir, len(files), counts, instances, quiet=quiet)
+
+
+def _echo_compiled(diagnostics, out_dir, units: int, counts: tuple[int, int, int], instances, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    """What compile prints once the plan is carried out (``diagnostics``: not printed yet)."""
+    echo_formatted(diagnostics)
+    if quiet:
+        return
+    where = shown(out_dir)
+    written, removed, unchanged = counts
+    echo(f"{where}: {units} unit(s), {written} written, {removed} removed, {unchanged} unchanged")
+    for env, names in instances:
+        if names:
+            directory = f"{where}/{env}" if env else where
+            echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{directory}/{n}" for n in names))
