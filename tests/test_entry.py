@@ -1,4 +1,4 @@
-"""The console entry point: a cached ``unitgen check`` answered before click loads.
+"""The console entry point: ``compile`` and a cached ``check`` run before click loads.
 
 The fast path must be invisible: for every argument list it accepts, it prints exactly
 what the click CLI prints, and it leaves everything else to the CLI.
@@ -217,3 +217,70 @@ def test_the_console_script_and_python_m_use_the_entry_point() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"unitgen": "unitgen.entry:main"}
     assert "from unitgen.entry import main" in (REPO / "unitgen" / "__main__.py").read_text()
+
+
+# --- compile without click ----------------------------------------------------------------
+
+COMPILE_FORMS = [
+    ("compile",),
+    ("compile", "-q"),
+    ("compile", "specs/", "--no-cache"),
+    ("compile", "--env", "prod", "--set", "port=1"),
+    ("compile", "--force", "--no-verify", "--env=stage"),
+]
+
+
+def twin_projects(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
+    """Two identical projects, one for each path, so that both start from the same out/."""
+    return write_specs(tmp_path / "cli", files).parent, write_specs(tmp_path / "fast", files).parent
+
+
+def test_compile_forms_are_recognised() -> None:
+    from unitgen.entry import CompileArguments, parse_compile
+
+    assert parse_compile(["compile"]) == CompileArguments("specs", None, ())
+    assert parse_compile(["compile", "-q", "x/", "--force", "--no-cache", "--set", "a=1"]) == CompileArguments(
+        "x", None, ("a=1",), quiet=True, force=True, no_cache=True
+    )
+    assert parse_compile(["compile", "--no-verify", "--env=prod"]) == CompileArguments("specs", "prod", ())
+    for other in (["compile", "--verify"], ["compile", "-h"], ["compile", "--set", "novalue"], ["check"], ["compile", "a", "b"]):
+        assert parse_compile(other) is None, other
+
+
+@pytest.mark.parametrize("args", COMPILE_FORMS, ids=" ".join)
+def test_compile_prints_what_the_cli_prints_without_loading_click(tmp_path: Path, args: tuple[str, ...]) -> None:
+    through_cli, through_entry = twin_projects(tmp_path, {"unitgen.toml": PROJECT, "app.toml": APP})
+    for _ in range(2):  # writing everything, then nothing: the second run is the cache's
+        reference, _ = run(THROUGH_CLI, args, through_cli)
+        fast, loaded = run(THROUGH_ENTRY, args, through_entry)
+        assert fast == reference and reference[2] == 0, (fast, reference)
+        assert "click" not in loaded and "unitgen.cli" not in loaded
+    def units(project: Path) -> dict[str, str]:
+        return {str(p.relative_to(project)): p.read_text() for p in (project / "out").rglob("*.service")}
+
+    assert units(through_entry) == units(through_cli) != {}
+
+
+@pytest.mark.parametrize(
+    ("spec", "status"),
+    [
+        (SIMPLE_SPEC + '\n[fleet]\nmachine_metadata = { role = "a b" }\n', 0),  # a warning
+        (SIMPLE_SPEC + "\nbogus = 1\n", 1),  # an error: nothing written
+    ],
+)
+def test_compile_problems_are_printed_as_the_cli_prints_them(tmp_path: Path, spec: str, status: int) -> None:
+    through_cli, through_entry = twin_projects(tmp_path, {"app.toml": spec})
+    reference, _ = run(THROUGH_CLI, ("compile",), through_cli)
+    fast, loaded = run(THROUGH_ENTRY, ("compile",), through_entry)
+    assert fast == reference and reference[2] == status
+    assert "unitgen.cli" not in loaded and "click" in loaded  # click colours diagnostics on a terminal
+
+
+@pytest.mark.parametrize("args", [("compile", "no-such-dir"), ("compile", "--env", "qa"), ("compile", "specs/app.toml")], ids=" ".join)
+def test_compile_usage_errors_are_explained_by_click(tmp_path: Path, args: tuple[str, ...]) -> None:
+    through_cli, through_entry = twin_projects(tmp_path, {"unitgen.toml": PROJECT, "app.toml": APP})
+    reference, _ = run(THROUGH_CLI, args, through_cli)
+    fast, loaded = run(THROUGH_ENTRY, args, through_entry)
+    assert fast == reference and reference[2] == 2, reference
+    assert "unitgen.cli" in loaded
+    assert not (through_entry / "out").exists()

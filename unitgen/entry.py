@@ -1,11 +1,11 @@
-"""The ``unitgen`` command: a cached ``unitgen check`` answers before the CLI loads.
+"""The ``unitgen`` command: ``compile`` and a cached ``check`` run before the CLI loads.
 
-``check`` runs on every commit.  When the cache knows the specs and ``out/`` matches it,
-the answer is one line; loading click to parse the arguments would cost more than
-everything else together.  So the plainest forms of ``check`` are recognised here, with
-nothing but the standard library and ``cache``/``output``, and answered when the cache
-can answer them.  Everything else, and any doubt, goes to the click CLI, which gives the
-same answer the long way: ``tests/test_entry.py`` holds the two paths to the same output.
+Loading click costs about as much as compiling a hundred specs, and ``check`` runs on
+every commit.  So the plainest forms of ``compile`` and ``check`` are recognised here,
+with nothing but the standard library: ``compile`` runs the same code the click command
+runs (``compile_command``), and ``check`` is answered when the cache can answer it.
+Everything else, and any doubt, goes to the click CLI, which gives the same answer the
+long way: ``tests/test_entry.py`` holds the two paths to the same output.
 """
 
 from __future__ import annotations
@@ -22,8 +22,18 @@ class CheckArguments(NamedTuple):
     sets: tuple[str, ...]
 
 
+class CompileArguments(NamedTuple):
+    specs: str
+    environment: str | None
+    sets: tuple[str, ...]
+    quiet: bool = False
+    force: bool = False
+    no_cache: bool = False
+
+
 def main() -> None:
-    if not answered_from_cache(sys.argv[1:]):
+    argv = sys.argv[1:]
+    if not answered_from_cache(argv) and not compiled_without_click(argv):
         from unitgen.cli import run
 
         run()
@@ -49,20 +59,75 @@ def answered_from_cache(argv: Sequence[str]) -> bool:
     return True
 
 
+def compiled_without_click(argv: Sequence[str]) -> bool:
+    """Run ``unitgen compile ARGV`` and return True, for the plain forms of compile; on a
+    usage error, return False having printed nothing, so that click explains it."""
+    if "_UNITGEN_COMPLETE" in os.environ:
+        return False
+    arguments = parse_compile(argv)
+    if arguments is None:
+        return False
+    from pathlib import Path
+
+    from unitgen.compile_command import UsageError, run_compile
+
+    try:
+        run_compile(
+            Path(arguments.specs),
+            arguments.environment,
+            arguments.sets,
+            force=arguments.force,
+            verify=False,
+            quiet=arguments.quiet,
+            no_cache=arguments.no_cache,
+        )
+    except UsageError:  # raised before anything is printed
+        return False
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - as the CLI's last line of defence
+        if os.environ.get("UNITGEN_DEBUG"):
+            raise
+        sys.stderr.write(f"unitgen: internal error: {type(error).__name__}: {error} (set UNITGEN_DEBUG=1 for details)\n")
+        sys.exit(3)
+    return True
+
+
 def parse_check(argv: Sequence[str]) -> CheckArguments | None:
     """The arguments of ``check [SPECS] [-q] [--env ENV] [--set NAME=VALUE]...`` in the
     forms click accepts for them; None for anything else (help, other options, usage
     errors), which is left to click."""
-    if not argv or argv[0] != "check":
+    parsed = _parse("check", argv, {"-q": "quiet", "--quiet": "quiet"})
+    if parsed is None:
+        return None
+    specs, environment, sets, _ = parsed  # an in-sync check prints the same, quiet or not
+    return CheckArguments(specs, environment, sets)
+
+
+def parse_compile(argv: Sequence[str]) -> CompileArguments | None:
+    """The arguments of ``compile [SPECS] [-q] [--force] [--no-cache] [--no-verify]
+    [--env ENV] [--set NAME=VALUE]...``, as ``parse_check`` does for check."""
+    flags = {"-q": "quiet", "--quiet": "quiet", "--force": "force", "--no-cache": "no_cache", "--no-verify": "no_verify"}
+    parsed = _parse("compile", argv, flags)
+    if parsed is None:
+        return None
+    specs, environment, sets, given = parsed
+    return CompileArguments(specs, environment, sets, "quiet" in given, "force" in given, "no_cache" in given)
+
+
+def _parse(command: str, argv: Sequence[str], flags: dict[str, str]) -> tuple[str, str | None, tuple[str, ...], set[str]] | None:
+    if not argv or argv[0] != command:
         return None
     specs: str | None = None
     environment: str | None = None
     sets: list[str] = []
+    given: set[str] = set()
     words = list(argv[1:])
     while words:
         word = words.pop(0)
-        if word in ("-q", "--quiet"):
-            continue  # an in-sync check prints the same either way
+        if word in flags:
+            given.add(flags[word])
+            continue
         name, equals, value = word.partition("=")
         if name in ("--env", "--set"):
             if not equals:
@@ -79,7 +144,7 @@ def parse_check(argv: Sequence[str]) -> CheckArguments | None:
         if word.startswith("-") or specs is not None:
             return None
         specs = word
-    return CheckArguments(as_path_string(specs if specs is not None else "specs"), environment, tuple(sets))
+    return as_path_string(specs if specs is not None else "specs"), environment, tuple(sets), given
 
 
 def as_path_string(word: str) -> str:
