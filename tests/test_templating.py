@@ -88,3 +88,12 @@ def test_the_fast_path_agrees_with_jinja(pieces: list[tuple[str, str]], tail: st
     # A jinja2 comment makes the text ineligible for the fast path without changing it.
     slow = render(text + "{# force jinja #}", VARS, RUNTIME, slow_used)
     assert fast == slow and fast_used == slow_used
+
+
+@pytest.mark.parametrize("suffix", ["", "{# force jinja #}"], ids=["fast path", "jinja"])
+@pytest.mark.parametrize("value", ["\x00", "\x000\x00"], ids=["NUL", "a marker's spelling"])
+def test_a_compile_time_value_cannot_carry_a_nul_or_spell_a_specifier(suffix: str, value: str) -> None:
+    # "\x000\x00" is how a Raw token is marked while rendering: it must not become %i.
+    for text in ("{{ instance }}{{ vars.x }}", "{{ runtime.version }}"):
+        with pytest.raises(TemplateError, match="contains a NUL character"):
+            render(text + suffix, {"x": value, "version": value}, {"version": "/v"})

@@ -79,6 +79,13 @@ class _EnvNamespace:
     __getitem__ = __getattr__
 
 
+def _unmarked(name: str, value: str) -> str:
+    """A compile-time value, which must not spell a marker (nor carry a NUL at all)."""
+    if _MARK in value:
+        raise TemplateError(f"compile-time value {name!r} contains a NUL character")
+    return value
+
+
 class _VarsNamespace:
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = values
@@ -92,7 +99,7 @@ class _VarsNamespace:
                 f"compile-time value {name!r} is not set (known: {known})",
                 did_you_mean(name, self._values) or f"set it with --set {name}=… or in [vars] of unitgen.toml",
             )
-        return self._values[name]
+        return _unmarked(name, self._values[name])
 
     __getitem__ = __getattr__
 
@@ -137,7 +144,7 @@ class _RuntimeNamespace:
 
     def __getattr__(self, name: str) -> str:
         if name in self._pinned:
-            return self._pinned[name]
+            return _unmarked(name, self._pinned[name])
         if name not in self._keys:
             from unitgen.diagnostics import did_you_mean
 
@@ -213,18 +220,26 @@ _SIMPLE_TEMPLATE = re.compile(r"(?:[^{]|\{(?![{%#]))*(?:" + _SIMPLE_EXPRESSION +
 _EXPRESSION = re.compile(_SIMPLE_EXPRESSION)
 
 
+class _Direct:
+    """Tokens for the simple path: a Raw stands for itself, no marker needed."""
+
+    @staticmethod
+    def mark(raw: Raw) -> Raw:
+        return raw
+
+
 def _render_simple(text: str, variables: Mapping[str, str], runtime: Mapping[str, str], used: set[str]) -> tuple[Part, ...]:
-    tokens = _Tokens()
+    tokens: _Tokens = _Direct  # type: ignore[assignment]
     namespaces = {
         "env": _EnvNamespace(tokens),
         "vars": _VarsNamespace(variables),
         "runtime": _RuntimeNamespace(tokens, runtime, variables, used),
     }
 
-    def evaluate(match: re.Match[str]) -> str:
+    def evaluate(match: re.Match[str]) -> Part:
         name, attribute = match.group(1), match.group(2)
         if name in SPECIFIERS and attribute is None:
-            return tokens.mark(Raw("%" + SPECIFIERS[name]))
+            return Raw("%" + SPECIFIERS[name])
         namespace = namespaces.get(name)
         if namespace is None or name in SPECIFIERS:
             from unitgen.diagnostics import did_you_mean
@@ -240,7 +255,25 @@ def _render_simple(text: str, variables: Mapping[str, str], runtime: Mapping[str
             raise TemplateError(f"'{name}' needs a name after it, e.g. {{{{ {name}.NAME }}}}")
         return getattr(namespace, attribute)  # type: ignore[no-any-return]
 
-    return _split(_EXPRESSION.sub(evaluate, text), tokens.raws)
+    # The parts are built directly, literal text merged, as ``_split`` gives them.
+    parts: list[Part] = []
+    literal = ""
+    position = 0
+    for match in _EXPRESSION.finditer(text):
+        literal += text[position : match.start()]
+        value = evaluate(match)
+        if isinstance(value, str):
+            literal += value
+        else:
+            if literal:
+                parts.append(literal)
+                literal = ""
+            parts.append(value)
+        position = match.end()
+    literal += text[position:]
+    if literal:
+        parts.append(literal)
+    return tuple(parts) or ("",)
 
 
 def _undefined_name(message: str) -> str | None:
