@@ -170,7 +170,7 @@ def _compile_environment(
             resolved[index] = resolve_spec(workspace, env, spec, chain, diagnostics)
         check_all(resolved, diagnostics)  # type: ignore[arg-type]  # each spec on its own is validated with its conversion
 
-    def convert_batch(indices: Sequence[int]) -> list[tuple[int, str, str, list, list]]:  # type: ignore[type-arg]
+    def convert_batch(indices: Sequence[int]) -> list[tuple[int, str, str, list | None, list | None]]:  # type: ignore[type-arg]
         batch = []
         for index in indices:
             spec = resolved[index]
@@ -188,7 +188,8 @@ def _compile_environment(
     compiled = []
     for spec_index, unit, text, problems, passthrough in converted:
         spec = specs[spec_index]
-        diagnostics.extend(problems)
+        if problems:
+            diagnostics.extend(problems)
         if passthrough and spec.source not in files_with_errors:
             diagnostics.extend(passthrough)
         compiled.append(CompiledUnit(prefix + unit, unit, text, spec, env, convert.rebuilder))
@@ -213,7 +214,7 @@ class _SpecConverter:
             *sidekick_units(spec, self.project, self.variables, found),
         ]
 
-    def chunk(self, chunk: list[tuple[int, ServiceSpec]]) -> list[tuple[int, str, str, list, list]]:  # type: ignore[type-arg]
+    def chunk(self, chunk: list[tuple[int, ServiceSpec]]) -> list[tuple[int, str, str, list | None, list | None]]:  # type: ignore[type-arg]
         """(spec index, unit name, text, diagnostics, passthrough lint findings) per unit.
 
         Only the name and text of a unit are kept: holding the IR of thousands of units
@@ -236,6 +237,8 @@ class _SpecConverter:
                 passthrough = Diagnostics()
                 if lint_raw and not found.has_errors:
                     lint_passthrough(unit, text, passthrough)
-                converted.append((spec_index, unit.name, text, list(found), list(passthrough)))
+                # None rather than an empty list: most units have nothing to say, and a
+                # worker's results cross a pipe.
+                converted.append((spec_index, unit.name, text, list(found) or None, list(passthrough) or None))
                 found = Diagnostics()
         return converted

@@ -2,9 +2,10 @@
 
 Parsing and converting one spec does not depend on another, and both cost more than
 everything else in a large compile.  Workers are forked (they inherit the loaded modules
-and the data, nothing is re-imported) and send their results back pickled through a
-pipe.  Small inputs, or a platform without fork, run in the calling process: the result
-is the same, only slower.
+and the data, nothing is re-imported), take batches of items from a shared pipe as they
+finish the last one, and send their results back pickled through a pipe of their own.
+Small inputs, or a platform without fork, run in the calling process: the result is the
+same, only slower.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def map_chunks(
     queue_out, queue_in = os.pipe()
     # Every batch number is written before any worker starts, and the write end is closed,
     # so a worker reads one number per 4-byte read (a pipe read is atomic), then end-of-file.
-    os.write(queue_in, b"".join(i.to_bytes(4, "little") for i in range(len(batches))))
+    numbers = memoryview(b"".join(i.to_bytes(4, "little") for i in range(len(batches))))
+    while numbers:  # a few hundred bytes: far below what a pipe holds, so this never blocks
+        numbers = numbers[os.write(queue_in, numbers) :]
     os.close(queue_in)
 
     def take() -> list[tuple[int, list[Result]]]:
