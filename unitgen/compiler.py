@@ -227,7 +227,7 @@ class _SpecConverter:
         converted = []
         for spec_index, spec in chunk:
             found = Diagnostics()  # the spec's own findings travel with its first unit
-            SpecValidator(spec, found, self.variables).run()
+            SpecValidator(spec, found, self.variables, self.project.runtime).run()
             units = self.build(spec, found)
             source = header_source(self.specs_dir, spec)
             lint_raw = bool(spec.unit_extra or spec.service_extra) and not found.has_errors

@@ -68,10 +68,15 @@ MANAGED_DIRECTIVES = {
 
 
 class SpecValidator:
-    def __init__(self, spec: ServiceSpec, diagnostics: Diagnostics, variables: Mapping[str, str]) -> None:
+    def __init__(
+        self, spec: ServiceSpec, diagnostics: Diagnostics, variables: Mapping[str, str], runtime: Mapping[str, str] | None = None
+    ) -> None:
         self.spec = spec
         self.diagnostics = diagnostics
         self.variables = variables
+        # The project's runtime keys: a runtime value is then known not to be literal,
+        # rather than refused with a hint that nobody reads.
+        self.runtime = runtime
 
     def literal(self, text: str) -> str | None:
         """The text a value stands for when it is known at compile time (plain text, or a
@@ -79,7 +84,7 @@ class SpecValidator:
         if not templating.is_template(text):
             return text
         try:
-            parts = templating.render(text, self.variables)
+            parts = templating.render(text, self.variables, self.runtime, set())
         except templating.TemplateError:
             return None  # reported where the value is converted
         if all(isinstance(part, str) for part in parts):
