@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import attrs
 
@@ -288,8 +289,7 @@ def conflicts_values(values: Sequence[str]) -> list[str]:
     return [word for value in values for word in go_fields(value)]
 
 
-@attrs.frozen
-class _Value:
+class _Value(NamedTuple):  # a tuple: thousands are made per compile
     key: str  # canonical key
     value: str
     option_index: int
@@ -569,20 +569,22 @@ def _refused(options: Sequence[tuple[str, str]], values: list[_Value]) -> list[F
         "Global": global_values[-1].option_index if global_values else None,
         "Replaces": replaces[0].option_index if replaces else None,
     }
-    meaning = {
-        ("MachineID", "Peers"): "a unit pinned to one machine cannot also follow its MachineOf peers",
-        ("MachineID", "Conflicts"): "a unit pinned to one machine cannot also avoid others",
-        ("MachineID", "Global"): "a global unit runs everywhere, not on one machine",
-        ("MachineID", "Replaces"): "a unit pinned to one machine cannot move to where another runs",
-        ("Global", "Peers"): "a global unit runs everywhere, so it cannot follow MachineOf peers",
-        ("Global", "Replaces"): "a global unit runs everywhere, so it cannot replace another",
-        ("Conflicts", "Replaces"): "fleet forbids combining these two placement rules",
-    }
-    for (first, second), why in meaning.items():
+    for (first, second), why in _EXCLUSIVE_RULES.items():
         if present[first] and present[second]:
             line = max(i for i in (first_line[first], first_line[second]) if i is not None)
             problems.append(_refusal("L401", f"{first} cannot be used with {second}", why, line))
     return problems
+
+
+_EXCLUSIVE_RULES = {
+    ("MachineID", "Peers"): "a unit pinned to one machine cannot also follow its MachineOf peers",
+    ("MachineID", "Conflicts"): "a unit pinned to one machine cannot also avoid others",
+    ("MachineID", "Global"): "a global unit runs everywhere, not on one machine",
+    ("MachineID", "Replaces"): "a unit pinned to one machine cannot move to where another runs",
+    ("Global", "Peers"): "a global unit runs everywhere, so it cannot follow MachineOf peers",
+    ("Global", "Replaces"): "a global unit runs everywhere, so it cannot replace another",
+    ("Conflicts", "Replaces"): "fleet forbids combining these two placement rules",
+}
 
 
 def _refusal(code: str, fleet_message: str, meaning: str, index: int | None) -> FleetProblem:
