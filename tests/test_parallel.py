@@ -100,3 +100,17 @@ def test_first_runs_in_the_calling_process_while_workers_start(monkeypatch: pyte
     assert ran == [parent]
     assert [x for x, _ in results] == list(range(300))
     assert {pid for _, pid in results} - {parent}, "no batch went to a worker"
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 8, 9, 450, 10_000])
+@pytest.mark.parametrize("workers", [2, 3, 8])
+def test_batches_cover_every_item_once_and_shrink_towards_the_end(count: int, workers: int) -> None:
+    bounds = parallel.batch_bounds(count, workers)
+    covered = [i for start, end in bounds for i in range(start, end)]
+    assert covered == list(range(count))
+    sizes = [end - start for start, end in bounds]
+    assert sizes == sorted(sizes, reverse=True)
+    if count:
+        assert sizes[-1] <= parallel.MIN_BATCH  # the processes finish within a small batch of each other
+        assert all(size >= parallel.MIN_BATCH for size in sizes[:-1])
+        assert sizes[0] == max(min(count, parallel.MIN_BATCH), -(-count // (workers * parallel.BATCH_SHARE)))

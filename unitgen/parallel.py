@@ -51,8 +51,7 @@ def map_chunks(
         return work(items)
     import pickle
 
-    size = max(MIN_BATCH, -(-len(items) // (workers * BATCHES_PER_WORKER)))
-    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    batches = [items[start:end] for start, end in batch_bounds(len(items), workers)]
     queue_out, queue_in = os.pipe()
     # Every batch number is written before any worker starts, and the write end is closed,
     # so a worker reads one number per 4-byte read (a pipe read is atomic), then end-of-file.
@@ -115,7 +114,20 @@ def map_chunks(
     return results
 
 
-# Each worker takes about this many batches (enough for the last ones to even out the
-# finish) of at least this many items (enough to make handing out a batch cheap).
-BATCHES_PER_WORKER = 32
+def batch_bounds(items: int, workers: int) -> list[tuple[int, int]]:
+    """Batches that shrink as the work runs out: each is a share of what is left, so the
+    first ones are few and large and the last ones small, and the processes finish within
+    one small batch of each other (guided scheduling)."""
+    bounds = []
+    start = 0
+    while start < items:
+        size = max(MIN_BATCH, -(-(items - start) // (workers * BATCH_SHARE)))
+        bounds.append((start, min(items, start + size)))
+        start += size
+    return bounds
+
+
+# A batch is 1/(workers × BATCH_SHARE) of the items left, and at least MIN_BATCH items
+# (enough to make handing out a batch cheap).
+BATCH_SHARE = 2
 MIN_BATCH = 8

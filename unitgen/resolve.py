@@ -79,10 +79,13 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         if text is None:
             continue
         document = Document(shown, {}, TextOrigins(shown, text))
+        tables = data.get("environments")
+        # Layers are never changed once made (merging builds new tables), so a spec without
+        # overlays is its own body.
+        body = Layer(data if tables is None else {k: v for k, v in data.items() if k != "environments"}, document.origins)
         whole = Layer(data, document.origins)
-        body = Layer({k: v for k, v in data.items() if k != "environments"}, document.origins)
         overlays = {}
-        for env in data.get("environments", {}):  # type: ignore[union-attr]
+        for env in tables or {}:  # type: ignore[union-attr]
             if env not in environments:
                 diagnostics.error(
                     "S201",
