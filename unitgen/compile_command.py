@@ -61,14 +61,21 @@ def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...]): 
     from unitgen.compiler import compile_specs
     from unitgen.entry import split_assignment
 
-    overrides = dict(split_assignment(item) for item in sets)  # type: ignore[misc]
-    result = compile_specs(specs, environment=environment, overrides=overrides)
-    # What the compile built lives until the command ends: the cyclic collector need not
-    # walk it again for every batch of small objects that comparing and writing create.
     import gc
 
-    gc.freeze()
-    return result
+    overrides = dict(split_assignment(item) for item in sets)  # type: ignore[misc]
+    # What the compile builds lives until the command ends: the cyclic collector need not
+    # walk it, neither at once when it is switched back on (everything the compile made
+    # counts as new then) nor for every batch of small objects that comparing and writing
+    # create.  So it stays off until all of it is frozen out of its sight.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return compile_specs(specs, environment=environment, overrides=overrides)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 # --- the cache: a memo of the last successful compile per specs and arguments -------------
