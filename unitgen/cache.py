@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from unitgen import __version__
-from unitgen.output import contents_digest, feed_length_prefixed, in_sync_by_digest, write_atomically
+from unitgen.output import contents_digest, feed_length_prefixed, in_sync_by_digest, read_bytes, write_atomically
 
 FORMAT = 2
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -113,8 +113,8 @@ def input_digest(given: str, environment: str | None, sets: Sequence[str], *, pa
     feed_length_prefixed(digest, json.dumps(context).encode())
     for name in spec_file_names(given):
         feed_length_prefixed(digest, name.encode("utf-8", "surrogatepass"))
-        with open(os.path.join(given, name), "rb", buffering=0) as spec:
-            feed_length_prefixed(digest, spec.read())  # the bytes, not an mtime: an edit in the same second counts
+        # The bytes, not an mtime: an edit in the same second counts.
+        feed_length_prefixed(digest, read_bytes(os.path.join(given, name)))
     return digest.hexdigest()
 
 
