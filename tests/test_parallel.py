@@ -114,3 +114,49 @@ def test_batches_cover_every_item_once_and_shrink_towards_the_end(count: int, wo
         assert sizes[-1] <= parallel.MIN_BATCH  # the processes finish within a small batch of each other
         assert all(size >= parallel.MIN_BATCH for size in sizes[:-1])
         assert sizes[0] == max(min(count, parallel.MIN_BATCH), -(-count // (workers * parallel.BATCH_SHARE)))
+
+
+PROJECT = """\
+[environments.prod.vars]
+replicas = "3"
+[environments.stage.vars]
+replicas = "1"
+"""
+
+BASE = """\
+[container]
+image = "example/base"
+tag = "v1"
+command = ["serve", "--replicas", "{{ vars.replicas }}"]
+[environments.stage.container]
+tag = "v1-rc"
+"""
+
+DERIVED = """\
+extends = "base"
+[unit]
+description = "derived {i}"
+{extra}
+[container]
+ports = ["{port}:80"]
+"""
+
+
+def test_environments_extends_and_passthrough_agree_with_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers resolve the specs they take themselves: with extends chains, per-environment
+    overlays, passthrough directives and a cross-check error, their units and findings
+    must be the parent's to the byte."""
+    files = {"unitgen.toml": PROJECT, "base.toml": BASE}
+    for i in range(400):
+        extra = '[unit.extra]\nDocumentation = "https://example.com/{i}"'.format(i=i) if i % 5 == 0 else ""
+        files[f"d{i:04d}.toml"] = DERIVED.format(i=i, port=30000 + i, extra=extra)
+    files["d0123.toml"] += '[fleet]\nmachine_of = ["nope"]\n'  # an error only the cross-checks see
+    specs = write_specs(tmp_path, files)
+    in_parallel = outcome(specs)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+    serial = outcome(specs)
+    assert in_parallel == serial
+    files_out, diagnostics, _ = serial
+    assert len(files_out) == 2 * 401 and any("S330" in line and "d0123.toml" in line for line in diagnostics), diagnostics
+    assert "Documentation=https://example.com/5" in files_out["stage/d0005.service"]
+    assert "example/base:v1-rc" in files_out["stage/d0007.service"] and "--replicas 1" in files_out["stage/d0007.service"]
