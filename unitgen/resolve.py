@@ -48,11 +48,18 @@ def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
     return Layer(data if isinstance(data, dict) else {}, below)
 
 
-def spec_paths(directory: Path) -> list[Path]:
+def spec_paths(directory: Path) -> list[str]:
     """Every ``*.toml`` entry but the project file, in name order (what ``glob`` gives,
     without pathlib's cost per entry)."""
     names = sorted(name for name in os.listdir(directory) if name.endswith(".toml") and name != PROJECT_FILE)
-    return [directory / name for name in names]
+    return [os.path.join(directory, name) for name in names]
+
+
+def file_stem(path: str) -> str:
+    """``pathlib.PurePath(path).stem``, without building a path object."""
+    name = os.path.basename(path)
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:
@@ -95,15 +102,15 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
                 )
                 continue
             overlays[env] = sublayer(whole, ("environments", env))
-        name = data.get("unit", {}).get("name") or path.stem  # type: ignore[union-attr]
+        name = data.get("unit", {}).get("name") or file_stem(path)  # type: ignore[union-attr]
         specs.append(SpecFile(name, document, body, overlays))  # type: ignore[arg-type]
     return Workspace(project, project_layers, tuple(specs), variables)
 
 
-ParsedFile = tuple[Path, str, "str | None", dict[str, object], list]  # type: ignore[type-arg]
+ParsedFile = tuple[str, str, "str | None", dict[str, object], list]  # type: ignore[type-arg]
 
 
-def _parse_spec_files(paths: list[Path]) -> list[ParsedFile]:
+def _parse_spec_files(paths: list[str]) -> list[ParsedFile]:
     """Read, parse and type-check spec files (independent of each other: run in parallel).
 
     Each comes back as plain data: its path, displayed path, text (None when it did not

@@ -121,20 +121,22 @@ def _resolved_directory(directory: str, cwd: str) -> tuple[str, str]:
     return os.path.realpath(directory), os.path.realpath(cwd)
 
 
-def display_path(path: Path) -> str:
+def display_path(path: str | Path) -> str:
     """The path relative to the working directory when it lies below it."""
-    directory, cwd = _resolved_directory(str(path.parent), os.getcwd())
-    full = os.path.join(directory, path.name)
+    parent, name = os.path.split(os.fspath(path))
+    directory, cwd = _resolved_directory(parent or ".", os.getcwd())
+    full = os.path.join(directory, name)
     if full.startswith(cwd + os.sep):
         return full[len(cwd) + 1 :]
-    return str(path)
+    return os.fspath(path)  # as given
 
 
-def load_document(path: Path, diagnostics: Diagnostics) -> Document | None:
+def load_document(path: str | Path, diagnostics: Diagnostics) -> Document | None:
     """Read and parse one TOML file; report and return None when it cannot be read."""
     shown = display_path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb", buffering=0) as file:
+            raw = file.read()
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None
