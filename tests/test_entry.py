@@ -284,3 +284,21 @@ def test_compile_usage_errors_are_explained_by_click(tmp_path: Path, args: tuple
     assert fast == reference and reference[2] == 2, reference
     assert "unitgen.cli" in loaded
     assert not (through_entry / "out").exists()
+
+
+def test_an_internal_error_on_the_fast_path_is_one_line_as_in_the_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from unitgen import compile_command
+    from unitgen.entry import compiled_without_click
+
+    def broken(*args: object, **options: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(compile_command, "run_compile", broken)
+    monkeypatch.delenv("UNITGEN_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_status:
+        compiled_without_click(["compile"])
+    assert exit_status.value.code == 3
+    assert capsys.readouterr().err == "unitgen: internal error: KeyError: 'boom' (set UNITGEN_DEBUG=1 for details)\n"
+    monkeypatch.setenv("UNITGEN_DEBUG", "1")
+    with pytest.raises(KeyError):
+        compiled_without_click(["compile"])

@@ -7,7 +7,6 @@ line (set UNITGEN_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -516,7 +515,4 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as error:  # noqa: BLE001 - the last line of defence
-        if os.environ.get("UNITGEN_DEBUG"):
-            raise
-        click.echo(f"unitgen: internal error: {type(error).__name__}: {error} (set UNITGEN_DEBUG=1 for details)", err=True)
-        sys.exit(3)
+        commands.internal_error(error)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,6 +37,14 @@ def echo(text: str, *, err: bool = False) -> None:
     stream = sys.stderr if err else sys.stdout
     stream.write(text + "\n")
     stream.flush()
+
+
+def internal_error(error: Exception) -> NoReturn:
+    """The last line of defence: one line, not a traceback (UNITGEN_DEBUG=1 shows it)."""
+    if os.environ.get("UNITGEN_DEBUG"):
+        raise error
+    echo(f"unitgen: internal error: {type(error).__name__}: {error} (set UNITGEN_DEBUG=1 for details)", err=True)
+    sys.exit(3)
 
 
 def echo_formatted(diagnostics: Iterable[tuple[str, str]]) -> None:

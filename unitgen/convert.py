@@ -171,25 +171,21 @@ def exec_line(
                 renderer.report(error, ("container",))
                 ok = False
             continue
-        word = None
+        value: quoting.Value | None
         if not templating.is_template(arg.text):  # most arguments: the text is the value
-            try:
-                word = quoting.exec_word(arg.literal_prefix + arg.text)
-            except QuotingError as error:
-                renderer.report(error, arg.path)
-            if word is None:
-                ok = False
+            value = arg.literal_prefix + arg.text
+        else:
+            parts = renderer.parts(arg.text, arg.path)
+            if parts is not None and len(parts) == 1 and isinstance(parts[0], str):
+                value = arg.literal_prefix + parts[0]  # plain text takes quoting's fast path
+            elif parts is not None and arg.literal_prefix:
+                value = (arg.literal_prefix, *parts)
             else:
-                words.append(word)
-            continue
-        parts = renderer.parts(arg.text, arg.path)
-        if parts is not None:
-            if len(parts) == 1 and isinstance(parts[0], str):
-                parts = arg.literal_prefix + parts[0]  # plain text takes quoting's fast path
-            elif arg.literal_prefix:
-                parts = (arg.literal_prefix, *parts)
+                value = parts
+        word = None
+        if value is not None:
             try:
-                word = quoting.exec_word(parts)
+                word = quoting.exec_word(value)
             except QuotingError as error:
                 renderer.report(error, arg.path)
         if word is None:

@@ -86,10 +86,9 @@ def compiled_without_click(argv: Sequence[str]) -> bool:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as error:  # noqa: BLE001 - as the CLI's last line of defence
-        if os.environ.get("UNITGEN_DEBUG"):
-            raise
-        sys.stderr.write(f"unitgen: internal error: {type(error).__name__}: {error} (set UNITGEN_DEBUG=1 for details)\n")
-        sys.exit(3)
+        from unitgen.compile_command import internal_error
+
+        internal_error(error)
     return True
 
 

@@ -90,7 +90,6 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         # Layers are never changed once made (merging builds new tables), so a spec without
         # overlays is its own body.
         body = Layer(data if tables is None else {k: v for k, v in data.items() if k != "environments"}, document.origins)
-        whole = Layer(data, document.origins)
         overlays = {}
         for env in tables or {}:  # type: ignore[union-attr]
             if env not in environments:
@@ -101,7 +100,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
                     **document.origins.where(("environments", env)),  # type: ignore[arg-type]
                 )
                 continue
-            overlays[env] = sublayer(whole, ("environments", env))
+            overlays[env] = sublayer(Layer(data, document.origins), ("environments", env))
         name = data.get("unit", {}).get("name") or file_stem(path)  # type: ignore[union-attr]
         specs.append(SpecFile(name, document, body, overlays))  # type: ignore[arg-type]
     return Workspace(project, project_layers, tuple(specs), variables)
