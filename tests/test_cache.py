@@ -31,12 +31,17 @@ from unitgen.header import header
 
 TRACED = """\
 import json, os, runpy, sys
+def record(exit=os._exit, me=os.getpid()):
+    if os.getpid() == me:
+        with open(os.environ["UNITGEN_TEST_MODULES"], "w") as loaded:
+            json.dump(sorted(sys.modules), loaded)
+    return exit
+os._exit = lambda status: record()(status)  # a fast path ends the process at once
 sys.argv = ["unitgen", *sys.argv[1:]]
 try:
     runpy.run_module("unitgen", run_name="__main__", alter_sys=True)
 finally:
-    with open(os.environ["UNITGEN_TEST_MODULES"], "w") as loaded:
-        json.dump(sorted(sys.modules), loaded)
+    record()
 """
 
 PROJECT = """\

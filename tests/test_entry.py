@@ -40,13 +40,18 @@ command = ["serve", "--port", "{{ vars.port }}"]
 # modules it loaded, so a test can tell the fast path from the CLI.
 THROUGH_ENTRY = """\
 import json, os, sys
+def record(exit=os._exit, me=os.getpid()):
+    if os.getpid() == me:
+        with open(os.environ["UNITGEN_TEST_MODULES"], "w") as loaded:
+            json.dump(sorted(sys.modules), loaded)
+    return exit
+os._exit = lambda status: record()(status)  # a fast path ends the process at once
 sys.argv = ["unitgen", *sys.argv[1:]]
 try:
     from unitgen.entry import main
     main()
 finally:
-    with open(os.environ["UNITGEN_TEST_MODULES"], "w") as loaded:
-        json.dump(sorted(sys.modules), loaded)
+    record()
 """
 
 # The same command through the click CLI alone: the long way, the reference.
@@ -302,3 +307,32 @@ def test_an_internal_error_on_the_fast_path_is_one_line_as_in_the_cli(monkeypatc
     monkeypatch.setenv("UNITGEN_DEBUG", "1")
     with pytest.raises(KeyError):
         compiled_without_click(["compile"])
+
+
+# --- the end of a fast path ---------------------------------------------------------------
+
+EXIT_AT_ONCE = """\
+import atexit, sys
+from unitgen.entry import exit_at_once
+atexit.register(lambda: print("teardown ran"))
+print("answer", end="")  # still buffered: stdout is a pipe
+sys.stderr.write("note")
+exit_at_once()
+print("not reached")
+"""
+
+
+def test_a_fast_path_ends_with_its_output_flushed_and_no_teardown() -> None:
+    proc = subprocess.run([sys.executable, "-c", EXIT_AT_ONCE], capture_output=True, text=True, timeout=60)
+    assert (proc.stdout, proc.stderr, proc.returncode) == ("answer", "note", 0)
+
+
+def test_output_that_cannot_be_flushed_is_left_to_the_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    from unitgen.entry import exit_at_once
+
+    class ClosedPipe:
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    exit_at_once()  # returns: the interpreter reports the pipe as it always does

@@ -10,6 +10,7 @@ long way: ``tests/test_entry.py`` holds the two paths to the same output.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -32,11 +33,33 @@ class CompileArguments(NamedTuple):
 
 
 def main() -> None:
+    """The ``unitgen`` command: the console script and ``python -m unitgen``."""
     argv = sys.argv[1:]
-    if not answered_from_cache(argv) and not compiled_without_click(argv):
-        from unitgen.cli import run
+    # One command, then the process ends: the cyclic collector would only walk what the
+    # imports and the compile create (about a tenth of what importing costs), and it
+    # frees nothing they need freed.  Commands that run long under click get it back.
+    gc.disable()
+    if answered_from_cache(argv) or compiled_without_click(argv):
+        exit_at_once()
+        return
+    gc.enable()
+    from unitgen.cli import run
 
-        run()
+    run()
+
+
+def exit_at_once() -> None:
+    """End the process with status 0 once its output is out, without the interpreter's
+    teardown, which frees every object of the compile one by one (12 ms after 1,000
+    specs, 20 ms after 10,000).  Nothing is left to do: files are written and closed,
+    and no exit hook is registered on these paths.  If the output cannot be flushed
+    (a closed pipe), return and let the interpreter report that as it always does."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(0)
 
 
 def answered_from_cache(argv: Sequence[str]) -> bool:
