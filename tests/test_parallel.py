@@ -160,3 +160,43 @@ def test_environments_extends_and_passthrough_agree_with_serial(tmp_path: Path, 
     assert len(files_out) == 2 * 401 and any("S330" in line and "d0123.toml" in line for line in diagnostics), diagnostics
     assert "Documentation=https://example.com/5" in files_out["stage/d0005.service"]
     assert "example/base:v1-rc" in files_out["stage/d0007.service"] and "--replicas 1" in files_out["stage/d0007.service"]
+
+
+# --- a round started early ----------------------------------------------------------------
+
+
+def test_workers_started_early_work_while_the_caller_does_something_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
+    parent = os.getpid()
+    began = time.monotonic()
+    round_ = parallel.start(lambda chunk: [(x, os.getpid(), time.monotonic()) for x in chunk], list(range(300)))
+    time.sleep(0.3)  # the caller busy with other things: the worker takes every batch meanwhile
+    results = round_.finish()
+    assert [x for x, _, _ in results] == list(range(300))
+    assert {pid for _, pid, _ in results} != {parent}
+    assert min(when for _, pid, when in results if pid != parent) - began < 0.3
+
+
+def test_an_abandoned_round_leaves_no_worker_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
+    descriptors = len(os.listdir("/proc/self/fd"))
+
+    def forever(chunk: list[int]) -> list[int]:
+        time.sleep(60)
+        return list(chunk)
+
+    round_ = parallel.start(forever, list(range(300)))
+    began = time.monotonic()
+    round_.abandon()
+    assert time.monotonic() - began < 10  # killed, not waited for
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert len(os.listdir("/proc/self/fd")) == descriptors
+    round_.abandon()  # twice is harmless
+
+
+def test_abandoning_a_finished_round_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
+    round_ = parallel.start(lambda chunk: list(chunk), list(range(300)))
+    assert round_.finish() == list(range(300))
+    round_.abandon()

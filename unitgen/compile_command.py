@@ -66,10 +66,10 @@ def summary(diagnostics) -> str:  # type: ignore[no-untyped-def]
 
 def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...]):  # type: ignore[no-untyped-def]
     """The compile; raises UsageError.  ``sets`` are valid NAME=VALUE items."""
-    from unitgen.compiler import compile_specs
-    from unitgen.entry import split_assignment
-
     import gc
+
+    from unitgen.entry import split_assignment
+    from unitgen.reading import start_reading
 
     overrides = dict(split_assignment(item) for item in sets)  # type: ignore[misc]
     # What the compile builds lives until the command ends: the cyclic collector need not
@@ -78,9 +78,15 @@ def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...]): 
     # create.  So it stays off until all of it is frozen out of its sight.
     collecting = gc.isenabled()
     gc.disable()
+    # The spec files are read while the compiler loads: see ``reading``.
+    reading = start_reading(specs) if specs.is_dir() else None
     try:
-        return compile_specs(specs, environment=environment, overrides=overrides)
+        from unitgen.compiler import compile_specs
+
+        return compile_specs(specs, environment=environment, overrides=overrides, reading=reading)
     finally:
+        if reading is not None:
+            reading.abandon()  # a compile that failed before it took the files read
         gc.freeze()
         if collecting:
             gc.enable()

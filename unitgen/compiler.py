@@ -19,6 +19,8 @@ from unitgen.diagnostics import Diagnostics
 from unitgen.model import Project, ServiceSpec
 
 if TYPE_CHECKING:
+    from unitgen.parallel import Round
+    from unitgen.reading import ParsedFile
     from unitgen.resolve import Workspace
 
 
@@ -109,7 +111,9 @@ def compile_specs(
     *,
     environment: str | None = None,
     overrides: Mapping[str, str] | None = None,
+    reading: Round[str, ParsedFile] | None = None,
 ) -> CompileResult:
+    """``reading``: the reading of the spec files, if it was started already."""
     if not specs_dir.is_dir():
         raise UsageError(f"{specs_dir} is not a directory of specs")
     # The pipeline builds many small objects and no cycles that need collecting while it
@@ -117,17 +121,19 @@ def compile_specs(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _compile(specs_dir, environment, overrides or {})
+        return _compile(specs_dir, environment, overrides or {}, reading)
     finally:
         if collecting:
             gc.enable()
 
 
-def _compile(specs_dir: Path, environment: str | None, overrides: Mapping[str, str]) -> CompileResult:
+def _compile(
+    specs_dir: Path, environment: str | None, overrides: Mapping[str, str], reading: Round[str, ParsedFile] | None
+) -> CompileResult:
     from unitgen.resolve import load_workspace
 
     diagnostics = Diagnostics()
-    workspace = load_workspace(specs_dir, overrides, diagnostics)
+    workspace = load_workspace(specs_dir, overrides, diagnostics, reading)
     project = workspace.project
     environments: tuple[str | None, ...] = project.environments or (None,)
     if environment is not None:

@@ -3,14 +3,17 @@
 Stages never stop at the first problem: they append to a ``Diagnostics`` list and go on,
 so that one run reports everything.  Formatting follows the compiler convention that
 ruff and mypy users know: ``path:line:col: CODE severity message``.
+
+Locations and diagnostics are named tuples rather than attrs classes: the spec files are
+read and checked while the compiler is still being imported, by a process that must not
+wait for attrs to load (see ``reading``).
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator
-
-import attrs
+from typing import NamedTuple
 
 
 class Severity(enum.Enum):
@@ -19,8 +22,7 @@ class Severity(enum.Enum):
     NOTE = "note"
 
 
-@attrs.frozen
-class Location:
+class Location(NamedTuple):
     """A place in an input file; line and column are 1-based, None when unknown."""
 
     file: str
@@ -35,8 +37,7 @@ class Location:
         return ":".join(parts)
 
 
-@attrs.frozen
-class Diagnostic:
+class Diagnostic(NamedTuple):
     code: str
     severity: Severity
     message: str

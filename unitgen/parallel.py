@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, NoReturn, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -44,74 +44,116 @@ def map_chunks(
     ``first``, if given, runs in the calling process once the workers are started, before
     it takes batches itself: work only it must do, which the workers make up for.
     """
-    workers = worker_count(len(items))
-    if workers == 1:
-        if first is not None:
-            first()
-        return work(items)
-    import pickle
+    return start(work, items).finish(first)
 
-    batches = [items[start:end] for start, end in batch_bounds(len(items), workers)]
-    queue_out, queue_in = os.pipe()
-    # Every batch number is written before any worker starts, and the write end is closed,
-    # so a worker reads one number per 4-byte read (a pipe read is atomic), then end-of-file.
-    numbers = memoryview(b"".join(i.to_bytes(4, "little") for i in range(len(batches))))
-    while numbers:  # a few hundred bytes: far below what a pipe holds, so this never blocks
-        numbers = numbers[os.write(queue_in, numbers) :]
-    os.close(queue_in)
 
-    def take() -> list[tuple[int, list[Result]]]:
+def start(work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]) -> Round[Item, Result]:
+    """Fork the workers now, and let them take batches until ``finish`` joins in.
+
+    What the caller does in between (importing the rest of the compiler, say) overlaps
+    with their work; the workers know only what was loaded before the fork, and load
+    anything else they need themselves."""
+    return Round(work, items)
+
+
+class Round(Generic[Item, Result]):
+    """Batches of ``items`` under way in forked workers."""
+
+    def __init__(self, work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item]) -> None:
+        self._work = work
+        self._items = items
+        self._children: list[tuple[int, int]] = []
+        workers = worker_count(len(items))
+        if workers == 1:
+            return
+        self._batches = [items[start:end] for start, end in batch_bounds(len(items), workers)]
+        self._queue, queue_in = os.pipe()
+        # Every batch number is written before any worker starts, and the write end is
+        # closed, so a worker reads one number per 4-byte read (a pipe read is atomic),
+        # then end-of-file.
+        numbers = memoryview(b"".join(i.to_bytes(4, "little") for i in range(len(self._batches))))
+        while numbers:  # a few hundred bytes: far below what a pipe holds, so this never blocks
+            numbers = numbers[os.write(queue_in, numbers) :]
+        os.close(queue_in)
+        for _ in range(workers - 1):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_end)
+                self._serve(write_end)
+            os.close(write_end)
+            self._children.append((pid, read_end))
+
+    def _take(self) -> list[tuple[int, list[Result]]]:
         done = []
-        while (number := os.read(queue_out, 4)):
+        while number := os.read(self._queue, 4):
             index = int.from_bytes(number, "little")
-            done.append((index, work(batches[index])))
+            done.append((index, self._work(self._batches[index])))
         return done
 
-    children = []
-    for _ in range(workers - 1):
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the worker: compute, send, and leave without running any cleanup
-            os.close(read_end)
-            status = 0
-            try:
-                outcome = ("ok", take())
-            except BaseException as error:  # reported by the parent, which re-raises
-                outcome = ("error", f"{type(error).__name__}: {error}")
-                status = 1
-            try:  # streamed: the worker never holds its whole pickled result
-                with os.fdopen(write_end, "wb") as pipe:
-                    pickle.dump(outcome, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:  # the parent reads half a result: "worker died"
-                status = 1
-            os._exit(status)
-        os.close(write_end)
-        children.append((pid, read_end))
-    done: list[tuple[int, list[Result]]] = []
-    try:
-        if first is not None:
-            first()
-        done = take()
-    finally:  # the workers are waited for even when this process failed: no zombies
-        os.close(queue_out)
-        failure = None
+    def _serve(self, write_end: int) -> NoReturn:
+        """The worker: compute, send, and leave without running any cleanup."""
+        import pickle
+
+        status = 0
+        try:
+            outcome = ("ok", self._take())
+        except BaseException as error:  # reported by the parent, which re-raises
+            outcome = ("error", f"{type(error).__name__}: {error}")
+            status = 1
+        try:  # streamed: the worker never holds its whole pickled result
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(outcome, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # the parent reads half a result: "worker died"
+            status = 1
+        os._exit(status)
+
+    def finish(self, first: Callable[[], object] | None = None) -> list[Result]:
+        """Run ``first``, take batches until none are left, and gather every result."""
+        if not self._children:
+            if first is not None:
+                first()
+            return self._work(self._items)
+        import pickle
+
+        done: list[tuple[int, list[Result]]] = []
+        try:
+            if first is not None:
+                first()
+            done = self._take()
+        finally:  # the workers are waited for even when this process failed: no zombies
+            os.close(self._queue)
+            failure = None
+            children, self._children = self._children, []
+            for pid, read_end in children:
+                with os.fdopen(read_end, "rb") as pipe:
+                    try:  # straight from the pipe: the pickled bytes are never all held at once
+                        kind, value = pickle.load(pipe)
+                    except Exception:  # nothing or half a result: the worker died before it finished
+                        kind, value = "error", "worker died"
+                os.waitpid(pid, 0)
+                if kind == "ok":
+                    done.extend(value)
+                elif failure is None:
+                    failure = value
+        if failure is not None:
+            raise RuntimeError(f"parallel worker failed: {failure}")
+        results: list[Result] = []
+        for _, batch in sorted(done, key=lambda pair: pair[0]):
+            results.extend(batch)
+        return results
+
+    def abandon(self) -> None:
+        """Stop the workers of a round whose results are no longer wanted."""
+        import signal
+
+        children, self._children = self._children, []
         for pid, read_end in children:
-            with os.fdopen(read_end, "rb") as pipe:
-                try:  # straight from the pipe: the pickled bytes are never all held at once
-                    kind, value = pickle.load(pipe)
-                except Exception:  # nothing or half a result: the worker died before it finished
-                    kind, value = "error", "worker died"
+            os.kill(pid, signal.SIGKILL)
+            os.close(read_end)
             os.waitpid(pid, 0)
-            if kind == "ok":
-                done.extend(value)
-            elif failure is None:
-                failure = value
-    if failure is not None:
-        raise RuntimeError(f"parallel worker failed: {failure}")
-    results: list[Result] = []
-    for _, batch in sorted(done, key=lambda pair: pair[0]):
-        results.extend(batch)
-    return results
+        if children:
+            os.close(self._queue)
 
 
 def batch_bounds(items: int, workers: int) -> list[tuple[int, int]]:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
-from unitgen import model, schema
+from unitgen import model, parallel, schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.merge import Layer, MergedOrigins, merge_layers
-from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, display_path, load_document
+from unitgen.reading import PROJECT_FILE, ParsedFile, file_stem, start_reading
+from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
 from unitgen.typecheck import check_document
-
-PROJECT_FILE = "unitgen.toml"
-
 
 @attrs.frozen
 class SpecFile:
@@ -48,21 +45,14 @@ def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
     return Layer(data if isinstance(data, dict) else {}, below)
 
 
-def spec_paths(directory: Path) -> list[str]:
-    """Every ``*.toml`` entry but the project file, in name order (what ``glob`` gives,
-    without pathlib's cost per entry)."""
-    names = sorted(name for name in os.listdir(directory) if name.endswith(".toml") and name != PROJECT_FILE)
-    return [os.path.join(directory, name) for name in names]
-
-
-def file_stem(path: str) -> str:
-    """``pathlib.PurePath(path).stem``, without building a path object."""
-    name = os.path.basename(path)
-    dot = name.rfind(".")
-    return name[:dot] if 0 < dot < len(name) - 1 else name
-
-
-def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:
+def load_workspace(
+    directory: Path,
+    overrides: Mapping[str, str],
+    diagnostics: Diagnostics,
+    reading: parallel.Round[str, ParsedFile] | None = None,
+) -> Workspace:
+    """The project and every spec of ``directory``; ``reading``: its spec files, if
+    their reading was started already (``reading.start_reading``)."""
     project, project_layer = _load_project(directory, diagnostics)
     environments = project.environments or (None,)
     project_layers: dict[str | None, list[Layer]] = {}
@@ -79,9 +69,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         project_layers[env] = layers
         variables[env] = values
     specs = []
-    from unitgen.parallel import map_chunks
-
-    for path, shown, text, data, problems in map_chunks(_parse_spec_files, spec_paths(directory)):
+    for path, shown, text, data, problems in (reading or start_reading(directory)).finish():
         diagnostics.extend(problems)
         if text is None:
             continue
@@ -104,29 +92,6 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         name = data.get("unit", {}).get("name") or file_stem(path)  # type: ignore[union-attr]
         specs.append(SpecFile(name, document, body, overlays))  # type: ignore[arg-type]
     return Workspace(project, project_layers, tuple(specs), variables)
-
-
-ParsedFile = tuple[str, str, "str | None", dict[str, object], list]  # type: ignore[type-arg]
-
-
-def _parse_spec_files(paths: list[str]) -> list[ParsedFile]:
-    """Read, parse and type-check spec files (independent of each other: run in parallel).
-
-    Each comes back as plain data: its path, displayed path, text (None when it did not
-    parse), type-checked data and diagnostics.  The raw data stays behind (after
-    type-checking, the checked data is all anyone reads), and so do the Document and
-    origins objects, which cost more to pickle across the pipe than to build again.
-    """
-    parsed: list[ParsedFile] = []
-    for path in paths:
-        diagnostics = Diagnostics()
-        document = load_document(path, diagnostics)
-        if document is None:
-            parsed.append((path, display_path(path), None, {}, list(diagnostics)))
-            continue
-        data = check_document(document.data, schema.SPEC, document.origins, diagnostics)
-        parsed.append((path, document.path, document.origins.text, data, list(diagnostics)))
-    return parsed
 
 
 def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Project, Layer]:

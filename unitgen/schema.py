@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import attrs
+from types import MappingProxyType
+from typing import NamedTuple
 
 # Kinds of values.  "names" lists merge by union (defaults add docker.service to every
 # spec's After=); "argv" lists replace (a command is one thing, not a set).
@@ -27,13 +28,12 @@ TABLE_LIST = "table-list"  # array of tables, replaced as a whole
 TABLE_MAP = "table-map"  # table of name -> table of one shape
 
 
-@attrs.frozen
-class Key:
+class Key(NamedTuple):  # not attrs: read while the compiler still loads (see ``reading``)
     kind: str
     doc: str
     example: str = ""
     enum: tuple[str, ...] = ()
-    fields: Mapping[str, Key] = attrs.field(factory=dict)  # TABLE, TABLE_LIST, TABLE_MAP
+    fields: Mapping[str, Key] = MappingProxyType({})  # TABLE, TABLE_LIST, TABLE_MAP
     default: str = ""
 
 

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-import attrs
+from typing import NamedTuple
 
 from unitgen.diagnostics import Diagnostics, Location
 
@@ -106,8 +106,7 @@ class NoOrigins(Origins):
         return None
 
 
-@attrs.frozen
-class Document:
+class Document(NamedTuple):  # not attrs: made while the compiler still loads (see ``reading``)
     path: str  # as displayed in diagnostics (relative to the working directory when possible)
     data: dict[str, object]
     origins: Origins

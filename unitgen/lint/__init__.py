@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import attrs
-
 from unitgen.diagnostics import Diagnostic, Location, Severity
 from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
 from unitgen.lint.codes import CODES, severity
@@ -82,5 +80,5 @@ def lint_paths(
         findings.extend(lint_text(data, path))
     kept = [d for d in findings if _wanted(d.code, select, ignore)]
     if strict:
-        kept = [attrs.evolve(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in kept]
+        kept = [d._replace(severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in kept]
     return sorted(kept, key=Diagnostic.sort_key), read

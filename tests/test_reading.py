@@ -1,0 +1,82 @@
+"""Reading a directory of specs: which files, in what order, and started before the
+compiler loads, by workers that load nothing heavy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import REPO, write_specs
+
+from unitgen.reading import file_stem, parse_spec_files, spec_paths, start_reading
+
+SPEC = """\
+[container]
+image = "example/app{i}:v1"
+command = ["serve", "{i}"]
+"""
+
+
+def test_every_toml_file_but_the_project_file_in_name_order(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"b.toml": "", "a.toml": "", "unitgen.toml": "", "notes.md": "", "c.toml.bak": "", "A.toml": ""})
+    assert [Path(p).name for p in spec_paths(specs)] == ["A.toml", "a.toml", "b.toml"]
+
+
+@pytest.mark.parametrize(
+    ("path", "stem"),
+    [("specs/web.toml", "web"), ("specs/web.v2.toml", "web.v2"), ("specs/.toml", ".toml"), ("specs/web.", "web."), ("web", "web")],
+)
+def test_the_file_stem_is_what_pathlib_calls_it(path: str, stem: str) -> None:
+    assert file_stem(path) == stem == Path(path).stem
+
+
+def test_each_file_comes_back_checked_with_its_own_problems(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"good.toml": SPEC.format(i=1), "typo.toml": SPEC.format(i=2) + "[contaner]\n", "broken.toml": "[container\n"})
+    parsed = {Path(path).name: (text, data, [d.code for d in problems]) for path, _, text, data, problems in parse_spec_files(spec_paths(specs))}
+    assert parsed["good.toml"] == (SPEC.format(i=1), {"container": {"image": "example/app1:v1", "command": ["serve", "1"]}}, [])
+    assert parsed["typo.toml"][2] == ["S100"]  # the unknown table is reported and dropped
+    assert "contaner" not in parsed["typo.toml"][1]
+    assert parsed["broken.toml"][0] is None and parsed["broken.toml"][2] == ["S003"]
+
+
+def test_a_started_reading_gives_what_reading_at_once_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from unitgen import parallel
+
+    specs = write_specs(tmp_path, {f"s{i:03d}.toml": SPEC.format(i=i) for i in range(300)})
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
+    in_workers = start_reading(specs).finish()
+    assert in_workers == parse_spec_files(spec_paths(specs))
+    assert len(in_workers) == 300
+
+
+# Records, when the reading workers are forked, which modules the process has loaded.
+RECORD_FORK = """\
+import json, sys
+from pathlib import Path
+from unitgen import compile_command, parallel
+parallel.MIN_ITEMS = 4
+forked_with = []
+start = parallel.start
+def recording(work, items):
+    forked_with.append(sorted(sys.modules))
+    return start(work, items)
+parallel.start = recording
+result = compile_command.compile_specs(Path(sys.argv[1]), None, ())
+print(json.dumps({"loaded": forked_with[0], "units": len(result.units), "ok": result.ok}))
+"""
+
+
+def test_the_files_are_read_while_the_compiler_loads(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {f"s{i:03d}.toml": SPEC.format(i=i) for i in range(50)})
+    proc = subprocess.run([sys.executable, "-c", RECORD_FORK, str(specs)], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["ok"] and report["units"] == 50
+    loaded = {name.split(".")[0] if not name.startswith("unitgen") else name for name in report["loaded"]}
+    # Forked before the compiler, the model and attrs are imported: the workers parse
+    # while this process loads them.
+    assert not loaded & {"unitgen.compiler", "unitgen.model", "unitgen.resolve", "attr", "attrs", "jinja2", "click"}
+    assert "unitgen.reading" in loaded
