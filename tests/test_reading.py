@@ -4,6 +4,7 @@ compiler loads, by workers that load nothing heavy."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,30 @@ def test_the_files_are_read_while_the_compiler_loads(tmp_path: Path) -> None:
     # while this process loads them.
     assert not loaded & {"unitgen.compiler", "unitgen.model", "unitgen.resolve", "attr", "attrs", "jinja2", "click"}
     assert "unitgen.reading" in loaded
+
+
+def test_the_reading_begins_before_the_cache_key_and_stops_when_the_memo_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unitgen import cache, compile_command, parallel, reading
+
+    specs = write_specs(tmp_path, {f"s{i:03d}.toml": SPEC.format(i=i) for i in range(50)})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
+    events: list[str] = []
+    start, key_for, abandon = reading.start_reading, cache.key_for, parallel.Round.abandon
+    monkeypatch.setattr(reading, "start_reading", lambda *a: (events.append("reading"), start(*a))[1])
+    monkeypatch.setattr(cache, "key_for", lambda *a: (events.append("key"), key_for(*a))[1])
+    monkeypatch.setattr(parallel.Round, "abandon", lambda self: (events.append(f"abandon {len(self._children)}"), abandon(self))[1])
+
+    def compile_once() -> str:
+        compile_command.run_compile(specs, None, (), force=False, verify=False, quiet=False, no_cache=False)
+        return capsys.readouterr().out.splitlines()[0]
+
+    assert compile_once() == "out: 50 unit(s), 50 written, 0 removed, 0 unchanged"
+    assert events == ["reading", "key", "abandon 0", "abandon 0"]  # the compile took what was read
+    events.clear()
+    assert compile_once() == "out: 50 unit(s), 0 written, 0 removed, 50 unchanged"
+    assert events == ["reading", "key", "abandon 1"]  # the memo answered: the worker is stopped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)

@@ -64,12 +64,12 @@ def summary(diagnostics) -> str:  # type: ignore[no-untyped-def]
     return f"{errors} error(s), {warnings} warning(s)"
 
 
-def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    """The compile; raises UsageError.  ``sets`` are valid NAME=VALUE items."""
+def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...], reading=None):  # type: ignore[no-untyped-def]
+    """The compile; raises UsageError.  ``sets`` are valid NAME=VALUE items; ``reading``:
+    the reading of the spec files, if the caller started it (``start_reading``)."""
     import gc
 
     from unitgen.entry import split_assignment
-    from unitgen.reading import start_reading
 
     overrides = dict(split_assignment(item) for item in sets)  # type: ignore[misc]
     # What the compile builds lives until the command ends: the cyclic collector need not
@@ -78,8 +78,7 @@ def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...]): 
     # create.  So it stays off until all of it is frozen out of its sight.
     collecting = gc.isenabled()
     gc.disable()
-    # The spec files are read while the compiler loads: see ``reading``.
-    reading = start_reading(specs) if specs.is_dir() else None
+    reading = reading or start_reading(specs)
     try:
         from unitgen.compiler import compile_specs
 
@@ -90,6 +89,15 @@ def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...]): 
         gc.freeze()
         if collecting:
             gc.enable()
+
+
+def start_reading(specs: Path):  # type: ignore[no-untyped-def]
+    """Start reading the spec files (see ``reading``), so that it overlaps with loading
+    the compiler and computing the cache key; None when SPECS is no directory (the
+    compile says so)."""
+    from unitgen.reading import start_reading
+
+    return start_reading(specs) if specs.is_dir() else None
 
 
 # --- the cache: a memo of the last successful compile per specs and arguments -------------
@@ -152,13 +160,20 @@ def run_compile(
     """Compile SPECS into the output directory and report; exits 1 on invalid input."""
     from unitgen import output
 
-    # --verify runs systemd-analyze, which the memo knows nothing about.
-    key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
-    memo = memo_for(key)
-    if memo_in_sync(memo):
-        _echo_compiled(memo.diagnostics, memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
-        return
-    result = compile_specs(specs, environment, sets)
+    # The files are read from the start: when the memo answers, the workers are stopped
+    # having cost a core for a moment; when it does not, the compile has begun.
+    reading = start_reading(specs)
+    try:
+        # --verify runs systemd-analyze, which the memo knows nothing about.
+        key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
+        memo = memo_for(key)
+        if memo_in_sync(memo):
+            _echo_compiled(memo.diagnostics, memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
+            return
+        result = compile_specs(specs, environment, sets, reading)
+    finally:
+        if reading is not None:
+            reading.abandon()
     instances = instances_to_start(result)
     if memo is None:
         remember(key, specs, result, instances)
