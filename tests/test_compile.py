@@ -387,3 +387,27 @@ def test_a_file_in_the_way_of_the_temporary_name_is_left_alone(tmp_path: Path) -
     assert run_unitgen("compile", "specs", cwd=tmp_path).returncode == 0
     assert squatter.read_text() == "not unitgen's\n"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".web.service.unitgen-tmp", "web.service"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002, 0o277])
+def test_unit_files_are_0644_whatever_the_umask(tmp_path: Path, umask: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from unitgen import output
+
+    fchmods: list[int] = []
+    real_fchmod = os.fchmod
+    monkeypatch.setattr(os, "fchmod", lambda fd, mode: (fchmods.append(mode), real_fchmod(fd, mode))[1])
+    write_specs(tmp_path, {"web.toml": SIMPLE_SPEC, "api.toml": SIMPLE_SPEC})
+    previous = os.umask(umask)
+    try:
+        result = compile_specs(tmp_path / "specs")
+        plan = output.plan(result.files, result.out_dir, result.diagnostics)
+        output.apply(plan, result.files, result.out_dir)
+        assert output.current_umask() == umask
+    finally:
+        os.umask(previous)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()}
+    assert modes == {"web.service": 0o644, "api.service": 0o644}
+    # fchmod only where the umask took bits of 0644 away: one system call less per file.
+    assert fchmods == ([] if not umask & 0o644 else [0o644, 0o644])

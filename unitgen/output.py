@@ -228,33 +228,38 @@ def _owner_problem(path: str, current: str, diagnostics: Diagnostics, force: boo
 def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path) -> None:
     """Carry out a plan: every file is written to a temporary name and renamed into place."""
     made: set[str] = set()
+    umask = current_umask()
     for relative in plan_.write:
         target = os.path.join(out_dir, relative)
         directory = os.path.dirname(target)
         if directory not in made:
             os.makedirs(directory, exist_ok=True)
             made.add(directory)
-        write_atomically(target, files[relative].encode("utf-8", "surrogateescape"))
+        write_atomically(target, files[relative].encode("utf-8", "surrogateescape"), umask=umask)
     for relative in plan_.remove:
         (out_dir / relative).unlink(missing_ok=True)
 
 
-def write_atomically(target: str, data: bytes, mode: int = 0o644) -> None:
+def write_atomically(target: str, data: bytes, mode: int = 0o644, *, umask: int | None = None) -> None:
     """Replace ``target`` with ``data`` in one rename: a reader sees the old file or the
-    new one, whole."""
+    new one, whole.  ``umask``: the process's, if the caller knows it (writing many files)."""
     directory, name = os.path.split(target)
     # The temporary name starts with '.' and ends in no unit suffix, so no tool takes it for
     # a unit; O_EXCL: should a file of that name exist, it is not ours to overwrite.
     temporary = os.path.join(directory, f".{name}.unitgen-tmp")
+    # Unless the umask took none of the mode's bits away, fchmod puts them back.
+    exact = not mode & (current_umask() if umask is None else umask)
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     except FileExistsError:
         import tempfile  # rarely needed: its import costs more than the usual write
 
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".unitgen-tmp", dir=directory)
+        exact = False  # mkstemp makes 0600
     try:
         try:
-            os.fchmod(fd, mode)
+            if not exact:
+                os.fchmod(fd, mode)
             while data:
                 data = data[os.write(fd, data) :]
         finally:
@@ -264,3 +269,11 @@ def write_atomically(target: str, data: bytes, mode: int = 0o644) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: Python has no getter; unitgen
+    runs no threads that could create a file meanwhile)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
