@@ -83,7 +83,7 @@ def test_the_files_are_read_while_the_compiler_loads(tmp_path: Path) -> None:
     assert "unitgen.reading" in loaded
 
 
-def test_the_reading_begins_before_the_cache_key_and_stops_when_the_memo_answers(
+def test_the_reading_begins_before_the_cache_key_unless_a_memo_may_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from unitgen import cache, compile_command, parallel, reading
@@ -92,19 +92,24 @@ def test_the_reading_begins_before_the_cache_key_and_stops_when_the_memo_answers
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
     events: list[str] = []
-    start, key_for, abandon = reading.start_reading, cache.key_for, parallel.Round.abandon
+    start, key_for = reading.start_reading, cache.key_for
     monkeypatch.setattr(reading, "start_reading", lambda *a: (events.append("reading"), start(*a))[1])
     monkeypatch.setattr(cache, "key_for", lambda *a: (events.append("key"), key_for(*a))[1])
-    monkeypatch.setattr(parallel.Round, "abandon", lambda self: (events.append(f"abandon {len(self._children)}"), abandon(self))[1])
 
     def compile_once() -> str:
+        events.clear()
         compile_command.run_compile(specs, None, (), force=False, verify=False, quiet=False, no_cache=False)
         return capsys.readouterr().out.splitlines()[0]
 
+    # No memo yet: the workers read while the key's digest is computed.
     assert compile_once() == "out: 50 unit(s), 50 written, 0 removed, 0 unchanged"
-    assert events == ["reading", "key", "abandon 0", "abandon 0"]  # the compile took what was read
-    events.clear()
+    assert events == ["reading", "key"]
+    # The memo answers: no worker is forked at all.
     assert compile_once() == "out: 50 unit(s), 0 written, 0 removed, 50 unchanged"
-    assert events == ["reading", "key", "abandon 1"]  # the memo answered: the worker is stopped
+    assert events == ["key"]
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+    # A memo that no longer answers (an edit): the reading starts once that is known.
+    (specs / "s007.toml").write_text(SPEC.format(i=70))
+    assert compile_once() == "out: 50 unit(s), 1 written, 0 removed, 49 unchanged"
+    assert events == ["key", "reading"]

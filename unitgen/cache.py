@@ -86,11 +86,28 @@ def key_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequen
     given = os.fspath(specs)
     try:
         digest = input_digest(given, environment, sets, package_dir=package_dir)
-        resolved = os.path.realpath(given)
+        slot = slot_for(given, environment, sets)
     except (OSError, ValueError):  # ValueError: a name the file system cannot hold
         return None
+    return Key(digest, slot)
+
+
+def slot_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequence[str]) -> str:
+    """The file that holds the memo of these specs and arguments, whatever their content."""
+    resolved = os.path.realpath(specs)
     slot = _digest_of(json.dumps([FORMAT, resolved, environment, list(sets)]).encode())
-    return Key(digest, os.path.join(cache_dir(), f"{slot[:32]}.json"))
+    return os.path.join(cache_dir(), f"{slot[:32]}.json")
+
+
+def may_answer(specs: str | os.PathLike[str], environment: str | None, sets: Sequence[str]) -> bool:
+    """Whether a memo for these specs and arguments exists: cheap to tell, before the
+    key's digest reads every spec file."""
+    if disabled_by_environment():
+        return False
+    try:
+        return os.path.exists(slot_for(specs, environment, sets))
+    except ValueError:
+        return False
 
 
 def input_digest(given: str, environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> str:

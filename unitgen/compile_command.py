@@ -109,6 +109,12 @@ def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no
     return None if no_cache else cache.key_for(specs, environment, sets)
 
 
+def memo_may_answer(specs: Path, environment: str | None, sets: tuple[str, ...], *, verify: bool, no_cache: bool) -> bool:
+    from unitgen import cache
+
+    return not (verify or no_cache) and cache.may_answer(specs, environment, sets)
+
+
 def memo_for(key):  # type: ignore[no-untyped-def]
     from unitgen import cache
 
@@ -160,9 +166,10 @@ def run_compile(
     """Compile SPECS into the output directory and report; exits 1 on invalid input."""
     from unitgen import output
 
-    # The files are read from the start: when the memo answers, the workers are stopped
-    # having cost a core for a moment; when it does not, the compile has begun.
-    reading = start_reading(specs)
+    # Unless a memo may answer, the files are read from the start, while the key's digest
+    # reads them too: the compile has begun by the time the memo is found missing.  (Where
+    # a memo exists, a worker would only compete with checking it.)
+    reading = None if memo_may_answer(specs, environment, sets, verify=verify, no_cache=no_cache) else start_reading(specs)
     try:
         # --verify runs systemd-analyze, which the memo knows nothing about.
         key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
