@@ -11,6 +11,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+# The start of a script that runs unitgen in a subprocess and records which modules it
+# loaded (in the file UNITGEN_TEST_MODULES names), so a test can tell which path answered.
+# A fast path ends the process with os._exit, so the record is made there too.
+RECORD_LOADED_MODULES = """\
+import json, os, sys
+def record(exit=os._exit, me=os.getpid()):
+    if os.getpid() == me:
+        with open(os.environ["UNITGEN_TEST_MODULES"], "w") as loaded:
+            json.dump(sorted(sys.modules), loaded)
+    return exit
+os._exit = lambda status: record()(status)
+sys.argv = ["unitgen", *sys.argv[1:]]
+"""
+
+
 def write_specs(root: Path, files: dict[str, str]) -> Path:
     """Create ``root/specs`` with the given files (dedented); returns the specs dir."""
     specs = root / "specs"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import REPO, SIMPLE_SPEC, write_specs
+from helpers import RECORD_LOADED_MODULES, REPO, SIMPLE_SPEC, write_specs
 from test_cli import _environment, run_in_terminal
 
 from unitgen import cache, output
@@ -29,15 +29,8 @@ from unitgen.diagnostics import Diagnostics
 from unitgen.drift import compare
 from unitgen.header import header
 
-TRACED = """\
-import json, os, runpy, sys
-def record(exit=os._exit, me=os.getpid()):
-    if os.getpid() == me:
-        with open(os.environ["UNITGEN_TEST_MODULES"], "w") as loaded:
-            json.dump(sorted(sys.modules), loaded)
-    return exit
-os._exit = lambda status: record()(status)  # a fast path ends the process at once
-sys.argv = ["unitgen", *sys.argv[1:]]
+TRACED = RECORD_LOADED_MODULES + """\
+import runpy
 try:
     runpy.run_module("unitgen", run_name="__main__", alter_sys=True)
 finally:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import SIMPLE_SPEC, write_specs
+from helpers import RECORD_LOADED_MODULES, SIMPLE_SPEC, write_specs
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,15 +38,7 @@ command = ["serve", "--port", "{{ vars.port }}"]
 
 # Runs the real entry point (what the `unitgen` console script calls), then records which
 # modules it loaded, so a test can tell the fast path from the CLI.
-THROUGH_ENTRY = """\
-import json, os, sys
-def record(exit=os._exit, me=os.getpid()):
-    if os.getpid() == me:
-        with open(os.environ["UNITGEN_TEST_MODULES"], "w") as loaded:
-            json.dump(sorted(sys.modules), loaded)
-    return exit
-os._exit = lambda status: record()(status)  # a fast path ends the process at once
-sys.argv = ["unitgen", *sys.argv[1:]]
+THROUGH_ENTRY = RECORD_LOADED_MODULES + """\
 try:
     from unitgen.entry import main
     main()

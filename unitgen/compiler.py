@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from unitgen.resolve import Workspace
 
 
-
-
 @attrs.frozen
 class CompiledUnit:
     """One output file.  Its IR is rebuilt on first use: commands like graph and submit

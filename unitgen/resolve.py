@@ -15,6 +15,7 @@ from unitgen.reading import PROJECT_FILE, ParsedFile, file_stem, start_reading
 from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
 from unitgen.typecheck import check_document
 
+
 @attrs.frozen
 class SpecFile:
     name: str  # the spec's name: unit.name, else the file stem

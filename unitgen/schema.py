@@ -8,7 +8,6 @@ in ``docs/spec.md`` (a test keeps the two identical).
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from types import MappingProxyType
 from typing import NamedTuple
 

@@ -7,7 +7,6 @@ import os
 import re
 import sys
 from pathlib import Path
-
 from typing import NamedTuple
 
 from unitgen.diagnostics import Diagnostics, Location
