@@ -411,3 +411,66 @@ def test_unit_files_are_0644_whatever_the_umask(tmp_path: Path, umask: int, monk
     assert modes == {"web.service": 0o644, "api.service": 0o644}
     # fchmod only where the umask took bits of 0644 away: one system call less per file.
     assert fchmods == ([] if not umask & 0o644 else [0o644, 0o644])
+
+
+def test_planning_and_writing_spread_over_workers_agree_with_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of files are compared and written by forked workers: the plan, its
+    findings and the files written must be what one process gives."""
+    import os
+
+    from unitgen import output, parallel
+    from unitgen.diagnostics import Diagnostics
+    from unitgen.header import header
+
+    def unit(i: int, version: str = "v1") -> str:
+        body = f"[Service]\nExecStart=/bin/serve {i} {version}\n"
+        return header(f"specs/s{i}.toml", body) + body
+
+    wanted = {f"{env}/s{i:03d}.service": unit(i) for env in ("prod", "stage") for i in range(300)}
+
+    def prepare(out: Path) -> None:
+        for relative, text in wanted.items():
+            if int(relative[-11:-8]) % 3 == 0:  # a third are written already, as wanted
+                (out / relative).parent.mkdir(parents=True, exist_ok=True)
+                (out / relative).write_text(text)
+        (out / "prod/s001.service").write_text(unit(1, "v0"))  # generated earlier, changed since
+        (out / "prod/s004.service").write_text("[Service]\nExecStart=/bin/mine\n")  # someone else's
+        (out / "stage/s007.service").write_text(unit(7, "v0").replace("v0", "hacked"))  # edited by hand
+        os.symlink("nowhere", out / "stage/s010.service")  # there, but unreadable
+        (out / "prod/gone.service").write_text(unit(999))  # generated earlier, no longer produced
+        (out / "prod/mine.service").write_text("[Service]\nExecStart=/bin/mine\n")
+
+    def outcome(out: Path, **options: bool) -> tuple[output.Plan, list[str]]:
+        found = Diagnostics()
+        plan = output.plan(wanted, out, found, **options)
+        shown = [d.format().replace(str(out), "OUT") for d in found.sorted()]
+        return plan, shown
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    assert parallel.worker_count(len(wanted)) > 1
+    spread, alone = tmp_path / "spread", tmp_path / "alone"
+    for out in (spread, alone):
+        prepare(out)
+    in_parallel = outcome(spread)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+    in_one = outcome(alone)
+    assert in_parallel == in_one
+    plan, findings = in_one
+    assert len(plan.unchanged) == 200 and plan.remove == ("prod/gone.service",)
+    assert [line.split(" error ")[0] for line in findings] == [
+        "OUT/prod/s004.service:1:1: O102",
+        "OUT/stage/s007.service:1:1: O103",
+        "OUT/stage/s010.service: O101",
+    ], findings
+
+    forced = {out: outcome(out, force=True)[0] for out in (spread, alone)}
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    os.unlink(spread / "stage/s010.service")
+    os.unlink(alone / "stage/s010.service")
+    plans = {out: outcome(out, force=True)[0] for out in (spread, alone)}
+    assert plans[spread] == plans[alone] and forced[spread] == forced[alone]
+    output.apply(plans[spread], wanted, spread)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+    output.apply(plans[alone], wanted, alone)
+    assert snapshot(spread) == snapshot(alone)
+    assert snapshot(spread) == {**{k: v.encode() for k, v in wanted.items()}, "prod/s004.service": b"[Service]\nExecStart=/bin/mine\n", "prod/mine.service": b"[Service]\nExecStart=/bin/mine\n"}

@@ -68,6 +68,18 @@ def test_map_chunks_keeps_order_and_reports_worker_failures(monkeypatch: pytest.
             raise ValueError("boom here")
         return list(chunk)
 
+    def unwritable_in_workers(chunk: list[int]) -> list[int]:
+        if os.getpid() != parent:
+            raise PermissionError(13, "Permission denied", "/out/web.service")
+        time.sleep(0.05)
+        return list(chunk)
+
+    # The machine's answer is the same in any process: a file that cannot be written says
+    # so as it would have in one process, not as a worker's failure.
+    with pytest.raises(PermissionError) as raised:
+        parallel.map_chunks(unwritable_in_workers, list(range(100)))
+    assert str(raised.value) == "[Errno 13] Permission denied: '/out/web.service'"
+
     with pytest.raises(ValueError, match="boom here"):  # the workers are still waited for
         parallel.map_chunks(failing_here, list(range(100)))
     with pytest.raises(ChildProcessError):

@@ -106,36 +106,63 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
     ``scope`` (e.g. ``"prod/"``, for --env) limits what may be removed to one environment's
     directory: another environment's files are not this compile's business, whatever
     state they are in."""
+    from unitgen.parallel import map_chunks
+
     # Plain strings rather than Path objects, as in in_sync_by_digest: on tens of thousands
     # of files, building Paths costs more than reading the files.
     directory = os.fspath(out_dir)
     existing = _unit_file_paths(directory)
+    wanted = sorted(files)
+
+    def compare(batch: Sequence[str]) -> list[str]:  # reading thousands of files: spread over the cores
+        return [_state_on_disk(os.path.join(directory, relative), files[relative], relative in existing) for relative in batch]
+
     write, remove, unchanged = [], [], []
-    for relative, text in sorted(files.items()):
+    for relative, state in zip(wanted, map_chunks(compare, wanted)):
         target = os.path.join(directory, relative)
-        current = _read(target) if relative in existing or os.path.exists(target) else None
-        if current is None:
-            if os.path.lexists(target):  # there, but unreadable or a dangling link
-                diagnostics.error("O101", "cannot read the existing file", location=_location(target))
-            write.append(relative)
-            continue
-        if current == text:
+        if state == UNCHANGED:
             unchanged.append(relative)
             continue
-        if _owner_problem(target, current, diagnostics, force, "overwrite"):
+        if state == UNREADABLE:  # an error: nothing is written, but the plan says what would be
+            diagnostics.error("O101", "cannot read the existing file", location=_location(target))
+        elif _owner_problem(target, state, diagnostics, force, "overwrite"):
             continue
         write.append(relative)
     for relative, path in sorted(existing.items()):
         if relative in files or (scope is not None and not relative.startswith(scope)):
             continue
-        current = _read(path)
-        recorded, _ = split_generated(current or "")
-        if recorded is None:
+        state = _ownership(_read(path) or "")
+        if state == FOREIGN:
             continue  # someone else's file: leave it alone
-        if _owner_problem(path, current or "", diagnostics, force, "remove"):
+        if _owner_problem(path, state, diagnostics, force, "remove"):
             continue
         remove.append(relative)
     return Plan(tuple(write), tuple(remove), tuple(unchanged))
+
+
+# What is at a wanted file's place, as far as ``plan`` is concerned.
+ABSENT = "absent"
+UNCHANGED = "unchanged"
+UNREADABLE = "unreadable"  # there, but unreadable or a dangling link
+FOREIGN = "foreign"  # no generated header: someone else's file
+EDITED = "edited"  # generated, then edited by hand (its checksum no longer matches)
+GENERATED = "generated"  # generated, as it was written
+
+
+def _state_on_disk(target: str, text: str, listed: bool) -> str:
+    current = _read(target) if listed or os.path.exists(target) else None
+    if current is None:
+        return UNREADABLE if os.path.lexists(target) else ABSENT
+    if current == text:
+        return UNCHANGED
+    return _ownership(current)
+
+
+def _ownership(current: str) -> str:
+    recorded, body = split_generated(current)
+    if recorded is None:
+        return FOREIGN
+    return GENERATED if recorded == checksum(body) else EDITED
 
 
 def contents_digest(files: Iterable[tuple[str, str]]) -> str:
@@ -204,9 +231,9 @@ def _location(path: str, line: int | None = None, column: int | None = None):  #
     return Location(str(path), line, column)
 
 
-def _owner_problem(path: str, current: str, diagnostics: Diagnostics, force: bool, action: str) -> bool:
-    recorded, body = split_generated(current)
-    if recorded is None:
+def _owner_problem(path: str, state: str, diagnostics: Diagnostics, force: bool, action: str) -> bool:
+    """Report a file that is not unitgen's to replace; ``state``: what ``_ownership`` says."""
+    if state == FOREIGN:
         diagnostics.error(
             "O102",
             f"refusing to {action} a file unitgen did not generate",
@@ -214,7 +241,7 @@ def _owner_problem(path: str, current: str, diagnostics: Diagnostics, force: boo
             hint="move it out of the output directory, or rename the spec that produces this unit",
         )
         return True
-    if recorded != checksum(body) and not force:
+    if state == EDITED and not force:
         diagnostics.error(
             "O103",
             f"refusing to {action} a generated file that was edited by hand",
@@ -226,16 +253,22 @@ def _owner_problem(path: str, current: str, diagnostics: Diagnostics, force: boo
 
 
 def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path) -> None:
-    """Carry out a plan: every file is written to a temporary name and renamed into place."""
-    made: set[str] = set()
+    """Carry out a plan: every file is written to a temporary name and renamed into place.
+
+    Creating thousands of files takes a while, so the writes are spread over the cores;
+    a write that fails fails the same way in any process (``parallel`` re-raises it)."""
+    from unitgen.parallel import map_chunks
+
     umask = current_umask()
-    for relative in plan_.write:
-        target = os.path.join(out_dir, relative)
-        directory = os.path.dirname(target)
-        if directory not in made:
-            os.makedirs(directory, exist_ok=True)
-            made.add(directory)
-        write_atomically(target, files[relative].encode("utf-8", "surrogateescape"), umask=umask)
+    for directory in sorted({os.path.dirname(os.path.join(out_dir, relative)) for relative in plan_.write}):
+        os.makedirs(directory, exist_ok=True)
+
+    def write(batch: Sequence[str]) -> list[None]:
+        for relative in batch:
+            write_atomically(os.path.join(out_dir, relative), files[relative].encode("utf-8", "surrogateescape"), umask=umask)
+        return []
+
+    map_chunks(write, plan_.write)
     for relative in plan_.remove:
         (out_dir / relative).unlink(missing_ok=True)
 

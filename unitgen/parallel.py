@@ -5,7 +5,8 @@ everything else in a large compile.  Workers are forked (they inherit the loaded
 and the data, nothing is re-imported), take batches of items from a shared pipe as they
 finish the last one, and send their results back pickled through a pipe of their own.
 Small inputs, or a platform without fork, run in the calling process: the result is the
-same, only slower.
+same, only slower.  So is a failure: an OSError in a worker (a file that cannot be read or
+written) is raised in the caller as itself; anything else says a worker failed.
 """
 
 from __future__ import annotations
@@ -97,9 +98,12 @@ class Round(Generic[Item, Result]):
 
         status = 0
         try:
-            outcome = ("ok", self._take())
+            outcome: tuple[str, object] = ("ok", self._take())
+        except OSError as error:  # the machine's answer (a file that cannot be written, say): the same in any process
+            outcome = ("error", error if _survives_pickling(error) else _described(error))
+            status = 1
         except BaseException as error:  # reported by the parent, which re-raises
-            outcome = ("error", f"{type(error).__name__}: {error}")
+            outcome = ("error", _described(error))
             status = 1
         try:  # streamed: the worker never holds its whole pickled result
             with os.fdopen(write_end, "wb") as pipe:
@@ -136,6 +140,8 @@ class Round(Generic[Item, Result]):
                     done.extend(value)
                 elif failure is None:
                     failure = value
+        if isinstance(failure, OSError):
+            raise failure
         if failure is not None:
             raise RuntimeError(f"parallel worker failed: {failure}")
         results: list[Result] = []
@@ -154,6 +160,20 @@ class Round(Generic[Item, Result]):
             os.waitpid(pid, 0)
         if children:
             os.close(self._queue)
+
+
+def _described(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _survives_pickling(error: BaseException) -> bool:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - an exception class with its own constructor, say
+        return False
+    return True
 
 
 def batch_bounds(items: int, workers: int) -> list[tuple[int, int]]:
