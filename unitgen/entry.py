@@ -90,13 +90,11 @@ def compiled_without_click(argv: Sequence[str]) -> bool:
     arguments = parse_compile(argv)
     if arguments is None:
         return False
-    from pathlib import Path
-
     from unitgen.compile_command import UsageError, run_compile
 
     try:
         run_compile(
-            Path(arguments.specs),
+            arguments.specs,
             arguments.environment,
             arguments.sets,
             force=arguments.force,
