@@ -10,8 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-
-import attrs
+from typing import NamedTuple
 
 from unitgen import quoting, templating
 from unitgen.diagnostics import Diagnostics
@@ -98,8 +97,7 @@ def container_name(spec: ServiceSpec) -> str:
 _executable_word = functools.lru_cache(maxsize=256)(quoting.exec_executable)
 
 
-@attrs.frozen
-class SpecText:
+class SpecText(NamedTuple):  # not attrs: a unit has a dozen, built in every compile
     """An argument written in the spec: rendered as a template, reported at ``path``."""
 
     text: str

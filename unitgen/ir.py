@@ -12,23 +12,50 @@ from typing import Any
 import attrs
 
 
-@attrs.frozen
 class Origin:
     """Where a directive came from: a key path in a spec, located only when reported."""
 
-    origins: Any = attrs.field(eq=False, repr=False)  # source.Origins
-    path: tuple[str | int, ...]
+    # A plain class with slots, as Directive: a unit has a dozen or two of each, and an
+    # attrs class takes twice as long to build one (every compile builds them all).
+    __slots__ = ("origins", "path")
+
+    def __init__(self, origins: Any, path: tuple[str | int, ...]) -> None:  # origins: source.Origins
+        self.origins = origins
+        self.path = path
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Origin) and self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    def __repr__(self) -> str:
+        return f"Origin(path={self.path!r})"
 
     def where(self) -> dict[str, object]:
         """Keyword arguments (location, key_path) for a Diagnostic about this directive."""
         return self.origins.where(self.path)  # type: ignore[no-any-return]
 
 
-@attrs.frozen
 class Directive:
-    key: str
-    words: tuple[str, ...]
-    origin: Origin | None = attrs.field(default=None, eq=False)
+    """One ``Key=value`` line; equal to another with the same key and words, wherever
+    each came from.  Never changed once built."""
+
+    __slots__ = ("key", "words", "origin")
+
+    def __init__(self, key: str, words: tuple[str, ...], origin: Origin | None = None) -> None:
+        self.key = key
+        self.words = words
+        self.origin = origin
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Directive) and self.key == other.key and self.words == other.words
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.words))
+
+    def __repr__(self) -> str:
+        return f"Directive(key={self.key!r}, words={self.words!r}, origin={self.origin!r})"
 
     @property
     def value(self) -> str:
