@@ -231,13 +231,17 @@ def environment_assignment(name: str, value: Value) -> str:
 # --- Values taken raw by systemd (no unquoting, no escapes) -----------------------------
 
 
+# Printable ASCII but '%' and '\\', not starting or ending with a blank: a raw value as it is.
+_PLAIN_TEXT = re.compile(r"[!-$&-\[\]-~](?:[ -$&-\[\]-~]*[!-$&-\[\]-~])?")
+
+
 def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
     """Text for settings systemd reads raw (Description=, paths): only ``%`` is escaped.
 
     Control characters cannot be escaped there, so they are refused, and so is a trailing
     backslash, which would continue the line into the next directive.
     """
-    if isinstance(value, str) and _PLAIN_WORD.fullmatch(value):
+    if isinstance(value, str) and _PLAIN_TEXT.fullmatch(value):
         return value  # the common case: nothing to escape or refuse
     pieces: list[str] = []
     for part in parts_of(value):

@@ -62,6 +62,10 @@ def render_body(unit: Unit, diagnostics: Diagnostics) -> str:
     for section in unit.sections:
         lines = [f"[{section.name}]"]
         for directive in section.directives:
+            line = f"{directive.key}={' '.join(directive.words)}"
+            if len(line) * 4 <= LINE_LIMIT:  # most lines: short whatever their characters
+                lines.append(line)
+                continue
             rendered = directive_lines(directive, diagnostics, unit.name)
             if rendered is not None:
                 lines.extend(rendered)
