@@ -12,6 +12,7 @@ from unitgen.fleetrules import (
     expand_specifiers,
     is_truthy,
     path_match,
+    pattern_problem,
     split_value,
     xfleet_problems,
 )
@@ -170,6 +171,36 @@ def test_unsatisfiable_after_expansion() -> None:
     assert codes([("MachineOf", "%n")], "app@.service") == [("L411", 0)]
     assert codes([("MachineOf", "%p@%i.service")], "app@3.service") == [("L411", 0)]
     assert codes([("MachineOf", "db@%i.service"), ("Conflicts", "%p@*.service")], "app@.service") == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "well_formed"),
+    [
+        ("app@*.service", True),
+        ("a?b", True),
+        ("*", True),
+        ("[a-z]*", True),
+        ("a\\*", True),
+        ("\\[a]", True),
+        ("[x", False),
+        ("a\\", False),
+        ("ok*[", False),
+        ("[]", False),
+        ("*[^a-]", False),
+        ("x*y*[z", False),
+    ],
+)
+def test_pattern_problem(pattern: str, well_formed: bool) -> None:
+    # Without '[' or '\\' a pattern is taken as well-formed without being scanned.
+    assert pattern_problem(pattern) == (None if well_formed else "syntax error in pattern")
+
+
+def test_exclusive_rules_blame_the_later_first_line() -> None:
+    options = [("MachineOf", "db.service"), ("X-ConditionMachineBootID", "01234567"), ("MachineID", "89abcdef")]
+    assert codes(options) == [("L401", 1), ("L414", 2)]
+    assert codes([("Global", "true"), ("Global", "no"), ("MachineID", "01234567")]) == []  # the last Global counts
+    assert codes([("Global", "no"), ("Global", "true"), ("MachineOf", "db.service")]) == [("L401", 2)]
+    assert codes([("Conflicts", "a* b*"), ("Conflicts", "c*"), ("Replaces", "d.service")]) == [("L401", 2)]
 
 
 def test_bad_glob_and_machine_id() -> None:

@@ -83,6 +83,30 @@ def test_fleet_is_looser_than_systemd() -> None:
     assert fleet_name_problem("foo.busname") is None
 
 
+@pytest.mark.parametrize(
+    ("name", "systemd_ok", "fleet_ok"),
+    [
+        ("a.b.service", True, True),
+        ("a@b@c.timer", True, True),
+        ("a@b.mount", True, False),
+        ("a.busname@x.service", True, True),
+        ("a@.busname", False, False),
+        ("a.snapshot", False, True),
+        (".busname", False, True),
+        ("a.service\n", False, False),
+        ("a.service.", False, False),
+        ("éé.service", False, False),
+        ("a" * 247 + "@.service", False, True),  # 256 bytes
+        ("a" * 248 + "@.service", False, False),
+    ],
+)
+def test_valid_names_and_near_misses(name: str, systemd_ok: bool, fleet_ok: bool) -> None:
+    # Valid names are recognised by one regex match before the step-by-step checks;
+    # these sit on either side of that shortcut's edges.
+    assert (systemd_name_problem(name) is None) == systemd_ok
+    assert (fleet_name_problem(name) is None) == fleet_ok
+
+
 def test_fleetctl_submit() -> None:
     assert fleetctl_submit_problem("foo.service") is None
     problem = fleetctl_submit_problem("foo.target")

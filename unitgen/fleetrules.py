@@ -220,6 +220,8 @@ def glob_matches(pattern: str, name: str) -> bool:
 
 def pattern_problem(pattern: str) -> str | None:
     """Why Go rejects the glob, or None when it is well-formed."""
+    if "[" not in pattern and "\\" not in pattern:
+        return None  # only a '[...]' class or a '\\' escape can be malformed
     try:
         path_match(pattern, "")
     except BadPattern:
@@ -295,114 +297,121 @@ class _Value(NamedTuple):  # a tuple: thousands are made per compile
     option_index: int
 
 
-def _values(options: Sequence[tuple[str, str]]) -> list[_Value]:
-    found = []
-    for index, (key, raw) in enumerate(options):
-        canonical = XFLEET_ALIASES.get(key, key)
-        if canonical in XFLEET_CANONICAL:
-            found.extend(_Value(canonical, value, index) for value in split_value(raw))
-    return found
-
-
 def xfleet_problems(options: Sequence[tuple[str, str]], unit_name: str | None) -> list[FleetProblem]:
     """Everything fleet v1.0.0 refuses or silently misreads in these [X-Fleet] lines.
 
     ``options`` are the section's (key, raw value) lines in order; ``unit_name`` (or None)
     is the unit's file name, used to expand %n %N %p %i as fleet does when it schedules.
     """
-    values = _values(options)
-    problems: list[FleetProblem] = []
-    problems += _unknown_keys(options)
-    problems += _line_splitting(options)
-    problems += _specifiers(options)
-    problems += _machine_id(values)
-    problems += _machine_of(values)
-    problems += _metadata(values)
-    problems += _globs(values)
-    problems += _global(values)
-    problems += _refused(options, values)
-    if unit_name:
+    grouped, problems = _read_lines(options)
+    machine_ids = grouped.get("MachineID", [])
+    peers = grouped.get("MachineOf", [])
+    conflicts = [(v, pattern) for v in grouped.get("Conflicts", ()) for pattern in go_fields(v.value)]
+    replaces = grouped.get("Replaces", [])
+    global_values = grouped.get("Global", [])
+    metadata = grouped.get("MachineMetadata", [])
+    # A rule finds nothing without values of its keys, and most units use only a few keys.
+    if machine_ids:
+        problems += _machine_id(machine_ids)
+    if peers:
+        problems += _machine_of(peers)
+    if metadata:
+        problems += _metadata(metadata)
+    if conflicts or replaces:
+        problems += _globs(conflicts, replaces)
+    if global_values:
+        problems += _global(global_values)
+    problems += _refused(machine_ids, peers, conflicts, replaces, global_values)
+    if unit_name and peers:  # without MachineOf peers nothing can be unsatisfiable
         refused_peers = {p.option_index for p in problems if p.code in ("L402", "L403")}
-        problems += [p for p in _unsatisfiable(values, unit_name) if p.option_index not in refused_peers]
+        unsatisfiable = _unsatisfiable(peers, [pattern for _, pattern in conflicts], replaces, unit_name)
+        problems += [p for p in unsatisfiable if p.option_index not in refused_peers]
     return problems
 
 
-def _unknown_keys(options: Sequence[tuple[str, str]]) -> list[FleetProblem]:
-    problems = []
-    for index, (key, _) in enumerate(options):
-        if key in XFLEET_KEYS:
-            continue
-        problems.append(
-            FleetProblem(
-                "L404",
-                Severity.WARNING,
-                f"fleet does not know [X-Fleet] key '{key}': fleetctl only warns "
-                f"'unrecognized requirement in [X-Fleet] section: \"{key}\"' and the scheduler ignores it",
-                index,
-                did_you_mean(key, XFLEET_KEYS) or f"known keys: {', '.join(sorted(XFLEET_CANONICAL))}",
-            )
-        )
-    return problems
+def _read_lines(options: Sequence[tuple[str, str]]) -> tuple[dict[str, list[_Value]], list[FleetProblem]]:
+    """One pass over the lines: the values fleet reads, and the problems each line shows on its own.
 
-
-def _line_splitting(options: Sequence[tuple[str, str]]) -> list[FleetProblem]:
-    """Lines whose values fleet splits differently from how they read."""
-    problems = []
+    The values are grouped by canonical key, each group in line order: every later rule looks
+    at one or a few keys.  The problems are unknown keys, then misleading splits, then literal '%'.
+    """
+    grouped: dict[str, list[_Value]] = {}
+    unknown: list[FleetProblem] = []
+    splitting: list[FleetProblem] = []
+    specifiers: list[FleetProblem] = []
     for index, (key, raw) in enumerate(options):
         canonical = XFLEET_ALIASES.get(key, key)
-        if canonical not in XFLEET_CANONICAL or canonical == "Conflicts":
-            continue  # Conflicts is also split on any whitespace, so lists work there
-        quoted_list = raw.startswith('"') and raw.endswith('"') and len(raw) > 1
-        if quoted_list:
-            if "\t" in raw:
-                problems.append(_split_problem(index, key, "a TAB never separates values: fleet keeps it inside one value"))
-            continue
+        if canonical not in XFLEET_CANONICAL:
+            unknown.append(_unknown_key(index, key))
+            continue  # fleet neither reads, splits nor expands a key it does not know
+        group = grouped.setdefault(canonical, [])
         if '"' in raw:
-            problems.append(
-                _split_problem(
-                    index,
-                    key,
-                    "fleet splits only a value that starts and ends with '\"'; here the quotes stay part of the value",
-                )
-            )
-        elif _WHITESPACE.search(raw) and canonical != "MachineOf":  # MachineOf has its own L408
-            if canonical == "MachineMetadata" and raw.count("=") > 1:
-                continue  # already dropped as a whole: L406 says so
-            problems.append(
-                _split_problem(
-                    index,
-                    key,
-                    f"'{raw}' is read as ONE value; write one value per line or quote each: \"v1\" \"v2\"",
-                )
-            )
-    return problems
+            group += [_Value(canonical, value, index) for value in split_value(raw)]
+        else:  # only a quoted value is split: this is split_value's answer, without the call
+            group.append(_Value(canonical, raw, index))
+        if canonical != "Conflicts":  # Conflicts is also split on any whitespace, so lists work there
+            split = _line_splitting(index, key, raw, canonical)
+            if split:
+                splitting.append(split)
+        if "%" in raw:
+            literal = _literal_specifiers(index, key, raw)
+            if literal:
+                specifiers.append(literal)
+    return grouped, unknown + splitting + specifiers
+
+
+def _unknown_key(index: int, key: str) -> FleetProblem:
+    return FleetProblem(
+        "L404",
+        Severity.WARNING,
+        f"fleet does not know [X-Fleet] key '{key}': fleetctl only warns "
+        f"'unrecognized requirement in [X-Fleet] section: \"{key}\"' and the scheduler ignores it",
+        index,
+        did_you_mean(key, XFLEET_KEYS) or f"known keys: {', '.join(sorted(XFLEET_CANONICAL))}",
+    )
+
+
+def _line_splitting(index: int, key: str, raw: str, canonical: str) -> FleetProblem | None:
+    """Whether fleet splits this line differently from how it reads."""
+    if '"' in raw:
+        if raw.startswith('"') and raw.endswith('"') and len(raw) > 1:  # a quoted list
+            if "\t" in raw:
+                return _split_problem(index, key, "a TAB never separates values: fleet keeps it inside one value")
+            return None
+        return _split_problem(
+            index,
+            key,
+            "fleet splits only a value that starts and ends with '\"'; here the quotes stay part of the value",
+        )
+    if _WHITESPACE.search(raw) and canonical != "MachineOf":  # MachineOf has its own L408
+        if canonical == "MachineMetadata" and raw.count("=") > 1:
+            return None  # already dropped as a whole: L406 says so
+        return _split_problem(
+            index,
+            key,
+            f"'{raw}' is read as ONE value; write one value per line or quote each: \"v1\" \"v2\"",
+        )
+    return None
 
 
 def _split_problem(index: int, key: str, why: str) -> FleetProblem:
     return FleetProblem("L407", Severity.WARNING, f"{key}=: {why}", index)
 
 
-def _specifiers(options: Sequence[tuple[str, str]]) -> list[FleetProblem]:
-    problems = []
-    for index, (key, raw) in enumerate(options):
-        if key not in XFLEET_KEYS:
-            continue  # fleet expands nothing in keys it does not know
-        literal = sorted({"%" + m.group(1) for m in _PERCENT.finditer(raw) if m.group(1) not in FLEET_SPECIFIERS})
-        if literal:
-            problems.append(
-                FleetProblem(
-                    "L409",
-                    Severity.WARNING,
-                    f"{key}=: fleet expands only %n %N %p %i in [X-Fleet]; {', '.join(repr(s) for s in literal)} stays literal"
-                    + (" ('%%' is not an escape there)" if "%%" in literal else ""),
-                    index,
-                )
-            )
-    return problems
+def _literal_specifiers(index: int, key: str, raw: str) -> FleetProblem | None:
+    literal = sorted({"%" + m.group(1) for m in _PERCENT.finditer(raw) if m.group(1) not in FLEET_SPECIFIERS})
+    if not literal:
+        return None
+    return FleetProblem(
+        "L409",
+        Severity.WARNING,
+        f"{key}=: fleet expands only %n %N %p %i in [X-Fleet]; {', '.join(repr(s) for s in literal)} stays literal"
+        + (" ('%%' is not an escape there)" if "%%" in literal else ""),
+        index,
+    )
 
 
-def _machine_id(values: list[_Value]) -> list[FleetProblem]:
-    ids = [v for v in values if v.key == "MachineID"]
+def _machine_id(ids: Sequence[_Value]) -> list[FleetProblem]:
     problems = []
     for position, v in enumerate(ids):
         if position > 0:
@@ -427,11 +436,9 @@ def _machine_id(values: list[_Value]) -> list[FleetProblem]:
     return problems
 
 
-def _machine_of(values: list[_Value]) -> list[FleetProblem]:
+def _machine_of(peers: Sequence[_Value]) -> list[FleetProblem]:
     problems = []
-    for v in values:
-        if v.key != "MachineOf":
-            continue
+    for v in peers:
         why = None
         if not v.value.strip():
             why = "an empty peer name"
@@ -454,11 +461,9 @@ def _machine_of(values: list[_Value]) -> list[FleetProblem]:
     return problems
 
 
-def _metadata(values: list[_Value]) -> list[FleetProblem]:
+def _metadata(values: Sequence[_Value]) -> list[FleetProblem]:
     problems = []
     for v in values:
-        if v.key != "MachineMetadata":
-            continue
         parts = v.value.split("=")
         if len(parts) == 2 and parts[0] and parts[1]:
             if parts[0][-1] in "<>!":
@@ -487,10 +492,9 @@ def _metadata(values: list[_Value]) -> list[FleetProblem]:
     return problems
 
 
-def _globs(values: list[_Value]) -> list[FleetProblem]:
+def _globs(conflicts: Sequence[tuple[_Value, str]], replaces: Sequence[_Value]) -> list[FleetProblem]:
     problems = []
-    patterns = [(v, p) for v in values if v.key == "Conflicts" for p in go_fields(v.value)]
-    patterns += [(v, v.value) for v in values if v.key == "Replaces"]
+    patterns = [*conflicts, *((v, v.value) for v in replaces)]
     for v, pattern in patterns:
         problem = pattern_problem(pattern)
         if problem:
@@ -505,11 +509,9 @@ def _globs(values: list[_Value]) -> list[FleetProblem]:
     return problems
 
 
-def _global(values: list[_Value]) -> list[FleetProblem]:
+def _global(values: Sequence[_Value]) -> list[FleetProblem]:
     problems = []
     for v in values:
-        if v.key != "Global":
-            continue
         lowered = v.value.lower()
         if lowered in _TRUTHY or lowered in _CLEARLY_FALSE:
             continue
@@ -525,11 +527,14 @@ def _global(values: list[_Value]) -> list[FleetProblem]:
     return problems
 
 
-def _refused(options: Sequence[tuple[str, str]], values: list[_Value]) -> list[FleetProblem]:
+def _refused(
+    machine_ids: Sequence[_Value],
+    peers: Sequence[_Value],
+    conflicts: Sequence[tuple[_Value, str]],
+    replaces: Sequence[_Value],
+    global_values: Sequence[_Value],
+) -> list[FleetProblem]:
     """api.ValidateOptions: compared literally, since fleet checks a nameless job."""
-    peers = [v for v in values if v.key == "MachineOf"]
-    conflicts = [(v, p) for v in values if v.key == "Conflicts" for p in go_fields(v.value)]
-    replaces = [v for v in values if v.key == "Replaces"]
     problems = []
     for peer in peers:
         for v, pattern in conflicts:
@@ -552,26 +557,24 @@ def _refused(options: Sequence[tuple[str, str]], values: list[_Value]) -> list[F
                         peer.option_index,
                     )
                 )
-    has_target = any(key in _MACHINE_ID_KEYS for key, _ in options)
-    global_values = [v for v in values if v.key == "Global"]
-    is_global = bool(global_values) and is_truthy(global_values[-1].value)
-    present = {
-        "MachineID": has_target,
-        "Peers": bool(peers),
-        "Conflicts": bool(conflicts),
-        "Global": is_global,
-        "Replaces": bool(replaces),
-    }
-    first_line = {
-        "MachineID": next((i for i, (k, _) in enumerate(options) if k in _MACHINE_ID_KEYS), None),
-        "Peers": peers[0].option_index if peers else None,
-        "Conflicts": conflicts[0][0].option_index if conflicts else None,
-        "Global": global_values[-1].option_index if global_values else None,
-        "Replaces": replaces[0].option_index if replaces else None,
-    }
+    # The placement rules present, each with the line it is blamed on.  Every line of
+    # _MACHINE_ID_KEYS is a MachineID value, so machine_ids[0] is the first such line.
+    first_line: dict[str, int] = {}
+    if machine_ids:
+        first_line["MachineID"] = machine_ids[0].option_index
+    if peers:
+        first_line["Peers"] = peers[0].option_index
+    if conflicts:
+        first_line["Conflicts"] = conflicts[0][0].option_index
+    if global_values and is_truthy(global_values[-1].value):
+        first_line["Global"] = global_values[-1].option_index
+    if replaces:
+        first_line["Replaces"] = replaces[0].option_index
+    if len(first_line) < 2:
+        return problems  # each exclusive rule needs two of them
     for (first, second), why in _EXCLUSIVE_RULES.items():
-        if present[first] and present[second]:
-            line = max(i for i in (first_line[first], first_line[second]) if i is not None)
+        if first in first_line and second in first_line:
+            line = max(first_line[first], first_line[second])
             problems.append(_refusal("L401", f"{first} cannot be used with {second}", why, line))
     return problems
 
@@ -599,20 +602,20 @@ def _sample_names(unit_name: str) -> list[str]:
     return [unit_name]
 
 
-def _unsatisfiable(values: list[_Value], unit_name: str) -> list[FleetProblem]:
+def _unsatisfiable(
+    peers: Sequence[_Value], conflicts: Sequence[str], replaces: Sequence[_Value], unit_name: str
+) -> list[FleetProblem]:
     """Requirements that pass fleet's literal check but can never hold once expanded.
 
     fleet validates a nameless job, then expands %n %N %p %i per unit when it schedules.
+    ``conflicts`` are the Conflicts patterns, already split on blanks.
     """
-    peers = [v for v in values if v.key == "MachineOf"]
-    if not peers:
-        return []
-    conflicts = [p for v in values if v.key == "Conflicts" for p in go_fields(v.value)]
-    replaces = [v.value for v in values if v.key == "Replaces"]
+    patterns = [*conflicts, *(v.value for v in replaces)]
+    patterns_expand = any("%" in p for p in patterns)
     samples = _sample_names(unit_name)
     problems = []
     for peer in peers:
-        if "%" not in peer.value and not any("%" in p for p in conflicts + replaces):
+        if "%" not in peer.value and not patterns_expand:
             continue  # nothing to expand: the literal check already decided
         reasons = []
         for name in samples:
@@ -623,7 +626,7 @@ def _unsatisfiable(values: list[_Value], unit_name: str) -> list[FleetProblem]:
             clash = next(
                 (
                     pattern
-                    for pattern in conflicts + replaces
+                    for pattern in patterns
                     if glob_matches(expand_specifiers(pattern, name), expanded)
                 ),
                 None,

@@ -7,7 +7,9 @@ mapped back to the spec key that produced the offending directive.
 from __future__ import annotations
 
 from unitgen.diagnostics import Diagnostic, Diagnostics, Location
+from unitgen.fleetrules import xfleet_problems
 from unitgen.ir import Directive, Unit
+from unitgen.unitnames import fleet_name_problem, systemd_name_problem
 
 
 def _where(directive: Directive | None, unit: Unit) -> dict[str, object]:
@@ -18,9 +20,6 @@ def _where(directive: Directive | None, unit: Unit) -> dict[str, object]:
 
 
 def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:
-    from unitgen.fleetrules import xfleet_problems
-    from unitgen.unitnames import fleet_name_problem, systemd_name_problem
-
     problem = systemd_name_problem(unit.name) or fleet_name_problem(unit.name)
     if problem:
         diagnostics.error("S502", f"{unit.name}: {problem}", **_where(None, unit))  # type: ignore[arg-type]

@@ -30,6 +30,21 @@ _SYSTEMD_PREFIX_CHAR = re.compile(r"[^A-Za-z0-9:_.\\@-]")
 _FLEET_PREFIX_CHAR = _SYSTEMD_PREFIX_CHAR
 
 
+def _one_of(suffixes: frozenset[str]) -> str:
+    return "|".join(re.escape(suffix) for suffix in sorted(suffixes))
+
+
+# Names that pass every check of systemd_name_problem / fleet_name_problem, recognised in
+# one match so the common valid name skips the step-by-step checks.  Only ASCII matches, so
+# len() is the byte length.  A name these miss is still judged by the full checks.
+_PLAIN_STEM = r"[A-Za-z0-9:_.\\-]+"  # no '@' at all
+_TEMPLATE_STEM = r"[A-Za-z0-9:_.\\-][A-Za-z0-9:_.\\@-]*"  # '@' anywhere but first
+_VALID_SYSTEMD_NAME = re.compile(rf"{_TEMPLATE_STEM}\.(?:{_one_of(SUFFIXES)})")
+_VALID_FLEET_NAME = re.compile(  # template suffixes first: a .service name matches on the first try
+    rf"{_TEMPLATE_STEM}\.(?:{_one_of(TEMPLATE_SUFFIXES)})|{_PLAIN_STEM}\.(?:{_one_of(FLEET_SUFFIXES)})"
+)
+
+
 def split_name(name: str) -> tuple[str, str | None, str]:
     """``foo@bar.service`` -> ("foo", "bar", "service"); a template gives instance "".
 
@@ -52,6 +67,8 @@ def is_instance(name: str) -> bool:
 
 def systemd_name_problem(name: str) -> str | None:
     """Why systemd 252's unit_name_is_valid() rejects ``name``, or None if it accepts it."""
+    if len(name) < UNIT_NAME_MAX and _VALID_SYSTEMD_NAME.fullmatch(name):
+        return None
     if not name:
         return "unit name is empty"
     size = len(name.encode("utf-8", "surrogateescape"))
@@ -77,6 +94,8 @@ def fleet_name_problem(name: str) -> str | None:
 
     The checks run in fleet's order, so the message is the one fleetctl prints.
     """
+    if len(name) <= FLEET_UNIT_NAME_MAX and _VALID_FLEET_NAME.fullmatch(name):
+        return None
     if not name:
         return "fleet refuses it: 'unit name cannot be empty'"
     size = len(name.encode("utf-8", "surrogateescape"))
