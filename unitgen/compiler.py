@@ -15,9 +15,21 @@ import attrs
 
 from unitgen import ir
 from unitgen.compile_command import UsageError
+from unitgen.convert import ServiceConverter
+from unitgen.crosscheck import check_all
 from unitgen.diagnostics import Diagnostics
+from unitgen.irlint import lint_unit
 from unitgen.model import Project, ServiceSpec
+from unitgen.parallel import map_chunks
+from unitgen.quoting import comment_text
+from unitgen.render import render_unit
+from unitgen.resolve import load_workspace, resolution_order, resolve_spec
+from unitgen.sidekicks import sidekick_units
+from unitgen.validate import SpecValidator
 
+# Every stage is imported here, not where it is first called: the workers of a compile are
+# forked once this module is loaded, and a stage first imported by a call would be imported
+# again by each worker (and its import statement run again for every spec).
 if TYPE_CHECKING:
     from unitgen.parallel import Round
     from unitgen.reading import ParsedFile
@@ -83,8 +95,6 @@ class CompileResult:
 
 def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
     """The spec's path as the header shows it: stable, machine-independent, one line."""
-    from unitgen.quoting import comment_text
-
     return comment_text(f"{specs_dir.name}/{os.path.basename(spec.source)}")
 
 
@@ -128,8 +138,6 @@ def compile_specs(
 def _compile(
     specs_dir: Path, environment: str | None, overrides: Mapping[str, str], reading: Round[str, ParsedFile] | None
 ) -> CompileResult:
-    from unitgen.resolve import load_workspace
-
     diagnostics = Diagnostics()
     workspace = load_workspace(specs_dir, overrides, diagnostics, reading)
     project = workspace.project
@@ -161,10 +169,6 @@ def _compile_environment(
     resolves them all (its diagnostics and models are the ones kept), cross-checks them,
     and then takes its share of the conversions.
     """
-    from unitgen.crosscheck import check_all
-    from unitgen.parallel import map_chunks
-    from unitgen.resolve import resolution_order, resolve_spec
-
     order = resolution_order(workspace, diagnostics)
     resolved: list[ServiceSpec | None] = [None] * len(order)
     convert = _SpecConverter(workspace, env, specs_dir)
@@ -210,9 +214,6 @@ class _SpecConverter:
         self.rebuilder = _Rebuilder(self.build)
 
     def build(self, spec: ServiceSpec, found: Diagnostics) -> list[ir.Unit]:
-        from unitgen.convert import ServiceConverter
-        from unitgen.sidekicks import sidekick_units
-
         return [
             ServiceConverter(spec, self.project, self.variables, found).convert(),
             *sidekick_units(spec, self.project, self.variables, found),
@@ -224,10 +225,6 @@ class _SpecConverter:
         Only the name and text of a unit are kept: holding the IR of thousands of units
         costs more memory than rebuilding the few a command asks for, and a worker
         process would have to pickle it."""
-        from unitgen.irlint import lint_unit
-        from unitgen.render import render_unit
-        from unitgen.validate import SpecValidator
-
         converted = []
         for spec_index, spec in chunk:
             found = Diagnostics()  # the spec's own findings travel with its first unit
