@@ -252,6 +252,8 @@ def test_compile_prints_what_the_cli_prints_without_loading_click(tmp_path: Path
         fast, loaded = run(THROUGH_ENTRY, args, through_entry)
         assert fast == reference and reference[2] == 0, (fast, reference)
         assert "click" not in loaded and "unitgen.cli" not in loaded
+        if "--no-cache" in args:  # nothing to look up or remember: the cache is not even loaded
+            assert "unitgen.cache" not in loaded
     def units(project: Path) -> dict[str, str]:
         return {str(p.relative_to(project)): p.read_text() for p in (project / "out").rglob("*.service")}
 

@@ -104,9 +104,11 @@ def start_reading(specs: str | os.PathLike[str]):  # type: ignore[no-untyped-def
 
 
 def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool):  # type: ignore[no-untyped-def]
+    if no_cache:
+        return None
     from unitgen import cache
 
-    return None if no_cache else cache.key_for(specs, environment, sets)
+    return cache.key_for(specs, environment, sets)
 
 
 def memo_may_answer(specs: str | os.PathLike[str], environment: str | None, sets: tuple[str, ...], *, verify: bool, no_cache: bool) -> bool:
@@ -118,9 +120,11 @@ def memo_may_answer(specs: str | os.PathLike[str], environment: str | None, sets
 
 
 def memo_for(key):  # type: ignore[no-untyped-def]
+    if key is None:
+        return None
     from unitgen import cache
 
-    return None if key is None else cache.lookup(key)
+    return cache.lookup(key)
 
 
 def memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
@@ -129,10 +133,10 @@ def memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
 
 def remember(key, specs: Path, result, instances) -> None:  # type: ignore[no-untyped-def]
     """Memoise a compile without errors; call it before anything adds to its diagnostics."""
-    from unitgen import cache
-
     if key is None or not result.ok:
         return
+    from unitgen import cache
+
     cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted()))
 
 
