@@ -150,6 +150,30 @@ def test_fleet_value_allows_fleet_specifiers_only() -> None:
         quoting.fleet_value((Raw("%H"),), "MachineOf")
 
 
+def _outcome(encode, value):  # type: ignore[no-untyped-def]
+    try:
+        return encode(value)
+    except QuotingError as error:
+        return ("refused", error.message, error.hint)
+
+
+# Plain values and fleet values take a shortcut when the value is one literal piece of
+# printable ASCII; as several pieces, the same text takes the long way.  Both must agree.
+SHORTCUT_EDGES = st.text(st.sampled_from(list(' !"#$%&\\\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~\t\n\x7f\x85\u2028é\udc80')), max_size=8)
+
+
+@given(st.one_of(SHORTCUT_EDGES, st.text(max_size=12)))
+def test_the_shortcut_for_one_literal_piece_agrees_with_the_long_way(text: str) -> None:
+    for encode in (
+        lambda value: quoting.plain_value(value, "Description"),
+        lambda value: quoting.plain_value(value, "Description", specifiers=False),
+        lambda value: quoting.fleet_value(value, "MachineOf"),
+    ):
+        long_way = _outcome(encode, ("", text, ""))
+        assert _outcome(encode, text) == long_way
+        assert _outcome(encode, (text,)) == long_way
+
+
 # --- systemd's own view ---------------------------------------------------------------
 
 ARGUMENT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)

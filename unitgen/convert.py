@@ -50,6 +50,8 @@ class SpecRenderer:
         self.diagnostics.error(code, error.message, hint=error.hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
 
     def parts(self, text: str, path: KeyPath) -> tuple[Part, ...] | None:
+        if "{" not in text:  # not a template: the text is the value
+            return (text,)
         try:
             return templating.render(text, self.variables, self.project.runtime, self.used_runtime)
         except TemplateError as error:

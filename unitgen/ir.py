@@ -112,7 +112,10 @@ class UnitBuilder:
                 _CHECKED_KEYS.add(key)
         if isinstance(words, str):
             words = (words,)
-        self._sections.setdefault(section, []).append(Directive(key, tuple(words), origin))
+        directives = self._sections.get(section)
+        if directives is None:
+            directives = self._sections[section] = []
+        directives.append(Directive(key, tuple(words), origin))
 
     def extend(self, other: UnitBuilder) -> None:
         """Append everything ``other`` collected, section by section."""

@@ -43,6 +43,15 @@ Part = str | Raw
 Value = str | Sequence[Part]
 
 
+def _only_text(value: Value) -> str | None:
+    """The value's text when it is one literal piece (as most rendered values are), else None."""
+    if isinstance(value, str):
+        return value
+    if len(value) == 1 and isinstance(value[0], str):
+        return value[0]
+    return None
+
+
 def parts_of(value: Value) -> tuple[Part, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
@@ -241,8 +250,9 @@ def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
     Control characters cannot be escaped there, so they are refused, and so is a trailing
     backslash, which would continue the line into the next directive.
     """
-    if isinstance(value, str) and _PLAIN_TEXT.fullmatch(value):
-        return value  # the common case: nothing to escape or refuse
+    text = _only_text(value)
+    if text is not None and _PLAIN_TEXT.fullmatch(text):
+        return text  # the common case: nothing to escape or refuse
     pieces: list[str] = []
     for part in parts_of(value):
         if isinstance(part, Raw):
@@ -283,6 +293,9 @@ _FLEET_EXPANDED = re.compile("%[nNpi]")
 
 def fleet_value(value: Value, what: str) -> str:
     """A value for one [X-Fleet] line: systemd ignores the section, fleet reads it raw."""
+    text = _only_text(value)
+    if text is not None and _PLAIN_TEXT.fullmatch(text) and '"' not in text:
+        return text  # the common case: no specifier, quote, control character or edge blank
     pieces: list[str] = []
     for part in parts_of(value):
         if isinstance(part, Raw):

@@ -51,7 +51,7 @@ class TemplateError(ValueError):
 
 
 def is_template(text: str) -> bool:
-    return "{{" in text or "{%" in text or "{#" in text
+    return "{" in text and ("{{" in text or "{%" in text or "{#" in text)
 
 
 class _Tokens:
