@@ -114,11 +114,11 @@ class Fixed:
     "--name", the runtime directory) recur in every unit.
     """
 
-    __slots__ = ("parts", "_word")
+    __slots__ = ("parts", "encoded")
 
     def __init__(self, parts: tuple[Part, ...]) -> None:
         self.parts = parts
-        self._word: str | None = None
+        self.encoded: str | None = None  # the Exec word, once ``word`` has made it
 
     def __repr__(self) -> str:
         return f"Fixed({self.parts!r})"
@@ -131,9 +131,9 @@ class Fixed:
 
     def word(self) -> str:
         """The encoded Exec argument; raises QuotingError."""
-        if self._word is None:
-            self._word = quoting.exec_word(self.parts)
-        return self._word
+        if self.encoded is None:
+            self.encoded = quoting.exec_word(self.parts)
+        return self.encoded
 
 
 @functools.lru_cache(maxsize=1024)
@@ -165,6 +165,9 @@ def exec_line(
     ok = True
     for arg in args:
         if isinstance(arg, Fixed):
+            if arg.encoded is not None:  # unitgen's own words recur: most are encoded already
+                words.append(arg.encoded)
+                continue
             try:
                 words.append(arg.word())
             except QuotingError as error:
@@ -435,6 +438,8 @@ def _fleet_parts(key: str, prefix: str, parts: Sequence[Part]) -> tuple[Part, ..
 def unit_reference_parts(parts: Sequence[Part]) -> tuple[Part, ...]:
     """``unit_reference`` for a rendered value: the suffix is judged on what the template
     produced (``{{ vars.svc }}`` naming ``db`` means ``db.service``), specifiers kept."""
+    if len(parts) == 1 and isinstance(parts[0], str):  # most names: one literal piece, kept one
+        return (unit_reference(parts[0]),)
     text = "".join(part if isinstance(part, str) else part.text for part in parts)
     return tuple(parts) if unit_reference(text) == text else (*parts, ".service")
 
