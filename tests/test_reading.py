@@ -43,6 +43,26 @@ def test_each_file_comes_back_checked_with_its_own_problems(tmp_path: Path) -> N
     assert parsed["broken.toml"][0] is None and parsed["broken.toml"][2] == ["S003"]
 
 
+def test_a_file_longer_than_one_read_comes_back_whole(tmp_path: Path) -> None:
+    from unitgen import files
+
+    long = "x" * (3 * files._READ_SIZE)
+    specs = write_specs(tmp_path, {"long.toml": SPEC.format(i=1) + f'name = "{long}"\n'})
+    [(_, _, text, data, problems)] = parse_spec_files(spec_paths(specs))
+    assert text.endswith(f'name = "{long}"\n') and data["container"]["name"] == long and problems == []
+
+
+def test_an_unreadable_spec_is_reported_where_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    specs = write_specs(tmp_path, {"app.toml": SPEC.format(i=1)})
+    (specs / "dir.toml").mkdir()
+    monkeypatch.chdir(tmp_path)
+    parsed = parse_spec_files(spec_paths(specs))
+    assert [(shown, text, [d.format() for d in problems]) for _, shown, text, _, problems in parsed] == [
+        ("specs/app.toml", SPEC.format(i=1), []),
+        ("specs/dir.toml", None, ["specs/dir.toml: S001 error cannot read file: Is a directory"]),
+    ]
+
+
 def test_a_started_reading_gives_what_reading_at_once_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from unitgen import parallel
 

@@ -23,7 +23,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from unitgen import __version__
-from unitgen.output import contents_digest, feed_length_prefixed, in_sync_by_digest, read_bytes, write_atomically
+from unitgen.files import read_bytes
+from unitgen.output import (
+    contents_digest,
+    feed_length_prefixed,
+    in_sync_by_digest,
+    write_atomically,
+)
 
 FORMAT = 2
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -25,6 +25,9 @@ class CrossChecker:
         self.diagnostics = diagnostics
         self.by_name = {spec.name: spec for spec in specs}
         self.generated: dict[str, ServiceSpec] = {}
+        # Why systemd refuses a referenced name (None: it accepts it), by name: the same few
+        # names (docker.service) are referenced by most specs.
+        self.name_problems: dict[str, str | None] = {}
         for spec in specs:
             for name in (spec.unit_name, *sidekick_names(spec)):
                 other = self.generated.setdefault(name, spec)
@@ -51,9 +54,8 @@ class CrossChecker:
     # --- references -----------------------------------------------------------------
 
     def target(self, spec: ServiceSpec, name: str, path: KeyPath) -> ServiceSpec | None:
-        """The spec a reference names, reporting names that can never resolve."""
-        if templating.is_template(name):
-            return None
+        """The spec a reference names, reporting names that can never resolve; ``name`` is
+        not a template (whose target is only known once rendered)."""
         if "." not in name.rsplit("@", 1)[-1]:
             found = self.by_name.get(name)
             if found is None:
@@ -78,14 +80,23 @@ class CrossChecker:
     def references(self, spec: ServiceSpec) -> None:
         from unitgen.unitnames import systemd_name_problem
 
-        for key, _ in spec.relations.DIRECTIVES:
-            for i, name in enumerate(getattr(spec.relations, key)):
+        name_problems = self.name_problems
+        relations = spec.relations
+        for key, _ in relations.DIRECTIVES:
+            names = getattr(relations, key)
+            if not names:  # most are
+                continue
+            for i, name in enumerate(names):
+                if templating.is_template(name):
+                    continue
+                if name in name_problems:
+                    problem = name_problems[name]
+                else:
+                    problem = name_problems[name] = systemd_name_problem(unit_reference(name))
                 path = ("unit", key, i)
-                if not templating.is_template(name):
-                    problem = systemd_name_problem(unit_reference(name))
-                    if problem:
-                        self.error(spec, "S312", f"{name!r}: {problem}", path)
-                        continue
+                if problem:
+                    self.error(spec, "S312", f"{name!r}: {problem}", path)
+                    continue
                 self.target(spec, name, path)
 
     # --- cycles ---------------------------------------------------------------------
@@ -123,6 +134,8 @@ class CrossChecker:
         from unitgen.fleetrules import glob_matches as path_match
 
         for spec in self.specs:
+            if not spec.placement.machine_of:  # most specs
+                continue
             for i, name in enumerate(spec.placement.machine_of):
                 path = ("fleet", "machine_of", i)
                 if templating.is_template(name):
@@ -208,7 +221,10 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     cycles: list[list[str]] = []
     counter = 0
     for root in sorted(graph):
-        if root in index:
+        if root in index or not graph[root]:
+            # A node without successors is a component of its own; entering it from a
+            # predecessor later (if any) finds the same, so roots like it can be skipped,
+            # and most specs of a project order themselves after nothing but externals.
             continue
         work: list[tuple[str, list[str]]] = []
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from unitgen.files import read_bytes
 from unitgen.header import checksum, split_generated
 
 if TYPE_CHECKING:
@@ -85,19 +86,6 @@ def _read(path: str | os.PathLike[str]) -> str | None:
         return read_bytes(path).decode("utf-8", "surrogateescape")
     except OSError:  # missing, unreadable, or a directory
         return None
-
-
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The whole file; raises OSError.  os.read on a descriptor: a third faster than open()
-    on thousands of small files."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    return b"".join(chunks)
 
 
 def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False, scope: str | None = None) -> Plan:

@@ -10,12 +10,15 @@ load without attrs (diagnostics, documents and schema keys are named tuples).
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from unitgen import parallel, schema
 from unitgen.diagnostics import Diagnostics
-from unitgen.source import display_path, load_document
+from unitgen.source import TextOrigins, display_path, load_toml
 from unitgen.typecheck import check_document
+
+if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
+    from pathlib import Path
 
 PROJECT_FILE = "unitgen.toml"
 
@@ -49,10 +52,12 @@ def parse_spec_files(paths: list[str]) -> list[ParsedFile]:
     parsed: list[ParsedFile] = []
     for path in paths:
         diagnostics = Diagnostics()
-        document = load_document(path, diagnostics)
-        if document is None:
-            parsed.append((path, display_path(path), None, {}, list(diagnostics)))
+        shown = display_path(path)
+        loaded = load_toml(path, shown, diagnostics)
+        if loaded is None:
+            parsed.append((path, shown, None, {}, list(diagnostics)))
             continue
-        data = check_document(document.data, schema.SPEC, document.origins, diagnostics)
-        parsed.append((path, document.path, document.origins.text, data, list(diagnostics)))
+        text, raw_data = loaded
+        data = check_document(raw_data, schema.SPEC, TextOrigins(shown, text), diagnostics)
+        parsed.append((path, shown, text, data, list(diagnostics)))
     return parsed

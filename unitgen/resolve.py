@@ -222,6 +222,9 @@ def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics:
         current = base
 
 
+_RELATION_KEYS = frozenset(key for key, _ in model.Relations.DIRECTIVES)
+
+
 def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Project, diagnostics: Diagnostics) -> model.ServiceSpec:
     data = layer.data
     unit: dict = data.get("unit", {})  # type: ignore[assignment]
@@ -261,7 +264,8 @@ def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Pro
         source=spec.document.path,
         environment=env,
         description=unit.get("description"),
-        relations=model.Relations(**{key: tuple(unit.get(key, ())) for key, _ in model.Relations.DIRECTIVES}),
+        # Only the relations the spec names: the others keep their default, ().
+        relations=model.Relations(**{key: tuple(value) for key, value in unit.items() if key in _RELATION_KEYS}),
         unit_extra=model.directive_items(unit.get("extra")),
         restart=service.get("restart"),
         restart_sec=service.get("restart_sec"),
@@ -285,7 +289,7 @@ def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Pro
         ),
         placement=model.Placement(
             global_=fleet.get("global", False),
-            machine_metadata=tuple((k, model.strings(v)) for k, v in fleet.get("machine_metadata", {}).items()),
+            machine_metadata=model.directive_items(fleet.get("machine_metadata")),  # the same (name, strings) pairs
             machine_of=tuple(fleet.get("machine_of", ())),
             conflicts=tuple(fleet.get("conflicts", ())),
             machine_id=fleet.get("machine_id"),

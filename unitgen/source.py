@@ -6,10 +6,13 @@ import functools
 import os
 import re
 import sys
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from unitgen.diagnostics import Diagnostics, Location
+from unitgen.files import read_bytes
+
+if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
+    from pathlib import Path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -115,33 +118,56 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 @functools.lru_cache(maxsize=64)
-def _resolved_directory(directory: str, cwd: str) -> tuple[str, str]:
-    return os.path.realpath(directory), os.path.realpath(cwd)
+def _shown_prefix(head: str, cwd: str) -> str | None:
+    """How the names in one directory are displayed: ``head`` is a path's text up to and
+    including its last separator; the result is that directory relative to ``cwd`` with a
+    separator, or None when it does not lie below ``cwd``.
+
+    Every spec file of a directory shares its head, so this runs once per directory, and
+    ``display_path`` only slices and concatenates (``os.path.split`` and ``join`` cost
+    more than reading the file).
+    """
+    parent = os.path.split(head)[0]  # what os.path.split(path) gives as the parent
+    directory = os.path.realpath(parent or ".")
+    prefix = directory if directory.endswith(os.sep) else directory + os.sep  # as os.path.join joins
+    root = os.path.realpath(cwd) + os.sep
+    # The file's name holds no separator, so the full path lies below cwd exactly when
+    # this prefix does.
+    return prefix[len(root) :] if prefix.startswith(root) else None
 
 
 def display_path(path: str | Path) -> str:
     """The path relative to the working directory when it lies below it."""
-    parent, name = os.path.split(os.fspath(path))
-    directory, cwd = _resolved_directory(parent or ".", os.getcwd())
-    full = os.path.join(directory, name)
-    if full.startswith(cwd + os.sep):
-        return full[len(cwd) + 1 :]
-    return os.fspath(path)  # as given
+    text = os.fspath(path)
+    cut = text.rfind(os.sep) + 1
+    shown = _shown_prefix(text[:cut], os.getcwd())
+    return text if shown is None else shown + text[cut:]  # else as given
 
 
 def load_document(path: str | Path, diagnostics: Diagnostics) -> Document | None:
     """Read and parse one TOML file; report and return None when it cannot be read."""
     shown = display_path(path)
+    loaded = load_toml(path, shown, diagnostics)
+    return None if loaded is None else Document(shown, loaded[1], TextOrigins(shown, loaded[0]))
+
+
+def load_toml(path: str | Path, shown: str, diagnostics: Diagnostics) -> tuple[str, dict[str, object]] | None:
+    """``load_document``'s text and data, for callers that need no Document (``reading``)."""
     try:
-        with open(path, "rb", buffering=0) as file:
-            raw = file.read()
+        raw = read_bytes(path)
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None
-    return parse_document(raw, shown, diagnostics)
+    return parse_toml(raw, shown, diagnostics)
 
 
 def parse_document(raw: bytes, shown: str, diagnostics: Diagnostics) -> Document | None:
+    parsed = parse_toml(raw, shown, diagnostics)
+    return None if parsed is None else Document(shown, parsed[1], TextOrigins(shown, parsed[0]))
+
+
+def parse_toml(raw: bytes, shown: str, diagnostics: Diagnostics) -> tuple[str, dict[str, object]] | None:
+    """The text and data of a TOML file's content; reports and returns None when it is not TOML."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -168,4 +194,4 @@ def parse_document(raw: bytes, shown: str, diagnostics: Diagnostics) -> Document
     except ValueError as error:  # e.g. an integer literal with more digits than Python converts
         diagnostics.error("S003", f"invalid TOML: {error}", location=Location(shown))
         return None
-    return Document(shown, data, TextOrigins(shown, text))
+    return text, data
