@@ -22,7 +22,7 @@ import pytest
 from helpers import RECORD_LOADED_MODULES, REPO, SIMPLE_SPEC, write_specs
 from test_cli import _environment, run_in_terminal
 
-from unitgen import cache, output
+from unitgen import cache, memo_slot, output
 from unitgen import compile_command as commands
 from unitgen.compiler import compile_specs
 from unitgen.diagnostics import Diagnostics
@@ -352,15 +352,15 @@ def test_the_cache_directory_is_private(project: Path, tmp_path: Path) -> None:
 
 def test_where_the_cache_lives(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("UNITGEN_CACHE_DIR", "/somewhere/else")
-    assert cache.cache_dir() == "/somewhere/else"
+    assert memo_slot.cache_dir() == "/somewhere/else"
     monkeypatch.delenv("UNITGEN_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
-    assert cache.cache_dir() == "/xdg/unitgen"
+    assert memo_slot.cache_dir() == "/xdg/unitgen"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/is/ignored")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert cache.cache_dir() == str(tmp_path / ".cache" / "unitgen")
+    assert memo_slot.cache_dir() == str(tmp_path / ".cache" / "unitgen")
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert cache.cache_dir() == str(tmp_path / ".cache" / "unitgen")
+    assert memo_slot.cache_dir() == str(tmp_path / ".cache" / "unitgen")
 
 
 # --- errors are never remembered ---------------------------------------------------------------

@@ -103,6 +103,24 @@ def test_the_files_are_read_while_the_compiler_loads(tmp_path: Path) -> None:
     assert "unitgen.reading" in loaded
 
 
+def test_a_first_compile_forks_the_readers_before_the_cache_and_output_stages_load(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {f"s{i:03d}.toml": SPEC.format(i=i) for i in range(50)})
+    script = RECORD_FORK.replace(
+        "result = compile_command.compile_specs(Path(sys.argv[1]), None, ())",
+        "compile_command.run_compile(sys.argv[1], None, (), force=False, verify=False, quiet=True, no_cache=False)\n"
+        "result = compile_command._left_to_exit[0]",
+    )
+    environment = {**os.environ, "UNITGEN_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", script, str(specs)], capture_output=True, text=True, cwd=tmp_path, timeout=120, env=environment)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["ok"] and report["units"] == 50
+    # No memo exists: knowing that takes os and hashlib; the memo code and the output
+    # stage load while the workers read.
+    assert not set(report["loaded"]) & {"unitgen.cache", "unitgen.output", "unitgen.compiler", "attr"}
+    assert "unitgen.memo_slot" in report["loaded"]
+
+
 def test_the_reading_begins_before_the_cache_key_unless_a_memo_may_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

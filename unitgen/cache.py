@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from unitgen import __version__
 from unitgen.files import read_bytes
+from unitgen.memo_slot import disabled_by_environment, slot_for
 from unitgen.output import (
     contents_digest,
     feed_length_prefixed,
@@ -64,23 +65,6 @@ class Entry(NamedTuple):
         return in_sync_by_digest(self.files, self.contents, self.out_dir, scope=self.scope)
 
 
-# --- whether and where -----------------------------------------------------------------
-
-
-def disabled_by_environment() -> bool:
-    return os.environ.get("UNITGEN_NO_CACHE", "") not in ("", "0")
-
-
-def cache_dir() -> str:
-    explicit = os.environ.get("UNITGEN_CACHE_DIR")
-    if explicit:
-        return explicit
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(xdg):  # the XDG spec: a relative path is invalid and ignored
-        return os.path.join(xdg, "unitgen")
-    return os.path.join(os.path.expanduser("~"), ".cache", "unitgen")
-
-
 # --- the key ---------------------------------------------------------------------------
 
 
@@ -96,24 +80,6 @@ def key_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequen
     except (OSError, ValueError):  # ValueError: a name the file system cannot hold
         return None
     return Key(digest, slot)
-
-
-def slot_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequence[str]) -> str:
-    """The file that holds the memo of these specs and arguments, whatever their content."""
-    resolved = os.path.realpath(specs)
-    slot = _digest_of(json.dumps([FORMAT, resolved, environment, list(sets)]).encode())
-    return os.path.join(cache_dir(), f"{slot[:32]}.json")
-
-
-def may_answer(specs: str | os.PathLike[str], environment: str | None, sets: Sequence[str]) -> bool:
-    """Whether a memo for these specs and arguments exists: cheap to tell, before the
-    key's digest reads every spec file."""
-    if disabled_by_environment():
-        return False
-    try:
-        return os.path.exists(slot_for(specs, environment, sets))
-    except ValueError:
-        return False
 
 
 def input_digest(given: str, environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> str:
@@ -178,10 +144,6 @@ def jinja_fingerprint() -> list[Any] | None:
 
 def _raise(error: OSError) -> None:
     raise error
-
-
-def _digest_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # --- the memo --------------------------------------------------------------------------

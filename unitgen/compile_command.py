@@ -114,9 +114,9 @@ def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no
 def memo_may_answer(specs: str | os.PathLike[str], environment: str | None, sets: tuple[str, ...], *, verify: bool, no_cache: bool) -> bool:
     if verify or no_cache:
         return False
-    from unitgen import cache
+    from unitgen.memo_slot import may_answer  # not the cache: loading it is the cost of a miss
 
-    return cache.may_answer(specs, environment, sets)
+    return may_answer(specs, environment, sets)
 
 
 def memo_for(key):  # type: ignore[no-untyped-def]
