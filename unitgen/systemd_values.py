@@ -81,6 +81,7 @@ def parse_timespan(text: str) -> int | None:
     return None if problem else usec
 
 
+@functools.lru_cache(maxsize=1024)  # asked for each span of every spec: one cache call, not two
 def timespan_problem(text: str) -> str | None:
     """Why systemd 252's parse_sec() rejects ``text``, or None if it accepts it."""
     return _parse_sec(text)[0]

@@ -10,10 +10,12 @@ import re
 from collections.abc import Mapping, Sequence
 
 from unitgen import templating
-from unitgen.quoting import env_name_problem
 from unitgen.diagnostics import Diagnostics, did_you_mean
 from unitgen.model import ServiceSpec
+from unitgen.secretscan import secret_problem
 from unitgen.source import KeyPath
+from unitgen.systemd_values import env_name_is_valid, parse_boolean, timespan_problem
+from unitgen.unitnames import UNIT_NAME_MAX, fleet_name_problem, systemd_name_problem
 
 SPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 INSTANCE_NAME = re.compile(r"[A-Za-z0-9:_.\\-]+")
@@ -24,6 +26,9 @@ FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 IMAGE_NAME = re.compile(rf"(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*")
+# Lower-case words joined by single '/', '.', '_' or '-', as most repository names are:
+# each '/'-part is a _COMPONENT, so IMAGE_NAME accepts them all, but takes longer to say so.
+PLAIN_IMAGE_NAME = re.compile(r"[a-z0-9]+(?:[/._-][a-z0-9]+)*")
 TAG = re.compile(r"[\w][\w.-]{0,127}")
 DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 MACHINE_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}")
@@ -31,6 +36,9 @@ PORT = re.compile(
     r"(?:(?P<ip>[0-9.]+|\[[0-9a-fA-F:]+\]):(?=[0-9]*:))?(?:(?P<host>[0-9]+(?:-[0-9]+)?)?:)?"
     r"(?P<container>[0-9]+(?:-[0-9]+)?)(?:/(?P<proto>tcp|udp|sctp))?"
 )
+# A value whose one template is ``{{ runtime.NAME }}`` amid plain text (no other '{',
+# no NUL): it is literal only when NAME is pinned by a compile-time value.
+_RUNTIME_VALUE = re.compile(r"[^{\x00]*\{\{[ \t]*runtime\.([A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\}[^{\x00]*")
 VOLUME_OPTIONS = frozenset(
     "ro rw z Z shared slave private rshared rslave rprivate nocopy consistent cached delegated".split()
 )
@@ -81,8 +89,13 @@ class SpecValidator:
     def literal(self, text: str) -> str | None:
         """The text a value stands for when it is known at compile time (plain text, or a
         template of compile-time values only); None when systemd or etcd fill parts in."""
-        if not templating.is_template(text):
+        if "{" not in text or not templating.is_template(text):
             return text
+        runtime_value = _RUNTIME_VALUE.fullmatch(text)
+        if runtime_value is not None and runtime_value.group(1) not in self.variables:
+            # etcd supplies it at start (or, undeclared, it is reported where converted):
+            # either way not literal, and rendering would only build the Raw to say so.
+            return None
         try:
             parts = templating.render(text, self.variables, self.runtime, set())
         except templating.TemplateError:
@@ -108,8 +121,6 @@ class SpecValidator:
         self.presence()
 
     def names(self) -> None:
-        from unitgen.unitnames import fleet_name_problem, systemd_name_problem
-
         spec = self.spec
         if not SPEC_NAME.fullmatch(spec.name):
             self.error(
@@ -119,9 +130,14 @@ class SpecValidator:
                 "use letters, digits, '-' and '_' (set unit.name when the file name has other characters)",
             )
             return
-        problem = systemd_name_problem(spec.unit_name) or fleet_name_problem(spec.unit_name)
-        if problem:
-            self.error("S210", f"unit name {spec.unit_name!r}: {problem}", ("unit", "name"))
+        # A SPEC_NAME name, and an INSTANCE_NAME instance, hold only ASCII characters that
+        # systemd and fleet allow in a unit name: only a name too long for systemd (which
+        # allows fewer than fleet does) can fail their checks, so only such a name is checked.
+        unit_name = spec.unit_name
+        if len(unit_name) >= UNIT_NAME_MAX:
+            problem = systemd_name_problem(unit_name) or fleet_name_problem(unit_name)
+            if problem:
+                self.error("S210", f"unit name {unit_name!r}: {problem}", ("unit", "name"))
         seen = set()
         for i, instance in enumerate(spec.instances):
             if not INSTANCE_NAME.fullmatch(instance):
@@ -129,18 +145,24 @@ class SpecValidator:
             elif instance in seen:
                 self.error("S211", f"instance {instance!r} is listed twice", ("instances", "names", i))
             else:
-                problem = systemd_name_problem(f"{spec.name}@{instance}.service")
+                instance_unit = f"{spec.name}@{instance}.service"
+                problem = systemd_name_problem(instance_unit) if len(instance_unit) >= UNIT_NAME_MAX else None
                 if problem:
-                    self.error("S211", f"instance unit {spec.name}@{instance}.service: {problem}", ("instances", "names", i))
+                    self.error("S211", f"instance unit {instance_unit}: {problem}", ("instances", "names", i))
             seen.add(instance)
-        name = self.literal(self.spec.container.name)
-        if name is not None and not CONTAINER_NAME.fullmatch(name):
-            self.error("S212", f"container name {name!r} is not valid for docker", ("container", "name"), "use [A-Za-z0-9][A-Za-z0-9_.-]*")
+        # The default container name is the spec name, and CONTAINER_NAME accepts every
+        # name SPEC_NAME (checked above) accepts.
+        if spec.container.name != spec.name:
+            name = self.literal(spec.container.name)
+            if name is not None and not CONTAINER_NAME.fullmatch(name):
+                self.error("S212", f"container name {name!r} is not valid for docker", ("container", "name"), "use [A-Za-z0-9][A-Za-z0-9_.-]*")
 
     def image(self) -> None:
         container = self.spec.container
+        if not container.image:
+            return
         image = self.literal(container.image)
-        if not container.image or image is None:
+        if image is None:
             return
         name, tag, digest = image, None, None
         if "@" in name:
@@ -148,21 +170,20 @@ class SpecValidator:
         last_slash = name.rfind("/")
         if ":" in name[last_slash + 1 :]:
             name, _, tag = name.rpartition(":")
-        if not IMAGE_NAME.fullmatch(name):
+        if not PLAIN_IMAGE_NAME.fullmatch(name) and not IMAGE_NAME.fullmatch(name):
             self.error("S220", f"{name!r} is not a valid image repository name", ("container", "image"), "lower-case path components such as 'djedstudios/app'")
         if tag is not None and container.tag is not None:
             self.error("S221", "the image names a tag and container.tag sets another", ("container", "tag"), "keep one of them")
         if (tag or container.tag) and (digest or container.digest):
             self.error("S221", "an image takes a tag or a digest, not both", ("container", "digest"))
-        for value, path, pattern, what in (
-            (tag, ("container", "image"), TAG, "tag"),
-            (container.tag, ("container", "tag"), TAG, "tag"),
-            (digest, ("container", "image"), DIGEST, "digest"),
-            (container.digest, ("container", "digest"), DIGEST, "digest"),
-        ):
-            known = self.literal(value) if value is not None else None
-            if known is not None and not pattern.fullmatch(known):
-                self.error("S222", f"{known!r} is not a valid image {what}", path)
+        if tag is not None:
+            self.image_part(tag, ("container", "image"), TAG, "tag")
+        if container.tag is not None:
+            self.image_part(container.tag, ("container", "tag"), TAG, "tag")
+        if digest is not None:
+            self.image_part(digest, ("container", "image"), DIGEST, "digest")
+        if container.digest is not None:
+            self.image_part(container.digest, ("container", "digest"), DIGEST, "digest")
         if not (tag or container.tag or digest or container.digest):
             self.warning(
                 "S223",
@@ -171,13 +192,21 @@ class SpecValidator:
                 "pin a tag, or read it from etcd with tag = \"{{ runtime.version }}\"",
             )
 
-    def settings(self) -> None:
-        from unitgen.systemd_values import timespan_problem
+    def image_part(self, value: str, path: KeyPath, pattern: re.Pattern[str], what: str) -> None:
+        known = self.literal(value)
+        if known is not None and not pattern.fullmatch(known):
+            self.error("S222", f"{known!r} is not a valid image {what}", path)
 
+    def settings(self) -> None:
         spec = self.spec
-        for key in ("timeout_start_sec", "timeout_stop_sec", "restart_sec"):
-            value = getattr(spec, key)
-            known = self.literal(value) if value is not None else None
+        for key, value in (
+            ("timeout_start_sec", spec.timeout_start_sec),
+            ("timeout_stop_sec", spec.timeout_stop_sec),
+            ("restart_sec", spec.restart_sec),
+        ):
+            if value is None:
+                continue
+            known = self.literal(value)
             if known is not None:
                 problem = timespan_problem(known)
                 if problem:
@@ -216,12 +245,10 @@ class SpecValidator:
                         self.error("S242", f"{name}={value}: {problem}", (*path, i) if len(values) > 1 else path)
 
     def container(self) -> None:
-        from unitgen.secretscan import secret_problem
-
         container = self.spec.container
         for var in container.env:
             path: KeyPath = ("container", "env", var.name)
-            if env_name_problem(var.name):
+            if not env_name_is_valid(var.name):
                 self.error("S250", f"{var.name!r} is not a valid environment variable name", path, "use [A-Za-z_][A-Za-z0-9_]*")
                 continue
             if var.declared_not_secret:
@@ -263,8 +290,8 @@ class SpecValidator:
             elif secret.file_name in names or secret.file_name == "runtime.env":
                 self.error("S260", f"secret file name {secret.file_name!r} is used twice", (*path, "name"))
             names.add(secret.file_name)
-            for field in ("bucket", "key"):
-                if not getattr(secret, field):
+            for field, value in (("bucket", secret.bucket), ("key", secret.key)):
+                if not value:
                     self.error("S261", f"secret {field} is missing or empty", (*path, field), f"add {field} = \"…\" to this [[container.secrets]] entry")
 
     def placement(self) -> None:
@@ -282,7 +309,7 @@ class SpecValidator:
                     self.error("S271", f"metadata value {value!r} for {key!r} would be dropped silently by fleet", path, "use a non-empty value without '=' or surrounding blanks")
                 elif "," in value:
                     self.warning("S272", f"metadata value {value!r} contains ',', which fleet's machine metadata cannot hold", path)
-        if self.spec.is_template and placement.global_:
+        if placement.global_ and self.spec.is_template:
             self.error("S273", "a global unit cannot have instances", ("instances",), "remove [instances] or fleet.global")
 
     def presence(self) -> None:
@@ -302,7 +329,6 @@ class SpecValidator:
 def passthrough_problem(section: str, name: str, value: str) -> str | None:
     """What systemd 252 would reject in a passthrough value of a typed setting."""
     from unitgen import directives
-    from unitgen.systemd_values import parse_boolean, timespan_problem
 
     kind = directives.kind(section, name)
     value_type = kind.type
@@ -315,8 +341,6 @@ def passthrough_problem(section: str, name: str, value: str) -> str | None:
     if value_type in (directives.ValueType.EXEC, directives.ValueType.ENVIRONMENT):
         return "command lines and environments have typed keys in [container]"
     if value_type in (directives.ValueType.UNIT_LIST, directives.ValueType.UNIT_NAME):
-        from unitgen.unitnames import systemd_name_problem
-
         for word in value.split():
             problem = systemd_name_problem(word)
             if problem:
