@@ -19,6 +19,7 @@ import attrs
 # fleet replaces only %n %N %p %i in [X-Fleet], by plain string replacement; '%%' is not
 # an escape there.
 from unitgen.fleetrules import FLEET_SPECIFIERS
+from unitgen.systemd_values import env_name_is_valid
 
 
 class QuotingError(ValueError):
@@ -208,8 +209,6 @@ def exec_command(
 # --- Environment= -----------------------------------------------------------------------
 
 def env_name_problem(name: str) -> str | None:
-    from unitgen.systemd_values import env_name_is_valid
-
     if not env_name_is_valid(name):
         return f"{name!r} is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
     return None

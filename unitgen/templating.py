@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 
 from unitgen.quoting import Part, Raw
+from unitgen.systemd_values import env_name_is_valid
 
 # name in a spec -> systemd specifier letter
 SPECIFIERS: dict[str, str] = {
@@ -70,8 +71,6 @@ class _EnvNamespace:
         self._tokens = tokens
 
     def __getattr__(self, name: str) -> str:
-        from unitgen.systemd_values import env_name_is_valid
-
         if not env_name_is_valid(name):
             raise TemplateError(f"{name!r} is not a valid environment variable name")
         return self._tokens.mark(Raw("${" + name + "}", is_variable=True))
