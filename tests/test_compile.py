@@ -186,6 +186,14 @@ def test_unknown_template_name_is_an_error_with_a_hint(tmp_path: Path) -> None:
     assert "container.command[0]" in found[0] and "did you mean 'instance'" in found[0]
 
 
+def test_a_template_reaching_for_a_namespace_internal_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    spec = '[container]\nimage = "example/app:v1"\ncommand = ["{{ vars._values }}", "{{ env.__class__ }}"]\n'
+    write_specs(tmp_path, {"web.toml": spec})
+    proc = run_unitgen("compile", "specs", cwd=tmp_path)
+    assert proc.returncode == 1 and "internal error" not in proc.stderr, proc.stderr
+    assert proc.stderr.count("S402") == 2 and "container.command[0]" in proc.stderr and "container.command[1]" in proc.stderr
+
+
 # --- fleet's 2048-byte lines -----------------------------------------------------------
 
 

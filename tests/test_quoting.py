@@ -164,14 +164,58 @@ SHORTCUT_EDGES = st.text(st.sampled_from(list(' !"#$%&\\\'()*+,-./09:;<=>?@AZ[\\
 
 @given(st.one_of(SHORTCUT_EDGES, st.text(max_size=12)))
 def test_the_shortcut_for_one_literal_piece_agrees_with_the_long_way(text: str) -> None:
-    for encode in (
-        lambda value: quoting.plain_value(value, "Description"),
-        lambda value: quoting.plain_value(value, "Description", specifiers=False),
-        lambda value: quoting.fleet_value(value, "MachineOf"),
+    for encode, the_long_way in (
+        (lambda value: quoting.plain_value(value, "Description"), lambda parts: quoting._plain_value_the_long_way(parts, "Description", True)),
+        (
+            lambda value: quoting.plain_value(value, "Description", specifiers=False),
+            lambda parts: quoting._plain_value_the_long_way(parts, "Description", False),
+        ),
+        (lambda value: quoting.fleet_value(value, "MachineOf"), lambda parts: quoting._fleet_value_the_long_way(parts, "MachineOf")),
     ):
-        long_way = _outcome(encode, ("", text, ""))
+        long_way = _outcome(the_long_way, ("", text, ""))
+        assert _outcome(encode, ("", text, "")) == long_way
         assert _outcome(encode, text) == long_way
         assert _outcome(encode, (text,)) == long_way
+
+
+# A literal value in several pieces (a prefix such as "role=" and a rendered value) takes the
+# same shortcut as one piece when the joined text is plain; the exec word of one literal
+# piece takes the shortcut of a plain string.  Each must agree with the long way.
+PIECES = st.lists(st.one_of(SHORTCUT_EDGES, st.sampled_from(["", "role=", "web", "a b", "%", "\\", "x\n"]), st.text(max_size=6)), max_size=4)
+
+
+@given(PIECES)
+def test_the_shortcut_for_literal_pieces_agrees_with_the_long_way(pieces: list[str]) -> None:
+    joined = "".join(pieces)
+    for encode, long_way in (
+        (lambda value: quoting.plain_value(value, "Description"), lambda parts: quoting._plain_value_the_long_way(parts, "Description", True)),
+        (
+            lambda value: quoting.plain_value(value, "Description", specifiers=False),
+            lambda parts: quoting._plain_value_the_long_way(parts, "Description", False),
+        ),
+        (lambda value: quoting.fleet_value(value, "MachineMetadata"), lambda parts: quoting._fleet_value_the_long_way(parts, "MachineMetadata")),
+        (quoting.exec_word, lambda parts: quoting._exec_word_the_long_way(parts, True)),
+        (lambda value: quoting.exec_word(value, expand_env=False), lambda parts: quoting._exec_word_the_long_way(parts, False)),
+    ):
+        expected = _outcome(long_way, tuple(pieces))
+        assert _outcome(encode, tuple(pieces)) == expected
+        assert _outcome(encode, list(pieces)) == expected
+        if _outcome(long_way, (joined,)) == expected:  # the pieces say no more than their text
+            assert _outcome(encode, joined) == expected
+            assert _outcome(encode, (joined,)) == expected
+
+
+@given(st.one_of(SHORTCUT_EDGES, st.text(max_size=12)), st.sampled_from([True, False]))
+def test_the_exec_word_of_one_literal_piece_agrees_with_the_long_way(text: str, expand_env: bool) -> None:
+    long_way = _outcome(lambda parts: quoting._exec_word_the_long_way(parts, expand_env), ("", text, ""))
+    assert _outcome(lambda value: quoting.exec_word(value, expand_env=expand_env), text) == long_way
+    assert _outcome(lambda value: quoting.exec_word(value, expand_env=expand_env), (text,)) == long_way
+
+
+def test_literal_pieces_with_a_specifier_take_the_long_way() -> None:
+    assert quoting.fleet_value(("role=", "web-", Raw("%i")), "MachineMetadata") == "role=web-%i"
+    assert quoting.exec_word(("a", Raw("%i"), "b")) == "a%ib"
+    assert quoting.plain_value(("50%", Raw("%n")), "Description") == "50%%%n"
 
 
 # --- systemd's own view ---------------------------------------------------------------

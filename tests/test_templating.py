@@ -97,3 +97,12 @@ def test_a_compile_time_value_cannot_carry_a_nul_or_spell_a_specifier(suffix: st
     for text in ("{{ instance }}{{ vars.x }}", "{{ runtime.version }}"):
         with pytest.raises(TemplateError, match="contains a NUL character"):
             render(text + suffix, {"x": value, "version": value}, {"version": "/v"})
+
+
+@pytest.mark.parametrize("suffix", ["", "{# force jinja #}"], ids=["fast path", "jinja"])
+@pytest.mark.parametrize("text", ["{{ vars._values }}", "{{ env._X }}", "{{ runtime.__class__ }}", "{{ env.__dict__ }}", "{{ vars._x }}"])
+def test_an_attribute_starting_with_an_underscore_is_refused_on_both_paths(suffix: str, text: str) -> None:
+    # Looked up on the namespace objects, such a name would reach their own attributes
+    # (a dict, a class): the sandbox refuses it, and so does the fast path, through it.
+    with pytest.raises(TemplateError, match="is unsafe"):
+        render(text + suffix, {"x": "1", "_x": "2"}, {"version": "/v"})

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from unitgen import quoting, templating
 from unitgen.diagnostics import Diagnostics
 from unitgen.ir import Origin, Unit, UnitBuilder
-from unitgen.model import Project, ServiceSpec
+from unitgen.model import Project, Relations, ServiceSpec
 from unitgen.quoting import Part, QuotingError, Raw
 from unitgen.source import KeyPath
 from unitgen.templating import TemplateError
@@ -33,6 +33,22 @@ def runtime_parts(tail: str) -> tuple[Part, ...]:
 DIRECTIVE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
+def sidekick_name(spec: ServiceSpec, role: str) -> str:
+    return f"{spec.name}-{role}"
+
+
+def sidekick_names(spec: ServiceSpec) -> list[str]:
+    """The units of a spec's presence sidekicks (``sidekicks``, which builds them, imports
+    this module: the names are here so that the service can want them)."""
+    suffix = "@.service" if spec.is_template else ".service"
+    names = []
+    if spec.presence.elb is not None:
+        names.append(sidekick_name(spec, "elb-presence") + suffix)
+    if spec.presence.etcd is not None:
+        names.append(sidekick_name(spec, "announce") + suffix)
+    return names
+
+
 class SpecRenderer:
     """Renders one spec's strings into encoded words, reporting problems at their keys."""
 
@@ -41,19 +57,21 @@ class SpecRenderer:
         self.project = project
         self.variables = variables
         self.diagnostics = diagnostics
+        self.origins = spec.origins
+        self.runtime_keys = project.runtime
         self.used_runtime: set[str] = set()
 
     def origin(self, path: KeyPath) -> Origin:
-        return Origin(self.spec.origins, path)
+        return Origin(self.origins, path)
 
     def report(self, error: QuotingError | TemplateError, path: KeyPath, code: str = "S401") -> None:
-        self.diagnostics.error(code, error.message, hint=error.hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
+        self.diagnostics.error(code, error.message, hint=error.hint, **self.origins.where(path))  # type: ignore[arg-type]
 
     def parts(self, text: str, path: KeyPath) -> tuple[Part, ...] | None:
         if "{" not in text:  # not a template: the text is the value
             return (text,)
         try:
-            return templating.render(text, self.variables, self.project.runtime, self.used_runtime)
+            return templating.render(text, self.variables, self.runtime_keys, self.used_runtime)
         except TemplateError as error:
             self.report(error, path, "S402")
             return None
@@ -95,8 +113,9 @@ def container_name(spec: ServiceSpec) -> str:
     return f"{spec.name}-{{{{ instance }}}}" if spec.is_template else spec.name
 
 
-# unitgen's own words repeat in every unit: encode each once.
-_executable_word = functools.lru_cache(maxsize=256)(quoting.exec_executable)
+@functools.lru_cache(maxsize=256)  # unitgen's own words repeat in every unit: encode each once
+def _executable_word(executable: str, ignore_failure: bool) -> str:
+    return ("-" if ignore_failure else "") + quoting.exec_executable(executable)
 
 
 class SpecText(NamedTuple):  # not attrs: a unit has a dozen, built in every compile
@@ -158,44 +177,74 @@ def exec_line(
 ) -> tuple[str, ...] | None:
     """The words of an Exec value; None (problems reported) when any argument fails."""
     try:
-        words = [("-" if ignore_failure else "") + _executable_word(executable)]
+        words = [_executable_word(executable, ignore_failure)]
     except QuotingError as error:
         renderer.report(error, ("paths",))
         return None
     ok = True
     for arg in args:
         if isinstance(arg, Fixed):
-            if arg.encoded is not None:  # unitgen's own words recur: most are encoded already
-                words.append(arg.encoded)
-                continue
-            try:
-                words.append(arg.word())
-            except QuotingError as error:
-                renderer.report(error, ("container",))
-                ok = False
+            word = arg.encoded  # unitgen's own words recur: most are encoded already
+            if word is None:
+                try:
+                    word = arg.word()
+                except QuotingError as error:
+                    renderer.report(error, ("container",))
+                    ok = False
+                    continue
+            words.append(word)
             continue
+        text = arg.text
         value: quoting.Value | None
-        if not templating.is_template(arg.text):  # most arguments: the text is the value
-            value = arg.literal_prefix + arg.text
+        if "{" not in text or not templating.is_template(text):  # most arguments: the text is the value
+            value = arg.literal_prefix + text
         else:
-            parts = renderer.parts(arg.text, arg.path)
-            if parts is not None and len(parts) == 1 and isinstance(parts[0], str):
+            parts = renderer.parts(text, arg.path)
+            if parts is None:
+                ok = False
+                continue
+            if len(parts) == 1 and isinstance(parts[0], str):
                 value = arg.literal_prefix + parts[0]  # plain text takes quoting's fast path
-            elif parts is not None and arg.literal_prefix:
+            elif arg.literal_prefix:
                 value = (arg.literal_prefix, *parts)
             else:
                 value = parts
-        word = None
-        if value is not None:
-            try:
-                word = quoting.exec_word(value)
-            except QuotingError as error:
-                renderer.report(error, arg.path)
-        if word is None:
+        try:
+            words.append(quoting.exec_word(value))
+        except QuotingError as error:
+            renderer.report(error, arg.path)
             ok = False
-        else:
-            words.append(word)
     return tuple(words) if ok else None
+
+
+# Relations.DIRECTIVES with the key path of each.
+_RELATIONS = tuple((key, directive, ("unit", key)) for key, directive in Relations.DIRECTIVES)
+
+# (directive, spec attribute, key path) of the [Service] settings written as they are.
+_SERVICE_SETTINGS = tuple(
+    (key, attribute, ("service", attribute))
+    for key, attribute in (
+        ("User", "user"),
+        ("TimeoutStartSec", "timeout_start_sec"),
+        ("TimeoutStopSec", "timeout_stop_sec"),
+        ("Restart", "restart"),
+        ("RestartSec", "restart_sec"),
+    )
+)
+
+_RUNTIME_ENV_FILE = "-" + quoting.plain_value(runtime_parts("/runtime.env"), "EnvironmentFile")
+
+
+@functools.lru_cache(maxsize=1024)  # the same few settings and relations recur in every spec
+def _plain_words(text: str, what: str) -> tuple[str, ...]:
+    """A literal setting as the words of its value; raises QuotingError."""
+    return tuple(quoting.plain_value(text, what).split(" "))
+
+
+@functools.lru_cache(maxsize=1024)
+def _unit_reference_word(name: str, directive: str) -> str:
+    """A literal relation name as the unit it means; raises QuotingError."""
+    return quoting.plain_value(unit_reference(name), directive)
 
 
 class ServiceConverter:
@@ -203,11 +252,12 @@ class ServiceConverter:
         self.spec = spec
         self.project = project
         self.r = SpecRenderer(spec, project, variables, diagnostics)
+        self.origins = spec.origins
         self.out = UnitBuilder()
 
     def add_exec(self, key: str, words: tuple[str, ...] | None, path: KeyPath) -> None:
         if words is not None:
-            self.out.add("Service", key, words, self.r.origin(path))
+            self.out.add("Service", key, words, Origin(self.origins, path))
 
     def convert(self) -> Unit:
         spec = self.spec
@@ -224,6 +274,19 @@ class ServiceConverter:
         self.placement()
         return self.out.build(spec.unit_name, spec.source)
 
+    def plain_words(self, text: str, path: KeyPath, what: str) -> tuple[str, ...] | None:
+        """A setting systemd reads raw, as the words of its value; None when reported."""
+        try:
+            if "{" not in text:  # not a template: the text is the value
+                return _plain_words(text, what)
+            parts = self.r.parts(text, path)
+            if parts is None:
+                return None
+            return tuple(quoting.plain_value(parts, what).split(" "))
+        except QuotingError as error:
+            self.r.report(error, path)
+            return None
+
     # [Unit] ------------------------------------------------------------------------------
 
     def unit_section(self) -> None:
@@ -237,11 +300,12 @@ class ServiceConverter:
             except QuotingError:  # a name or image that cannot be a description: reported elsewhere
                 words = ("unitgen", "container")
         if words is not None:
-            self.out.add("Unit", "Description", words, self.r.origin(path))  # type: ignore[arg-type]
-        for key, directive in spec.relations.DIRECTIVES:
-            names = getattr(spec.relations, key)
+            self.out.add("Unit", "Description", words, Origin(self.origins, path))  # type: ignore[arg-type]
+        relations = spec.relations
+        for key, directive, relation_path in _RELATIONS:
+            names = getattr(relations, key)
             if names:
-                self.relation(directive, names, ("unit", key))
+                self.relation(directive, names, relation_path)
         self.want_sidekicks()
         for name, values in spec.unit_extra:
             self.extra("Unit", name, values, ("unit", "extra", name))
@@ -249,57 +313,53 @@ class ServiceConverter:
     def want_sidekicks(self) -> None:
         """BindsTo= stops a sidekick with its service, but nothing would start it again
         when Restart= brings the service back: the service wants its sidekicks."""
-        from unitgen.sidekicks import sidekick_names
-
         names = sidekick_names(self.spec)
+        if not names:
+            return
         if self.spec.is_template:
             names = [name.replace("@.service", "@%i.service") for name in names]
-        if names:
-            self.out.add("Unit", "Wants", tuple(names), self.r.origin(("presence",)))
+        self.out.add("Unit", "Wants", tuple(names), Origin(self.origins, ("presence",)))
 
     def relation(self, directive: str, names: Sequence[str], path: KeyPath) -> None:
         words = []
         for i, name in enumerate(names):
-            parts = self.r.parts(name, (*path, i))
-            if parts is None:
-                continue
             try:
+                if "{" not in name:  # not a template: the name is the value
+                    words.append(_unit_reference_word(name, directive))
+                    continue
+                parts = self.r.parts(name, (*path, i))
+                if parts is None:
+                    continue
                 words.append(quoting.plain_value(unit_reference_parts(parts), directive))
             except QuotingError as error:
                 self.r.report(error, (*path, i))
         if words:
-            self.out.add("Unit", directive, tuple(words), self.r.origin(path))
+            self.out.add("Unit", directive, tuple(words), Origin(self.origins, path))
 
     def extra(self, section: str, name: str, values: Sequence[str], path: KeyPath) -> None:
         if not DIRECTIVE_NAME.fullmatch(name):
             return  # validation reports it; a name like "A\n[Service]" must never reach the unit
         for i, value in enumerate(values):
             item_path = (*path, i) if len(values) > 1 else path
-            word = self.r.encode(value, item_path, lambda parts: quoting.plain_value(parts, name))
-            if word is not None:
-                self.out.add(section, name, tuple(word.split(" ")), self.r.origin(item_path))
+            words = self.plain_words(value, item_path, name)
+            if words is not None:
+                self.out.add(section, name, words, Origin(self.origins, item_path))
 
     # [Service] -------------------------------------------------------------------------
 
     def service_settings(self) -> None:
-        spec = self.spec
-        settings = [
-            ("User", spec.user, ("service", "user")),
-            ("TimeoutStartSec", spec.timeout_start_sec, ("service", "timeout_start_sec")),
-            ("TimeoutStopSec", spec.timeout_stop_sec, ("service", "timeout_stop_sec")),
-            ("Restart", spec.restart, ("service", "restart")),
-            ("RestartSec", spec.restart_sec, ("service", "restart_sec")),
-        ]
-        for key, value, path in settings:
+        spec, out = self.spec, self.out
+        for key, attribute, path in _SERVICE_SETTINGS:
+            value = getattr(spec, attribute)
             if value is not None:
-                word = self.r.encode(value, path, lambda parts, key=key: quoting.plain_value(parts, key))
-                if word is not None:
-                    self.out.add("Service", key, tuple(word.split(" ")), self.r.origin(path))
+                words = self.plain_words(value, path, key)
+                if words is not None:
+                    out.add("Service", key, words, Origin(self.origins, path))
         if self.needs_runtime_dir():
-            self.out.add("Service", "RuntimeDirectory", f"{RUNTIME_SUBDIR}/%n")
-            self.out.add("Service", "RuntimeDirectoryMode", "0700")
+            out.add("Service", "RuntimeDirectory", f"{RUNTIME_SUBDIR}/%n")
+            out.add("Service", "RuntimeDirectoryMode", "0700")
         if self.r.used_runtime:
-            self.out.add("Service", "EnvironmentFile", "-" + quoting.plain_value(runtime_path("runtime.env").parts, "EnvironmentFile"))
+            out.add("Service", "EnvironmentFile", _RUNTIME_ENV_FILE)
             self.read_runtime_values()
 
     def needs_runtime_dir(self) -> bool:
@@ -312,7 +372,7 @@ class ServiceConverter:
     def read_runtime_values(self) -> None:
         for name in sorted(self.r.used_runtime):
             words = runtime_read_command(self.project, name)
-            self.out.add("Service", "ExecStartPre", words, self.r.origin(("runtime",)))
+            self.out.add("Service", "ExecStartPre", words, Origin(self.origins, ("runtime",)))
 
     # The container's lifecycle -----------------------------------------------------------
 
@@ -332,34 +392,37 @@ class ServiceConverter:
 
     def lifecycle(self) -> None:
         spec, docker = self.spec, self.project.paths.docker
-        name = self.rendered([(container_name(spec), ("container", "name"))])
+        name_parts = self.r.parts(container_name(spec), ("container", "name"))
         image = self.rendered(image_pieces(spec, self.project))
-        if name is None or image is None:
+        if name_parts is None or image is None:
             return
-        self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("stop"), name], ignore_failure=True), ("container", "name"))
-        self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("rm"), name], ignore_failure=True), ("container", "name"))
+        name = Fixed(name_parts)
+        self.add_exec("ExecStartPre", exec_line(self.r, docker, (_STOP, name), ignore_failure=True), ("container", "name"))
+        self.add_exec("ExecStartPre", exec_line(self.r, docker, (_RM, name), ignore_failure=True), ("container", "name"))
         if spec.container.pull:
-            self.add_exec("ExecStartPre", exec_line(self.r, docker, [fixed("pull"), image]), ("container", "image"))
+            self.add_exec("ExecStartPre", exec_line(self.r, docker, (_PULL, image)), ("container", "image"))
         self.fetch_secrets()
         self.add_exec("ExecStart", exec_line(self.r, docker, self.run_args(name, image)), ("container",))
-        self.add_exec("ExecStop", exec_line(self.r, docker, [fixed("stop"), name]), ("container", "name"))
+        self.add_exec("ExecStop", exec_line(self.r, docker, (_STOP, name)), ("container", "name"))
 
     def run_args(self, name: Fixed, image: Fixed) -> list[Arg]:
         container = self.spec.container
-        args: list[Arg] = [fixed("run"), fixed("--name"), name]
+        args: list[Arg] = [_RUN, _NAME, name]
         for secret in container.secrets:
-            args += [fixed("--env-file"), runtime_path(secret.file_name)]
+            args += [_ENV_FILE, runtime_path(secret.file_name)]
         for i, env_file in enumerate(container.env_files):
-            args += [fixed("--env-file"), SpecText(env_file, ("container", "env_files", i))]
+            args += [_ENV_FILE, SpecText(env_file, ("container", "env_files", i))]
         for var in container.env:
-            args += [fixed("-e"), SpecText(var.value, ("container", "env", var.name), literal_prefix=f"{var.name}=")]
+            args += [_ENV, SpecText(var.value, ("container", "env", var.name), f"{var.name}=")]
         for i, volume in enumerate(container.volumes):
-            args += [fixed("-v"), SpecText(volume, ("container", "volumes", i))]
+            args += [_VOLUME, SpecText(volume, ("container", "volumes", i))]
         for i, port in enumerate(container.ports):
-            args += [fixed("-p"), SpecText(port, ("container", "ports", i))]
-        args += [SpecText(arg, ("container", "docker_args", i)) for i, arg in enumerate(container.docker_args)]
+            args += [_PORT, SpecText(port, ("container", "ports", i))]
+        for i, arg in enumerate(container.docker_args):
+            args.append(SpecText(arg, ("container", "docker_args", i)))
         args.append(image)
-        args += [SpecText(arg, ("container", "command", i)) for i, arg in enumerate(container.command)]
+        for i, arg in enumerate(container.command):
+            args.append(SpecText(arg, ("container", "command", i)))
         return args
 
     def fetch_secrets(self) -> None:
@@ -369,18 +432,12 @@ class ServiceConverter:
         docker, project = self.project.paths.docker, self.project
         self.add_exec(
             "ExecStartPre",
-            exec_line(self.r, docker, [fixed("pull"), fixed(project.fetcher_image)], ignore_failure=True),
+            exec_line(self.r, docker, [_PULL, fixed(project.fetcher_image)], ignore_failure=True),
             ("container", "secrets"),
         )
         for i, secret in enumerate(secrets):
             path: KeyPath = ("container", "secrets", i)
-            args: list[Arg] = [
-                fixed("run"),
-                fixed("--rm"),
-                fixed("-v"),
-                Fixed(runtime_parts(":/secrets")),
-                fixed(project.fetcher_image),
-            ]
+            args: list[Arg] = [_RUN, _RM_AFTER_RUN, _VOLUME, _SECRETS_VOLUME, fixed(project.fetcher_image)]
             for word in project.fetcher_command:
                 if word == "{bucket}":
                     args.append(SpecText(secret.bucket, (*path, "bucket")))
@@ -399,40 +456,53 @@ class ServiceConverter:
 
     def placement(self) -> None:
         spec, placement = self.spec, self.spec.placement
-        fleet_words = []  # (key, literal prefix, spec text, path)
-        if placement.machine_id:
-            fleet_words.append(("MachineID", "", placement.machine_id, ("fleet", "machine_id")))
         if placement.global_:
-            self.out.add("X-Fleet", "Global", "true", self.r.origin(("fleet", "global")))
+            self.out.add("X-Fleet", "Global", "true", Origin(self.origins, ("fleet", "global")))
+        if placement.machine_id:
+            self.fleet_line("MachineID", placement.machine_id, ("fleet", "machine_id"))
         for key, values in placement.machine_metadata:
-            for i, value in enumerate(values):
-                fleet_words.append(("MachineMetadata", key + "=", value, ("fleet", "machine_metadata", key)))
+            path = ("fleet", "machine_metadata", key)
+            for value in values:
+                self.fleet_line("MachineMetadata", value, path, key + "=")
         for i, name in enumerate(placement.machine_of):
-            fleet_words.append(("MachineOf", "", name, ("fleet", "machine_of", i)))
-        conflicts = list(placement.conflicts)
+            self.fleet_line("MachineOf", name, ("fleet", "machine_of", i))
+        conflicts = placement.conflicts
         if spec.is_template and spec.spread_instances:
             own = f"{spec.name}@*.service"
             if own not in conflicts:
-                conflicts.insert(0, own)
+                conflicts = (own, *conflicts)
         for i, pattern in enumerate(conflicts):
-            fleet_words.append(("Conflicts", "", pattern, ("fleet", "conflicts", i)))
+            self.fleet_line("Conflicts", pattern, ("fleet", "conflicts", i))
         for i, pattern in enumerate(placement.replaces):
-            fleet_words.append(("Replaces", "", pattern, ("fleet", "replaces", i)))
-        for key, prefix, text, path in fleet_words:
-            word = self.r.encode(text, path, lambda parts, key=key, prefix=prefix: quoting.fleet_value(_fleet_parts(key, prefix, parts), key))
-            if word is not None:
-                self.out.add("X-Fleet", key, (word,), self.r.origin(path))
+            self.fleet_line("Replaces", pattern, ("fleet", "replaces", i))
+
+    def fleet_line(self, key: str, text: str, path: KeyPath, prefix: str = "") -> None:
+        parts = self.r.parts(text, path)
+        if parts is None:
+            return
+        if key == "MachineOf":
+            value = unit_reference_parts(parts)
+        elif prefix:
+            value = (prefix, *parts)
+        else:
+            value = parts
+        try:
+            word = quoting.fleet_value(value, key)
+        except QuotingError as error:
+            self.r.report(error, path)
+            return
+        self.out.add("X-Fleet", key, (word,), Origin(self.origins, path))
+
+
+# unitgen's own arguments, their Exec words made once.
+_STOP, _RM, _PULL, _RUN, _NAME, _RM_AFTER_RUN = (fixed(word) for word in ("stop", "rm", "pull", "run", "--name", "--rm"))
+_ENV_FILE, _ENV, _VOLUME, _PORT = (fixed(word) for word in ("--env-file", "-e", "-v", "-p"))
+_SECRETS_VOLUME = Fixed(runtime_parts(":/secrets"))
 
 
 def unit_reference(name: str) -> str:
     """A spec name (``web``) means its unit; anything with a suffix is a unit name already."""
     return name if "." in name.rsplit("@", 1)[-1] or name.endswith("@") else f"{name}.service"
-
-
-def _fleet_parts(key: str, prefix: str, parts: Sequence[Part]) -> tuple[Part, ...]:
-    if key == "MachineOf":
-        return unit_reference_parts(parts)
-    return (prefix, *parts)
 
 
 def unit_reference_parts(parts: Sequence[Part]) -> tuple[Part, ...]:

@@ -94,6 +94,13 @@ class Unit:
 _CHECKED_KEYS: set[str] = set()  # directive names already found valid
 
 
+def _check_directive_name(key: str) -> None:
+    if not key.isascii() or not key.isalnum():
+        raise ValueError(f"not a directive name: {key!r}")  # defence in depth: converters check first
+    if len(_CHECKED_KEYS) < 4096:
+        _CHECKED_KEYS.add(key)
+
+
 class UnitBuilder:
     """Collects directives section by section, keeping first-appearance order.
 
@@ -106,16 +113,14 @@ class UnitBuilder:
 
     def add(self, section: str, key: str, words: tuple[str, ...] | list[str] | str, origin: Origin | None = None) -> None:
         if key not in _CHECKED_KEYS:
-            if not key.isascii() or not key.isalnum():
-                raise ValueError(f"not a directive name: {key!r}")  # defence in depth: converters check first
-            if len(_CHECKED_KEYS) < 4096:
-                _CHECKED_KEYS.add(key)
-        if isinstance(words, str):
-            words = (words,)
-        directives = self._sections.get(section)
-        if directives is None:
+            _check_directive_name(key)
+        if type(words) is not tuple:  # most callers pass a tuple, kept as it is
+            words = (words,) if isinstance(words, str) else tuple(words)
+        try:
+            directives = self._sections[section]
+        except KeyError:
             directives = self._sections[section] = []
-        directives.append(Directive(key, tuple(words), origin))
+        directives.append(Directive(key, words, origin))
 
     def extend(self, other: UnitBuilder) -> None:
         """Append everything ``other`` collected, section by section."""
@@ -123,5 +128,5 @@ class UnitBuilder:
             self._sections.setdefault(section, []).extend(directives)
 
     def build(self, name: str, source: str, kind: str = "service") -> Unit:
-        sections = tuple(Section(n, tuple(ds)) for n, ds in self._sections.items() if ds)
+        sections = tuple([Section(n, tuple(ds)) for n, ds in self._sections.items() if ds])
         return Unit(name=name, sections=sections, source=source, kind=kind)

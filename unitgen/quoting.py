@@ -44,13 +44,14 @@ Part = str | Raw
 Value = str | Sequence[Part]
 
 
-def _only_text(value: Value) -> str | None:
-    """The value's text when it is one literal piece (as most rendered values are), else None."""
-    if isinstance(value, str):
-        return value
-    if len(value) == 1 and isinstance(value[0], str):
-        return value[0]
-    return None
+def _only_text(value: Sequence[Part]) -> str | None:
+    """The value's text when all its parts are literal (as most rendered values are), else None."""
+    if len(value) == 1:  # the most common: one piece
+        return value[0] if isinstance(value[0], str) else None
+    for part in value:
+        if not isinstance(part, str):
+            return None
+    return "".join(value)  # type: ignore[arg-type]
 
 
 def parts_of(value: Value) -> tuple[Part, ...]:
@@ -149,10 +150,15 @@ _PLAIN_WORD = re.compile(r"[A-Za-z0-9\-_./:=,+@]+")
 
 def exec_word(value: Value, *, expand_env: bool = True) -> str:
     """One Exec argument, so that systemd hands exactly this string to the program."""
-    if isinstance(value, str) and _PLAIN_WORD.fullmatch(value):
-        return value  # the common case: nothing to escape, nothing to quote
+    text = value if isinstance(value, str) else _only_text(value)
+    if text is not None and _PLAIN_WORD.fullmatch(text):
+        return text  # the common case: nothing to escape, nothing to quote
+    return _exec_word_the_long_way(parts_of(value), expand_env)
+
+
+def _exec_word_the_long_way(parts: Sequence[Part], expand_env: bool) -> str:
     pieces: list[str] = []
-    for part in parts_of(value):
+    for part in parts:
         if isinstance(part, Raw):
             pieces.append(part.text)
         else:
@@ -249,11 +255,15 @@ def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
     Control characters cannot be escaped there, so they are refused, and so is a trailing
     backslash, which would continue the line into the next directive.
     """
-    text = _only_text(value)
+    text = value if isinstance(value, str) else _only_text(value)
     if text is not None and _PLAIN_TEXT.fullmatch(text):
         return text  # the common case: nothing to escape or refuse
+    return _plain_value_the_long_way(parts_of(value), what, specifiers)
+
+
+def _plain_value_the_long_way(parts: Sequence[Part], what: str, specifiers: bool) -> str:
     pieces: list[str] = []
-    for part in parts_of(value):
+    for part in parts:
         if isinstance(part, Raw):
             if part.is_variable:
                 raise QuotingError(f"{what} does not expand variables")
@@ -292,11 +302,15 @@ _FLEET_EXPANDED = re.compile("%[nNpi]")
 
 def fleet_value(value: Value, what: str) -> str:
     """A value for one [X-Fleet] line: systemd ignores the section, fleet reads it raw."""
-    text = _only_text(value)
+    text = value if isinstance(value, str) else _only_text(value)
     if text is not None and _PLAIN_TEXT.fullmatch(text) and '"' not in text:
         return text  # the common case: no specifier, quote, control character or edge blank
+    return _fleet_value_the_long_way(parts_of(value), what)
+
+
+def _fleet_value_the_long_way(parts: Sequence[Part], what: str) -> str:
     pieces: list[str] = []
-    for part in parts_of(value):
+    for part in parts:
         if isinstance(part, Raw):
             if part.is_variable or part.text[1:] not in FLEET_SPECIFIERS:
                 raise QuotingError(

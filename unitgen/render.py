@@ -58,9 +58,11 @@ def _where(origin) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 
 def render_body(unit: Unit, diagnostics: Diagnostics) -> str:
-    blocks = []
+    lines: list[str] = []  # of every section, joined once
     for section in unit.sections:
-        lines = [f"[{section.name}]"]
+        if lines:
+            lines.append("")  # a blank line between sections
+        lines.append(f"[{section.name}]")
         for directive in section.directives:
             line = f"{directive.key}={' '.join(directive.words)}"
             if len(line) * 4 <= LINE_LIMIT:  # most lines: short whatever their characters
@@ -69,8 +71,7 @@ def render_body(unit: Unit, diagnostics: Diagnostics) -> str:
             rendered = directive_lines(directive, diagnostics, unit.name)
             if rendered is not None:
                 lines.extend(rendered)
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def line_origins(unit: Unit) -> dict[int, Directive]:

@@ -10,30 +10,18 @@ service, the same ``Global`` and ``MachineMetadata`` for a global one (fleet ref
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import attrs
 
 from unitgen import quoting
-from unitgen.convert import Fixed, ServiceConverter, SpecRenderer, SpecText, exec_line, fixed
+from unitgen.convert import Fixed, ServiceConverter, SpecRenderer, SpecText, exec_line, fixed, sidekick_name
+from unitgen.convert import sidekick_names as sidekick_names  # the names live with the service that wants them
 from unitgen.diagnostics import Diagnostics
 from unitgen.ir import Unit, UnitBuilder
 from unitgen.model import Container, EnvVar, Placement, Presence, Project, Relations, ServiceSpec
 from unitgen.quoting import QuotingError, Raw
-
-
-def _sidekick_name(spec: ServiceSpec, role: str) -> str:
-    return f"{spec.name}-{role}"
-
-
-def sidekick_names(spec: ServiceSpec) -> list[str]:
-    suffix = "@.service" if spec.is_template else ".service"
-    names = []
-    if spec.presence.elb is not None:
-        names.append(_sidekick_name(spec, "elb-presence") + suffix)
-    if spec.presence.etcd is not None:
-        names.append(_sidekick_name(spec, "announce") + suffix)
-    return names
 
 
 def _bound_unit(spec: ServiceSpec) -> str:
@@ -50,7 +38,7 @@ def elb_spec(spec: ServiceSpec) -> ServiceSpec:
     """The ELB notifier as a container spec of its own, reusing the service converter."""
     elb = spec.presence.elb
     assert elb is not None
-    name = _sidekick_name(spec, "elb-presence")
+    name = sidekick_name(spec, "elb-presence")
     return attrs.evolve(
         spec,
         name=name,
@@ -73,12 +61,40 @@ def elb_spec(spec: ServiceSpec) -> ServiceSpec:
     )
 
 
+_ETCDCTL_API_3 = quoting.environment_assignment("ETCDCTL_API", "3")
+_DASH_C = fixed("-c")
+
+
+@functools.lru_cache(maxsize=8)  # the same for every spec of a project
+def _etcd_commands(etcd_api: str) -> tuple[Fixed, Fixed]:
+    """The shell loop that keeps a key alive in etcd, and the etcdctl command removing it."""
+    if etcd_api == "3":
+        refresh = (
+            'if id=$("$0" lease grant "$3"); then id=${id#lease }; id=${id%% *}; '
+            '"$0" put --lease="$id" "$1" "$2" >/dev/null; else false; fi'
+        )
+        remove = "del"
+    else:
+        refresh = '"$0" set "$1" "$2" --ttl "$3" >/dev/null'
+        remove = "rm"
+    # A failed refresh (etcd briefly away) is retried at the next interval rather than
+    # ending the loop: the key only expires if etcd stays away for a whole TTL.
+    refresh += ' || echo "unitgen: could not refresh $1 in etcd; retrying in $4s" >&2'
+    return fixed(f"while :; do {refresh}; sleep \"$4\"; done"), fixed(remove)
+
+
+@functools.lru_cache(maxsize=256)
+def _announced_address(port: int | None) -> Fixed:
+    """The value announced: the machine's host name, and the service's port if it has one."""
+    return Fixed((Raw("%H"),)) if port is None else Fixed((Raw("%H"), f":{port}"))
+
+
 def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics) -> Unit | None:
     etcd = spec.presence.etcd
     assert etcd is not None
     renderer = SpecRenderer(spec, project, variables, diagnostics)
     out = UnitBuilder()
-    name = _sidekick_name(spec, "announce")
+    name = sidekick_name(spec, "announce")
     origin = renderer.origin(("presence", "etcd"))
     bound = renderer.encode(_bound_unit(spec), ("presence", "etcd"), lambda parts: quoting.plain_value(parts, "BindsTo"))
     try:
@@ -91,37 +107,25 @@ def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, s
         out.add("Unit", "After", bound, origin)
     etcdctl = project.paths.etcdctl
     if project.etcd_api == "3":
-        out.add("Service", "Environment", quoting.environment_assignment("ETCDCTL_API", "3"))
-        refresh = (
-            'if id=$("$0" lease grant "$3"); then id=${id#lease }; id=${id%% *}; '
-            '"$0" put --lease="$id" "$1" "$2" >/dev/null; else false; fi'
-        )
-        remove = "del"
-    else:
-        refresh = '"$0" set "$1" "$2" --ttl "$3" >/dev/null'
-        remove = "rm"
-    # A failed refresh (etcd briefly away) is retried at the next interval rather than
-    # ending the loop: the key only expires if etcd stays away for a whole TTL.
-    refresh += ' || echo "unitgen: could not refresh $1 in etcd; retrying in $4s" >&2'
+        out.add("Service", "Environment", _ETCDCTL_API_3)
+    refresh_loop, remove = _etcd_commands(project.etcd_api)
     out.add("Service", "TimeoutStartSec", "0")
     out.add("Service", "Restart", "on-failure")
     out.add("Service", "RestartSec", "5s")
     key = SpecText(etcd.key, ("presence", "etcd", "key"))
-    value = Fixed((Raw("%H"),)) if etcd.port is None else Fixed((Raw("%H"), f":{etcd.port}"))
     start = exec_line(
         renderer,
         project.paths.sh,
-        [fixed("-c"), fixed(f"while :; do {refresh}; sleep \"$4\"; done"), fixed(etcdctl), key, value, fixed(str(etcd.ttl)), fixed(str(etcd.interval))],
+        [_DASH_C, refresh_loop, fixed(etcdctl), key, _announced_address(etcd.port), fixed(str(etcd.ttl)), fixed(str(etcd.interval))],
     )
-    stop = exec_line(renderer, etcdctl, [fixed(remove), key], ignore_failure=True)
+    stop = exec_line(renderer, etcdctl, [remove, key], ignore_failure=True)
     if start is None or stop is None:
         return None
     out.add("Service", "ExecStart", start, origin)
     out.add("Service", "ExecStop", stop, origin)
-    placement = _placement(spec)
-    if placement.global_:
+    if spec.placement.global_:  # as _placement places it
         out.add("X-Fleet", "Global", "true", origin)
-        for meta_key, values in placement.machine_metadata:
+        for meta_key, values in spec.placement.machine_metadata:
             for meta_value in values:
                 try:
                     out.add("X-Fleet", "MachineMetadata", quoting.fleet_value(f"{meta_key}={meta_value}", "MachineMetadata"), origin)

@@ -66,16 +66,11 @@ class _Tokens:
         return f"{_MARK}{len(self.raws) - 1}{_MARK}"
 
 
-class _EnvNamespace:
-    def __init__(self, tokens: _Tokens) -> None:
-        self._tokens = tokens
-
-    def __getattr__(self, name: str) -> str:
-        if not env_name_is_valid(name):
-            raise TemplateError(f"{name!r} is not a valid environment variable name")
-        return self._tokens.mark(Raw("${" + name + "}", is_variable=True))
-
-    __getitem__ = __getattr__
+def _env_variable(name: str) -> Raw:
+    """``{{ env.NAME }}``: expanded by systemd when the command runs."""
+    if not env_name_is_valid(name):
+        raise TemplateError(f"{name!r} is not a valid environment variable name")
+    return Raw("${" + name + "}", is_variable=True)
 
 
 def _unmarked(name: str, value: str) -> str:
@@ -85,20 +80,35 @@ def _unmarked(name: str, value: str) -> str:
     return value
 
 
+def _compile_time_value(name: str, values: Mapping[str, str]) -> str:
+    """``{{ vars.NAME }}``: the value given in the project or with ``--set``."""
+    if name not in values:
+        from unitgen.diagnostics import did_you_mean
+
+        known = ", ".join(sorted(values)) or "none are set"
+        raise TemplateError(
+            f"compile-time value {name!r} is not set (known: {known})",
+            did_you_mean(name, values) or f"set it with --set {name}=… or in [vars] of unitgen.toml",
+        )
+    return _unmarked(name, values[name])
+
+
+class _EnvNamespace:
+    def __init__(self, tokens: _Tokens) -> None:
+        self._tokens = tokens
+
+    def __getattr__(self, name: str) -> str:
+        return self._tokens.mark(_env_variable(name))
+
+    __getitem__ = __getattr__
+
+
 class _VarsNamespace:
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = values
 
     def __getattr__(self, name: str) -> str:
-        if name not in self._values:
-            from unitgen.diagnostics import did_you_mean
-
-            known = ", ".join(sorted(self._values)) or "none are set"
-            raise TemplateError(
-                f"compile-time value {name!r} is not set (known: {known})",
-                did_you_mean(name, self._values) or f"set it with --set {name}=… or in [vars] of unitgen.toml",
-            )
-        return _unmarked(name, self._values[name])
+        return _compile_time_value(name, self._values)
 
     __getitem__ = __getattr__
 
@@ -132,6 +142,22 @@ def _compile(text: str):  # type: ignore[no-untyped-def]
     return _environment().from_string(text)
 
 
+def _runtime_value(name: str, keys: Mapping[str, str], pinned: Mapping[str, str], used: set[str]) -> str | Raw:
+    """``{{ runtime.NAME }}``: the value pinned at compile time, else the variable that
+    carries what is read from etcd at start (``name`` is added to ``used``)."""
+    if name in pinned:
+        return _unmarked(name, pinned[name])
+    if name not in keys:
+        from unitgen.diagnostics import did_you_mean
+
+        raise TemplateError(
+            f"runtime value {name!r} is not declared",
+            did_you_mean(name, keys) or f"declare its etcd key under [runtime] in unitgen.toml, or pin it with --set {name}=…",
+        )
+    used.add(name)
+    return Raw("${" + runtime_variable(name) + "}", is_variable=True)
+
+
 class _RuntimeNamespace:
     """``{{ runtime.NAME }}``: read from etcd at start, unless pinned at compile time."""
 
@@ -142,17 +168,8 @@ class _RuntimeNamespace:
         self._used = used
 
     def __getattr__(self, name: str) -> str:
-        if name in self._pinned:
-            return _unmarked(name, self._pinned[name])
-        if name not in self._keys:
-            from unitgen.diagnostics import did_you_mean
-
-            raise TemplateError(
-                f"runtime value {name!r} is not declared",
-                did_you_mean(name, self._keys) or f"declare its etcd key under [runtime] in unitgen.toml, or pin it with --set {name}=…",
-            )
-        self._used.add(name)
-        return self._tokens.mark(Raw("${" + runtime_variable(name) + "}", is_variable=True))
+        value = _runtime_value(name, self._keys, self._pinned, self._used)
+        return value if isinstance(value, str) else self._tokens.mark(value)
 
     __getitem__ = __getattr__
 
@@ -214,53 +231,50 @@ def render(
 # Templates made only of literal text and ``{{ name }}`` / ``{{ ns.NAME }}`` are by far
 # the most common; they are evaluated directly, with the same context objects as jinja2,
 # because compiling a jinja2 template costs about a millisecond.
-_SIMPLE_EXPRESSION = r"\{\{[ \t]*([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?[ \t]*\}\}"
+# An attribute starting with '_' is left to jinja2, whose sandbox refuses it as unsafe:
+# looked up here, it would reach the namespace object's own attributes.
+_SIMPLE_EXPRESSION = r"\{\{[ \t]*([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z][A-Za-z0-9_]*))?[ \t]*\}\}"
 _SIMPLE_TEMPLATE = re.compile(r"(?:[^{]|\{(?![{%#]))*(?:" + _SIMPLE_EXPRESSION + r"(?:[^{]|\{(?![{%#]))*)*", re.S)
 _EXPRESSION = re.compile(_SIMPLE_EXPRESSION)
 
 
-class _Direct:
-    """Tokens for the simple path: a Raw stands for itself, no marker needed."""
+_SPECIFIER_TOKENS = {name: Raw("%" + letter) for name, letter in SPECIFIERS.items()}  # Raw is immutable: shared
+_NAMESPACES = ("env", "vars", "runtime")
 
-    @staticmethod
-    def mark(raw: Raw) -> Raw:
-        return raw
+
+def _simple_value(name: str, attribute: str | None, variables: Mapping[str, str], runtime: Mapping[str, str], used: set[str]) -> Part:
+    """What ``{{ name }}`` or ``{{ name.attribute }}`` gives with the context of ``render``."""
+    if attribute is None:
+        token = _SPECIFIER_TOKENS.get(name)
+        if token is not None:
+            return token
+    if name in SPECIFIERS:
+        raise TemplateError(f"'{name}' has no attribute '{attribute}'")
+    if name not in _NAMESPACES:
+        from unitgen.diagnostics import did_you_mean
+
+        known = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
+        raise TemplateError(
+            f"unknown name in template: '{name}' is undefined (known: {known})",
+            did_you_mean(name, [*SPECIFIERS, *_NAMESPACES]),
+        )
+    if attribute is None:
+        raise TemplateError(f"'{name}' needs a name after it, e.g. {{{{ {name}.NAME }}}}")
+    if name == "env":
+        return _env_variable(attribute)
+    if name == "vars":
+        return _compile_time_value(attribute, variables)
+    return _runtime_value(attribute, runtime, variables, used)
 
 
 def _render_simple(text: str, variables: Mapping[str, str], runtime: Mapping[str, str], used: set[str]) -> tuple[Part, ...]:
-    tokens: _Tokens = _Direct  # type: ignore[assignment]
-    namespaces = {
-        "env": _EnvNamespace(tokens),
-        "vars": _VarsNamespace(variables),
-        "runtime": _RuntimeNamespace(tokens, runtime, variables, used),
-    }
-
-    def evaluate(match: re.Match[str]) -> Part:
-        name, attribute = match.group(1), match.group(2)
-        if name in SPECIFIERS and attribute is None:
-            return Raw("%" + SPECIFIERS[name])
-        namespace = namespaces.get(name)
-        if namespace is None or name in SPECIFIERS:
-            from unitgen.diagnostics import did_you_mean
-
-            if name in SPECIFIERS:
-                raise TemplateError(f"'{name}' has no attribute '{attribute}'")
-            known = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
-            raise TemplateError(
-                f"unknown name in template: '{name}' is undefined (known: {known})",
-                did_you_mean(name, [*SPECIFIERS, *namespaces]),
-            )
-        if attribute is None:
-            raise TemplateError(f"'{name}' needs a name after it, e.g. {{{{ {name}.NAME }}}}")
-        return getattr(namespace, attribute)  # type: ignore[no-any-return]
-
     # The parts are built directly, literal text merged, as ``_split`` gives them.
     parts: list[Part] = []
     literal = ""
     position = 0
     for match in _EXPRESSION.finditer(text):
         literal += text[position : match.start()]
-        value = evaluate(match)
+        value = _simple_value(match.group(1), match.group(2), variables, runtime, used)
         if isinstance(value, str):
             literal += value
         else:
