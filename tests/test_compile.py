@@ -482,3 +482,31 @@ def test_planning_and_writing_spread_over_workers_agree_with_one_process(tmp_pat
     output.apply(plans[alone], wanted, alone)
     assert snapshot(spread) == snapshot(alone)
     assert snapshot(spread) == {**{k: v.encode() for k, v in wanted.items()}, "prod/s004.service": b"[Service]\nExecStart=/bin/mine\n", "prod/mine.service": b"[Service]\nExecStart=/bin/mine\n"}
+
+
+def test_the_plan_looks_only_where_a_file_may_be_and_misses_none(tmp_path: Path) -> None:
+    """A name missing from its directory's listing is not looked up again, but a file
+    the listing cannot show (below a symlinked directory) is still found and compared."""
+    import os
+
+    from unitgen import output
+    from unitgen.diagnostics import Diagnostics
+    from unitgen.header import header
+
+    body = "[Service]\nExecStart=/bin/serve\n"
+    unit = header("specs/a.toml", body) + body
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    (real / "a.service").write_text(unit)
+    out = tmp_path / "out"
+    (out / "prod").mkdir(parents=True)
+    (out / "prod" / "a.service").write_text(unit)
+    os.symlink(real, out / "linked")  # not entered by the listing, as rglob does not enter it
+    wanted = {"prod/a.service": unit, "prod/b.service": unit, "linked/a.service": unit, "new/a.service": unit}
+    found = Diagnostics()
+    plan = output.plan(wanted, out, found)
+    assert not list(found)
+    assert plan.unchanged == ("linked/a.service", "prod/a.service")
+    assert plan.write == ("new/a.service", "prod/b.service")
+    fresh = output.plan(wanted, tmp_path / "nothing-yet", found)
+    assert fresh.write == tuple(sorted(wanted)) and not fresh.unchanged and not list(found)

@@ -49,7 +49,9 @@ def unit_files(out_dir: Path) -> dict[str, Path]:
     return {relative: Path(path) for relative, path in _unit_file_paths(os.fspath(out_dir)).items()}
 
 
-def _unit_file_paths(out_dir: str) -> dict[str, str]:
+def _unit_file_paths(out_dir: str, listed: dict[str, frozenset[str]] | None = None) -> dict[str, str]:
+    """``listed``, if given, receives every name in each directory that could be listed,
+    by the directory's prefix ("", "prod/")."""
     found: dict[str, str] = {}
     pending = [("", out_dir)]
     while pending:
@@ -59,6 +61,8 @@ def _unit_file_paths(out_dir: str) -> dict[str, str]:
                 entries = list(listing)
         except OSError:
             continue
+        if listed is not None:
+            listed[prefix] = frozenset(entry.name for entry in entries)
         for entry in entries:
             if _is_real_directory(entry):
                 pending.append((f"{prefix}{entry.name}/", entry.path))
@@ -99,14 +103,32 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
     # Plain strings rather than Path objects, as in in_sync_by_digest: on tens of thousands
     # of files, building Paths costs more than reading the files.
     directory = os.fspath(out_dir)
-    existing = _unit_file_paths(directory)
+    listed: dict[str, frozenset[str]] = {}
+    existing = _unit_file_paths(directory, listed)
     wanted = sorted(files)
+    # Only what may be there is looked at: a name its directory's listing lacks, or one
+    # below a directory that does not exist (a first compile), is known to be absent.
+    missing_directories: dict[str, bool] = {}
+
+    def surely_absent(relative: str) -> bool:
+        head, _, name = relative.rpartition("/")
+        prefix = head + "/" if head else ""
+        names = listed.get(prefix)
+        if names is not None:
+            return name not in names
+        if prefix not in missing_directories:
+            missing_directories[prefix] = not os.path.lexists(os.path.join(directory, prefix))
+        return missing_directories[prefix]
+
+    to_look_at = [relative for relative in wanted if not surely_absent(relative)]
 
     def compare(batch: Sequence[str]) -> list[str]:  # reading thousands of files: spread over the cores
         return [_state_on_disk(os.path.join(directory, relative), files[relative], relative in existing) for relative in batch]
 
+    on_disk = dict(zip(to_look_at, map_chunks(compare, to_look_at)))
     write, remove, unchanged = [], [], []
-    for relative, state in zip(wanted, map_chunks(compare, wanted)):
+    for relative in wanted:
+        state = on_disk.get(relative, ABSENT)
         target = os.path.join(directory, relative)
         if state == UNCHANGED:
             unchanged.append(relative)
