@@ -11,8 +11,6 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import attrs
-
 from unitgen.diagnostics import Severity, did_you_mean
 from unitgen.unitnames import split_name, systemd_name_problem
 
@@ -235,8 +233,7 @@ def pattern_problem(pattern: str) -> str | None:
     return None
 
 
-@attrs.frozen
-class FleetProblem:
+class FleetProblem(NamedTuple):
     code: str
     severity: Severity
     message: str

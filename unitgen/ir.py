@@ -7,9 +7,7 @@ with a continuation, because systemd turns a backslash-newline into one space.
 
 from __future__ import annotations
 
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 
 class Origin:
@@ -62,8 +60,7 @@ class Directive:
         return " ".join(self.words)
 
 
-@attrs.frozen
-class Section:
+class Section(NamedTuple):
     name: str
     directives: tuple[Directive, ...]
 
@@ -71,8 +68,7 @@ class Section:
         return [d.value for d in self.directives if d.key == key]
 
 
-@attrs.frozen
-class Unit:
+class Unit(NamedTuple):
     """One unit file.  ``source`` names the spec it was built from (relative path)."""
 
     name: str

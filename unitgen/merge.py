@@ -13,7 +13,7 @@ that wrote it.
 
 from __future__ import annotations
 
-import attrs
+from typing import NamedTuple
 
 from unitgen import schema
 from unitgen.diagnostics import Location
@@ -21,8 +21,7 @@ from unitgen.schema import Key
 from unitgen.source import KeyPath, Origins
 
 
-@attrs.frozen
-class Layer:
+class Layer(NamedTuple):
     data: dict[str, object]
     origins: Origins
 

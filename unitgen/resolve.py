@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-
-import attrs
+from typing import NamedTuple
 
 from unitgen import model, parallel, schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
@@ -16,16 +15,14 @@ from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, load_docum
 from unitgen.typecheck import check_document
 
 
-@attrs.frozen
-class SpecFile:
+class SpecFile(NamedTuple):
     name: str  # the spec's name: unit.name, else the file stem
     document: Document
     layer: Layer  # type-checked data, without its environments table
     environments: Mapping[str, Layer]
 
 
-@attrs.frozen
-class Workspace:
+class Workspace(NamedTuple):
     project: model.Project
     project_layers: Mapping[str | None, list[Layer]]  # defaults to merge under specs, per environment
     specs: tuple[SpecFile, ...]

@@ -141,7 +141,7 @@ def sidekick_units(spec: ServiceSpec, project: Project, variables: Mapping[str, 
     units = []
     if spec.presence.elb is not None and spec.presence.elb.load_balancer:
         unit = ServiceConverter(elb_spec(spec), project, variables, diagnostics).convert()
-        units.append(attrs.evolve(unit, kind="sidekick"))
+        units.append(unit._replace(kind="sidekick"))
     if spec.presence.etcd is not None:
         announced = announce_unit(spec, project, variables, diagnostics)
         if announced is not None:
