@@ -86,27 +86,22 @@ class _Checker:
         return good
 
     def string_map(self, value: object, key: Key, path: KeyPath) -> dict[str, object] | None:
-        if not isinstance(value, dict):
-            return self.wrong(path, "a table", value)  # type: ignore[func-returns-value]
-        good = {}
-        for name, item in value.items():
-            if isinstance(item, str):
-                good[name] = _shared(item)
-            else:
-                self.wrong((*path, name), "a string", item)
-        return good
+        return self._map_of_strings(value, path, lists=False)
 
     def string_or_list_map(self, value: object, key: Key, path: KeyPath) -> dict[str, object] | None:
+        return self._map_of_strings(value, path, lists=True)
+
+    def _map_of_strings(self, value: object, path: KeyPath, *, lists: bool) -> dict[str, object] | None:
         if not isinstance(value, dict):
             return self.wrong(path, "a table", value)  # type: ignore[func-returns-value]
         good = {}
         for name, item in value.items():
             if isinstance(item, str):
                 good[name] = _shared(item)
-            elif isinstance(item, list):
+            elif lists and isinstance(item, list):
                 good[name] = self.string_list(item, None, (*path, name))
             else:
-                self.wrong((*path, name), "a string or an array of strings", item)
+                self.wrong((*path, name), "a string or an array of strings" if lists else "a string", item)
         return good
 
     def env_map(self, value: object, key: Key, path: KeyPath) -> dict[str, object] | None:
