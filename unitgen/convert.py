@@ -68,7 +68,7 @@ class SpecRenderer:
         self.diagnostics.error(code, error.message, hint=error.hint, **self.origins.where(path))  # type: ignore[arg-type]
 
     def parts(self, text: str, path: KeyPath) -> tuple[Part, ...] | None:
-        if "{" not in text:  # not a template: the text is the value
+        if not templating.is_template(text):  # the text is the value
             return (text,)
         try:
             return templating.render(text, self.variables, self.runtime_keys, self.used_runtime)
@@ -196,7 +196,7 @@ def exec_line(
             continue
         text = arg.text
         value: quoting.Value | None
-        if "{" not in text or not templating.is_template(text):  # most arguments: the text is the value
+        if not templating.is_template(text):  # most arguments: the text is the value
             value = arg.literal_prefix + text
         else:
             parts = renderer.parts(text, arg.path)
@@ -277,7 +277,7 @@ class ServiceConverter:
     def plain_words(self, text: str, path: KeyPath, what: str) -> tuple[str, ...] | None:
         """A setting systemd reads raw, as the words of its value; None when reported."""
         try:
-            if "{" not in text:  # not a template: the text is the value
+            if not templating.is_template(text):  # the text is the value
                 return _plain_words(text, what)
             parts = self.r.parts(text, path)
             if parts is None:
@@ -324,7 +324,7 @@ class ServiceConverter:
         words = []
         for i, name in enumerate(names):
             try:
-                if "{" not in name:  # not a template: the name is the value
+                if not templating.is_template(name):  # the name is the value
                     words.append(_unit_reference_word(name, directive))
                     continue
                 parts = self.r.parts(name, (*path, i))

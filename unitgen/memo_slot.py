@@ -2,7 +2,7 @@
 
 ``compile`` asks whether a memo for its specs and arguments exists before it forks the
 workers that read the specs: a miss (every first compile) must not wait for the memo
-code, json and the output stage to load.  So the slot is found with os and hashlib alone.
+code, json and the output stage to load.  So the slot is found with os and hashlib alone (and ``digests``, which needs no more).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+
+from unitgen.digests import feed_length_prefixed
 
 # Part of every slot's name: a change in how slots are named (or in what they mean) moves
 # every memo to a new file, and the old ones are never read again.
@@ -34,13 +36,10 @@ def slot_for(specs: str | os.PathLike[str], environment: str | None, sets: Seque
     """The file that holds the memo of these specs and arguments, whatever their content.
     Raises ValueError for a path the file system cannot hold (a NUL in it)."""
     digest = hashlib.sha256(SLOT_SCHEME)
-    # Each piece length-prefixed, so no two argument lists feed the same bytes; no
-    # environment is told from an empty one by a piece of its own.
+    # No environment is told from an empty one by a piece of its own.
     pieces = [os.path.realpath(specs), "-" if environment is None else "=" + environment, *sets]
     for piece in pieces:
-        data = piece.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
+        feed_length_prefixed(digest, piece.encode("utf-8", "surrogatepass"))
     return os.path.join(cache_dir(), f"{digest.hexdigest()[:32]}.json")
 
 

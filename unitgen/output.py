@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from unitgen.digests import feed_length_prefixed
 from unitgen.files import read_bytes
 from unitgen.header import checksum, split_generated
 
@@ -186,13 +187,6 @@ def contents_digest(files: Iterable[tuple[str, str]]) -> str:
         feed_length_prefixed(digest, relative.encode("utf-8", "surrogatepass"))
         feed_length_prefixed(digest, text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
-
-
-def feed_length_prefixed(digest: hashlib._Hash, data: bytes) -> None:
-    """Add one piece to a digest, its length first, so that no two different sequences
-    of pieces feed the same bytes."""
-    digest.update(len(data).to_bytes(8, "big"))
-    digest.update(data)
 
 
 def shown(out_dir: str | os.PathLike[str]) -> str:

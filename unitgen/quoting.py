@@ -44,8 +44,10 @@ Part = str | Raw
 Value = str | Sequence[Part]
 
 
-def _only_text(value: Sequence[Part]) -> str | None:
+def _only_text(value: Value) -> str | None:
     """The value's text when all its parts are literal (as most rendered values are), else None."""
+    if isinstance(value, str):
+        return value
     if len(value) == 1:  # the most common: one piece
         return value[0] if isinstance(value[0], str) else None
     for part in value:
@@ -150,7 +152,7 @@ _PLAIN_WORD = re.compile(r"[A-Za-z0-9\-_./:=,+@]+")
 
 def exec_word(value: Value, *, expand_env: bool = True) -> str:
     """One Exec argument, so that systemd hands exactly this string to the program."""
-    text = value if isinstance(value, str) else _only_text(value)
+    text = _only_text(value)
     if text is not None and _PLAIN_WORD.fullmatch(text):
         return text  # the common case: nothing to escape, nothing to quote
     return _exec_word_the_long_way(parts_of(value), expand_env)
@@ -255,7 +257,7 @@ def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
     Control characters cannot be escaped there, so they are refused, and so is a trailing
     backslash, which would continue the line into the next directive.
     """
-    text = value if isinstance(value, str) else _only_text(value)
+    text = _only_text(value)
     if text is not None and _PLAIN_TEXT.fullmatch(text):
         return text  # the common case: nothing to escape or refuse
     return _plain_value_the_long_way(parts_of(value), what, specifiers)
@@ -302,7 +304,7 @@ _FLEET_EXPANDED = re.compile("%[nNpi]")
 
 def fleet_value(value: Value, what: str) -> str:
     """A value for one [X-Fleet] line: systemd ignores the section, fleet reads it raw."""
-    text = value if isinstance(value, str) else _only_text(value)
+    text = _only_text(value)
     if text is not None and _PLAIN_TEXT.fullmatch(text) and '"' not in text:
         return text  # the common case: no specifier, quote, control character or edge blank
     return _fleet_value_the_long_way(parts_of(value), what)

@@ -80,7 +80,7 @@ class _Checker:
         good = []
         for i, item in enumerate(value):
             if isinstance(item, str):
-                good.append(_intern(item) if len(item) <= _SHARED_LENGTH else item)
+                good.append(_shared(item))
             else:
                 self.wrong((*path, i), "a string", item)
         return good
@@ -154,7 +154,7 @@ class _Checker:
                 continue
             shared_name, sub, check_kind, plain_string = field
             if plain_string and isinstance(item, str):  # the commonest value, checked inline
-                good[shared_name] = _intern(item) if len(item) <= _SHARED_LENGTH else item
+                good[shared_name] = _shared(item)
                 continue
             checked = check_kind(self, item, sub, path + (name,))
             if checked is not None:
@@ -210,14 +210,13 @@ def _fields_to_check(key: Key) -> dict[str, _Field]:
     return fields
 
 
-_intern = sys.intern
 _SHARED_LENGTH = 64  # longer strings are rarely repeated
 
 
 def _shared(text: str) -> str:
     """One copy of a short string however many specs repeat it (images, flags, ports,
     "always"): a 10,000-spec compile holds every spec's data at once."""
-    return _intern(text) if len(text) <= _SHARED_LENGTH else text
+    return sys.intern(text) if len(text) <= _SHARED_LENGTH else text
 
 
 def check_document(data: dict[str, object], key: Key, origins: Origins, diagnostics: Diagnostics) -> dict[str, object]:

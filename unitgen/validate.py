@@ -89,7 +89,7 @@ class SpecValidator:
     def literal(self, text: str) -> str | None:
         """The text a value stands for when it is known at compile time (plain text, or a
         template of compile-time values only); None when systemd or etcd fill parts in."""
-        if "{" not in text or not templating.is_template(text):
+        if not templating.is_template(text):
             return text
         runtime_value = _RUNTIME_VALUE.fullmatch(text)
         if runtime_value is not None and runtime_value.group(1) not in self.variables:
