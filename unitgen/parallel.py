@@ -84,6 +84,9 @@ class Round(Generic[Item, Result]):
                 self._serve(write_end)
             os.close(write_end)
             self._children.append((pid, read_end))
+        # Results come back pickled.  Loading pickle now, while the workers work, rather
+        # than once the last batch is done, keeps it out of the wait for the slowest process.
+        import pickle  # noqa: F401
 
     def _take(self) -> list[tuple[int, list[Result]]]:
         done = []
@@ -94,7 +97,7 @@ class Round(Generic[Item, Result]):
 
     def _serve(self, write_end: int) -> NoReturn:
         """The worker: compute, send, and leave without running any cleanup."""
-        import pickle
+        import pickle  # before the work, not after it: see __init__
 
         status = 0
         try:
@@ -151,15 +154,16 @@ class Round(Generic[Item, Result]):
 
     def abandon(self) -> None:
         """Stop the workers of a round whose results are no longer wanted."""
+        children, self._children = self._children, []
+        if not children:  # a round already finished: the usual case
+            return
         import signal
 
-        children, self._children = self._children, []
         for pid, read_end in children:
             os.kill(pid, signal.SIGKILL)
             os.close(read_end)
             os.waitpid(pid, 0)
-        if children:
-            os.close(self._queue)
+        os.close(self._queue)
 
 
 def _described(error: BaseException) -> str:
