@@ -2,6 +2,7 @@
 
     python bench/bench_compile.py            # 1,000 and 10,000 specs
     python bench/bench_compile.py 500 2000   # other sizes
+    python bench/bench_compile.py --repeat 9 # more runs per figure (5 by default)
     TMPDIR=/dev/shm python bench/bench_compile.py   # on tmpfs: compile cost without the disk
 
 Each size runs ``unitgen compile`` in a fresh process, with an empty cache directory of
@@ -10,7 +11,11 @@ its own (the user's cache is never read or written):
 * fresh: into an empty ``out/``, cold cache: every spec compiled, every file written;
 * re-run: nothing changed, the cache answers (what a pre-commit hook or CI sees);
 * no cache: nothing changed, ``--no-cache``: every spec compiled again, nothing written;
-* one edit: one spec changed: every spec compiled again, one file written.
+* one edit: one spec changed since the last run: that spec parsed again (the others'
+  parses come from the memo of parses), every spec converted again, one file written.
+
+Each figure is the median of several runs (``--repeat``), with the fastest and slowest:
+on a shared machine one run can be a fifth slower than the next.
 
 Peak memory is the largest max RSS of any of these processes.  The package's bytecode is
 compiled first, as an installed package's is: without it (PYTHONDONTWRITEBYTECODE=1 and an
@@ -22,6 +27,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,36 +126,49 @@ def run(args: list[str], cwd: Path, cache: Path) -> tuple[float, float]:
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"unitgen {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    # ru_maxrss of children is the largest of all children so far, which is what is reported.
+    # ru_maxrss of children is the largest of all children so far: the peak reported.
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return elapsed, peak_mib
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000]
+    arguments = sys.argv[1:]
+    repeat = 5
+    if "--repeat" in arguments:
+        at = arguments.index("--repeat")
+        repeat = int(arguments[at + 1])
+        del arguments[at : at + 2]
+    sizes = [int(a) for a in arguments] or [1000, 10000]
     import compileall
 
     import unitgen
 
     compileall.compile_dir(Path(unitgen.__file__).parent, quiet=1)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, in {tempfile.gettempdir()}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, in {tempfile.gettempdir()}; median (fastest-slowest) of {repeat} runs")
     for count in sizes:
         work = Path(tempfile.mkdtemp(prefix="unitgen-bench-"))
         try:
             generate(work / "specs", count)
             cache = work / "cache"
             compile_ = ["compile", "specs", "-q"]
-            fresh, _ = run(compile_, work, cache)
+            times: dict[str, list[float]] = {"fresh": [], "re-run": [], "no cache": [], "one edit": []}
+            for _ in range(repeat):
+                shutil.rmtree(work / "out", ignore_errors=True)
+                shutil.rmtree(cache, ignore_errors=True)
+                times["fresh"].append(run(compile_, work, cache)[0])
             units = sum(1 for _ in (work / "out").iterdir())
-            again, _ = run(compile_, work, cache)
-            uncached, _ = run([*compile_, "--no-cache"], work, cache)
+            for _ in range(repeat):
+                times["re-run"].append(run(compile_, work, cache)[0])
+            for _ in range(repeat):
+                times["no cache"].append(run([*compile_, "--no-cache"], work, cache)[0])
             edited = work / "specs" / "svc00000.toml"
-            edited.write_text(edited.read_text().replace("web app 0", "web app zero"))
-            one_edit, peak = run(compile_, work, cache)
-            print(
-                f"{count:>6} specs -> {units:>6} units: fresh {fresh:.2f} s, re-run {again:.2f} s, "
-                f"no cache {uncached:.2f} s, one edit {one_edit:.2f} s; peak RSS {peak:.0f} MiB"
-            )
+            original = edited.read_text()
+            for number in range(repeat):  # each run finds one spec changed since the last
+                edited.write_text(original.replace("web app 0", f"web app edit {number}"))
+                times["one edit"].append(run(compile_, work, cache)[0])
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            shown = ", ".join(f"{mode} {statistics.median(t):.2f} s ({min(t):.2f}-{max(t):.2f})" for mode, t in times.items())
+            print(f"{count:>6} specs -> {units:>6} units: {shown}; peak RSS {peak:.0f} MiB")
         finally:
             shutil.rmtree(work)
 
