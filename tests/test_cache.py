@@ -113,7 +113,12 @@ def project(tmp_path: Path) -> Path:
 
 
 def memo_files(cache_dir: Path) -> list[Path]:
-    return sorted(p for p in cache_dir.iterdir()) if cache_dir.is_dir() else []
+    """The compiles' memos (each with its memo of parses beside it: ``parse_memo_files``)."""
+    return sorted(p for p in cache_dir.iterdir() if not p.name.endswith(".parses")) if cache_dir.is_dir() else []
+
+
+def parse_memo_files(cache_dir: Path) -> list[Path]:
+    return sorted(cache_dir.glob("*.parses"))
 
 
 def the_memo(cache_dir: Path) -> Path:
@@ -251,8 +256,10 @@ def test_the_same_arguments_reuse_one_file(project: Path, private_cache: Path) -
         (project / "specs" / "web.toml").write_text(f"{WEB}# edit {number}\n")
         unitgen("check", cwd=project)
     assert len(memo_files(private_cache)) == 1
+    assert [p.name for p in parse_memo_files(private_cache)] == [memo_files(private_cache)[0].stem + ".parses"]
     unitgen("check", "--env", "prod", cwd=project)
     assert len(memo_files(private_cache)) == 2
+    assert len(parse_memo_files(private_cache)) == 2
 
 
 # --- the code fingerprint ----------------------------------------------------------------------
@@ -345,9 +352,10 @@ def test_the_cache_directory_is_private(project: Path, tmp_path: Path) -> None:
     directory = tmp_path / "fresh" / "unitgen"
     unitgen("check", cwd=project, env={"UNITGEN_CACHE_DIR": str(directory)})
     assert directory.stat().st_mode & 0o777 == 0o700
-    [memo] = directory.iterdir()  # no temporary file left behind
+    memo, parses = sorted(directory.iterdir())  # no temporary file left behind
+    assert parses.name == memo.stem + ".parses"
     assert memo.suffix == ".json"
-    assert memo.stat().st_mode & 0o777 == 0o600
+    assert memo.stat().st_mode & 0o777 == parses.stat().st_mode & 0o777 == 0o600
 
 
 def test_where_the_cache_lives(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_the_file_stem_is_what_pathlib_calls_it(path: str, stem: str) -> None:
 
 def test_each_file_comes_back_checked_with_its_own_problems(tmp_path: Path) -> None:
     specs = write_specs(tmp_path, {"good.toml": SPEC.format(i=1), "typo.toml": SPEC.format(i=2) + "[contaner]\n", "broken.toml": "[container\n"})
-    parsed = {Path(path).name: (text, data, [d.code for d in problems]) for path, _, text, data, problems in parse_spec_files(spec_paths(specs))}
+    parsed = {Path(path).name: (text, data, [d.code for d in problems]) for path, _, text, data, problems, _ in parse_spec_files(spec_paths(specs))}
     assert parsed["good.toml"] == (SPEC.format(i=1), {"container": {"image": "example/app1:v1", "command": ["serve", "1"]}}, [])
     assert parsed["typo.toml"][2] == ["S100"]  # the unknown table is reported and dropped
     assert "contaner" not in parsed["typo.toml"][1]
@@ -48,7 +48,7 @@ def test_a_file_longer_than_one_read_comes_back_whole(tmp_path: Path) -> None:
 
     long = "x" * (3 * files._READ_SIZE)
     specs = write_specs(tmp_path, {"long.toml": SPEC.format(i=1) + f'name = "{long}"\n'})
-    [(_, _, text, data, problems)] = parse_spec_files(spec_paths(specs))
+    [(_, _, text, data, problems, _)] = parse_spec_files(spec_paths(specs))
     assert text.endswith(f'name = "{long}"\n') and data["container"]["name"] == long and problems == []
 
 
@@ -57,7 +57,7 @@ def test_an_unreadable_spec_is_reported_where_it_is(tmp_path: Path, monkeypatch:
     (specs / "dir.toml").mkdir()
     monkeypatch.chdir(tmp_path)
     parsed = parse_spec_files(spec_paths(specs))
-    assert [(shown, text, [d.format() for d in problems]) for _, shown, text, _, problems in parsed] == [
+    assert [(shown, text, [d.format() for d in problems]) for _, shown, text, _, problems, _ in parsed] == [
         ("specs/app.toml", SPEC.format(i=1), []),
         ("specs/dir.toml", None, ["specs/dir.toml: S001 error cannot read file: Is a directory"]),
     ]
@@ -124,15 +124,16 @@ def test_a_first_compile_forks_the_readers_before_the_cache_and_output_stages_lo
 def test_the_reading_begins_before_the_cache_key_unless_a_memo_may_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from unitgen import cache, compile_command, parallel, reading
+    from unitgen import cache, compile_command, parallel, parse_memo, reading
 
     specs = write_specs(tmp_path, {f"s{i:03d}.toml": SPEC.format(i=i) for i in range(50)})
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(parallel, "MIN_ITEMS", 4)
     events: list[str] = []
-    start, key_for = reading.start_reading, cache.key_for
-    monkeypatch.setattr(reading, "start_reading", lambda *a: (events.append("reading"), start(*a))[1])
+    start, key_for, parse_spec = reading.start_reading, cache.key_for, parse_memo.parse_spec
+    monkeypatch.setattr(reading, "start_reading", lambda *a, **k: (events.append("reading"), start(*a, **k))[1])
     monkeypatch.setattr(cache, "key_for", lambda *a: (events.append("key"), key_for(*a))[1])
+    monkeypatch.setattr(parse_memo, "parse_spec", lambda path, *a, **k: (events.append(f"parse {Path(path).name}"), parse_spec(path, *a, **k))[1])
 
     def compile_once() -> str:
         events.clear()
@@ -147,7 +148,9 @@ def test_the_reading_begins_before_the_cache_key_unless_a_memo_may_answer(
     assert events == ["key"]
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
-    # A memo that no longer answers (an edit): the reading starts once that is known.
+    # A memo that no longer answers (an edit): of the bytes the key read, only the edited
+    # file is parsed again; the others are what the memo of parses kept.
     (specs / "s007.toml").write_text(SPEC.format(i=70))
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 200)  # all in this process, where events are recorded
     assert compile_once() == "out: 50 unit(s), 1 written, 0 removed, 49 unchanged"
-    assert events == ["key", "reading"]
+    assert events == ["key", "parse s007.toml"]

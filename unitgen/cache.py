@@ -28,7 +28,7 @@ from unitgen.files import read_bytes
 from unitgen.memo_slot import disabled_by_environment, slot_for
 from unitgen.output import contents_digest, in_sync_by_digest, write_atomically
 
-FORMAT = 2
+FORMAT = 3
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPLAYED_SEVERITIES = ("warning", "note")  # a compile with errors is never memoised
 Instances = list[tuple[str | None, list[str]]]  # per environment, in the order compile prints them
@@ -37,6 +37,8 @@ Instances = list[tuple[str | None, list[str]]]  # per environment, in the order 
 class Key(NamedTuple):
     digest: str  # of every input: the memo in ``slot`` must carry this digest
     slot: str  # the file holding the memo for these specs and arguments
+    context: str = ""  # of every input but the *.toml files (unitgen's code, the paths, ...)
+    inputs: dict[str, bytes] | None = None  # the *.toml files' bytes that ``digest`` covers, by name
 
 
 class Entry(NamedTuple):
@@ -71,16 +73,23 @@ def key_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequen
         return None
     given = os.fspath(specs)
     try:
-        digest = input_digest(given, environment, sets, package_dir=package_dir)
+        context = context_digest(given, environment, sets, package_dir=package_dir)
+        inputs = {name: read_bytes(os.path.join(given, name)) for name in spec_file_names(given)}
         slot = slot_for(given, environment, sets)
     except (OSError, ValueError):  # ValueError: a name the file system cannot hold
         return None
-    return Key(digest, slot)
+    digest = hashlib.sha256()
+    feed_length_prefixed(digest, context.encode())
+    for name, content in inputs.items():
+        feed_length_prefixed(digest, name.encode("utf-8", "surrogatepass"))
+        # The bytes, not an mtime: an edit in the same second counts.
+        feed_length_prefixed(digest, content)
+    return Key(digest.hexdigest(), slot, context, inputs)
 
 
-def input_digest(given: str, environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> str:
-    """sha256 over everything the compile result depends on.  Raises OSError (or
-    ValueError, for an impossible file name) when an input cannot be read."""
+def context_digest(given: str, environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> str:
+    """sha256 over everything the compile result depends on but the *.toml files.  Raises
+    OSError (or ValueError, for an impossible file name) when an input cannot be read."""
     context = [
         FORMAT,
         __version__,
@@ -94,13 +103,7 @@ def input_digest(given: str, environment: str | None, sets: Sequence[str], *, pa
         environment,
         list(sets),  # in order: a later --set of the same name wins
     ]
-    digest = hashlib.sha256()
-    feed_length_prefixed(digest, json.dumps(context).encode())
-    for name in spec_file_names(given):
-        feed_length_prefixed(digest, name.encode("utf-8", "surrogatepass"))
-        # The bytes, not an mtime: an edit in the same second counts.
-        feed_length_prefixed(digest, read_bytes(os.path.join(given, name)))
-    return digest.hexdigest()
+    return hashlib.sha256(json.dumps(context).encode()).hexdigest()
 
 
 def spec_file_names(directory: str) -> list[str]:

@@ -91,12 +91,12 @@ def main() -> None:
     """
 
 
-def _compile(specs: Path, environment: str | None, sets: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _compile(specs: Path, environment: str | None, sets: tuple[str, ...], reading=None):  # type: ignore[no-untyped-def]
     from unitgen.compile_command import UsageError
 
     parse_sets(sets)  # a bad NAME=VALUE is a usage error before anything runs
     try:
-        return commands.compile_specs(specs, environment, sets)
+        return commands.compile_specs(specs, environment, sets, reading)
     except UsageError as error:
         raise click.UsageError(str(error)) from None
 
@@ -170,9 +170,9 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: st
 # --- check and diff -------------------------------------------------------------------
 
 
-def _compiled_or_exit(specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False):  # type: ignore[no-untyped-def]
+def _compiled_or_exit(specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False, reading=None):  # type: ignore[no-untyped-def]
     """Compile in memory; print diagnostics; exit 1 when the specs do not compile."""
-    result = _compile(specs, environment, sets)
+    result = _compile(specs, environment, sets, reading)
     if need_env and environment is None and result.project.environments:
         known = ", ".join(result.project.environments)
         raise click.UsageError(f"this project has environments ({known}): choose one with --env")
@@ -212,9 +212,10 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
         echo_formatted(memo.diagnostics)
         _echo_up_to_date(commands.shown(memo.out_dir), memo.units)
         return True
-    result = _compiled_or_exit(specs, environment, sets)
+    reading = commands.recalled_reading(specs, key)
+    result = _compiled_or_exit(specs, environment, sets, reading=reading)
     if memo is None:
-        commands.remember(key, specs, result, commands.instances_to_start(result))
+        commands.remember(key, specs, result, commands.instances_to_start(result), reading)
     from unitgen.drift import compare
 
     drift = compare(result.files, result.out_dir, scope=commands.env_scope(result))

@@ -8,9 +8,10 @@ colours on a terminal.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -91,13 +92,23 @@ def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...], r
             gc.enable()
 
 
-def start_reading(specs: str | os.PathLike[str]):  # type: ignore[no-untyped-def]
+def start_reading(specs: str | os.PathLike[str], *, memoised: bool = False):  # type: ignore[no-untyped-def]
     """Start reading the spec files (see ``reading``), so that it overlaps with loading
     the compiler and computing the cache key; None when SPECS is no directory (the
-    compile says so)."""
+    compile says so).  ``memoised``: for a compile whose parses will be memoised."""
     from unitgen.reading import start_reading
 
-    return start_reading(specs) if os.path.isdir(specs) else None
+    return start_reading(specs, memoised=memoised) if os.path.isdir(specs) else None
+
+
+def recalled_reading(specs: Path, key):  # type: ignore[no-untyped-def]
+    """After a memo missed (an edit): the reading of the files the key read, parsing
+    only those the memo of parses does not know; None without a key."""
+    if key is None or key.inputs is None:
+        return None
+    from unitgen import parse_memo
+
+    return parse_memo.reading(os.fspath(specs), key.inputs, parse_memo.recall(key.slot, key.context))
 
 
 # --- the cache: a memo of the last successful compile per specs and arguments -------------
@@ -131,20 +142,25 @@ def memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
     return memo is not None and memo.matches_output()
 
 
-def remember(key, specs: Path, result, instances) -> None:  # type: ignore[no-untyped-def]
-    """Memoise a compile without errors; call it before anything adds to its diagnostics."""
+def remember(key, specs: Path, result, instances, reading=None, diagnostics=None) -> None:  # type: ignore[no-untyped-def]
+    """Memoise a compile without errors, and the parses of its ``reading`` (if it was
+    ours to start).  ``diagnostics``: the compile's own, sorted; by default what the
+    result holds now, so call it before anything adds to them."""
     if key is None or not result.ok:
         return
-    from unitgen import cache
+    from unitgen import cache, parse_memo
 
-    cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted()))
+    cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted() if diagnostics is None else diagnostics))
+    if reading is not None and reading.files is not None:
+        parse_memo.store(key.slot, key.context, reading.files)
 
 
 def instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: ignore[no-untyped-def]
     """Per environment, the instances of its templates."""
     instances: dict[str | None, list[str]] = {env: [] for env in result.environments}
     for unit in result.units:  # a template's sidekicks run per instance too
-        instances.setdefault(unit.environment, []).extend(unit.instance_names())
+        if "@." in unit.name:  # what every template's name holds: most units are not asked
+            instances.setdefault(unit.environment, []).extend(unit.instance_names())
     return list(instances.items())
 
 
@@ -174,7 +190,8 @@ def run_compile(
     # reads them too: the compile has begun by the time the memo is found missing.  (Where
     # a memo exists, a worker would only compete with checking it.)  Whatever the compile
     # needs besides reading is loaded after the workers are forked, pathlib included.
-    reading = None if memo_may_answer(specs, environment, sets, verify=verify, no_cache=no_cache) else start_reading(specs)
+    may_answer = memo_may_answer(specs, environment, sets, verify=verify, no_cache=no_cache)
+    reading = None if may_answer else start_reading(specs, memoised=not (verify or no_cache))
     try:
         from pathlib import Path
 
@@ -187,31 +204,47 @@ def run_compile(
         if memo_in_sync(memo):
             _echo_compiled(memo.diagnostics, memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
             return
+        if reading is None:
+            reading = recalled_reading(directory, key)
         result = compile_specs(directory, environment, sets, reading)
     finally:
         if reading is not None:
             reading.abandon()
-    instances = instances_to_start(result)
-    if memo is None:
-        remember(key, directory, result, instances)
     diagnostics = result.diagnostics
+    compiled_diagnostics = diagnostics.sorted()  # what a memo replays: not what plan adds below
     if verify and result.ok:
         from unitgen.verify import verify_compiled
 
         verify_compiled(result, diagnostics)
     files = result.files
+    instances = functools.cache(lambda: instances_to_start(result))
+    # The memos are stored while workers compare or write out/, whichever comes first:
+    # of what follows the compile, only those take longer.
+    memoise = _Once(lambda: remember(key, directory, result, instances(), reading, compiled_diagnostics) if memo is None else None)
     plan = None
     if result.ok:
-        plan = output.plan(files, result.out_dir, diagnostics, force=force, scope=env_scope(result))
+        plan = output.plan(files, result.out_dir, diagnostics, force=force, scope=env_scope(result), alongside=memoise)
     echo_formatted((d.severity.value, d.format()) for d in diagnostics.sorted())
     if diagnostics.has_errors or plan is None:
         echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
         sys.exit(EXIT_INVALID)
-    output.apply(plan, files, result.out_dir)
+    output.apply(plan, files, result.out_dir, alongside=memoise)
     counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
-    _echo_compiled([], result.out_dir, len(files), counts, instances, quiet=quiet)
+    _echo_compiled([], result.out_dir, len(files), counts, [] if quiet else instances(), quiet=quiet)
     global _left_to_exit
     _left_to_exit = (result, files, plan)
+
+
+class _Once:
+    """A call made at the first of several chances; the later ones do nothing."""
+
+    def __init__(self, call: Callable[[], object]) -> None:
+        self._call: Callable[[], object] | None = call
+
+    def __call__(self) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            call()
 
 
 # What the last compile built, left for the end of the process to drop: freed object by

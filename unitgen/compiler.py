@@ -31,8 +31,7 @@ from unitgen.validate import SpecValidator
 # forked once this module is loaded, and a stage first imported by a call would be imported
 # again by each worker (and its import statement run again for every spec).
 if TYPE_CHECKING:
-    from unitgen.parallel import Round
-    from unitgen.reading import ParsedFile
+    from unitgen.reading import Reading
     from unitgen.resolve import Workspace
 
 
@@ -80,7 +79,6 @@ class CompileResult:
     out_dir: Path
     units: tuple[CompiledUnit, ...]
     diagnostics: Diagnostics
-    instances: Mapping[str | None, tuple[str, ...]]  # instance units to start, per environment
     environments: tuple[str | None, ...]
     selected: str | None = None  # the --env given, if any: the other environments are not touched
 
@@ -119,7 +117,7 @@ def compile_specs(
     *,
     environment: str | None = None,
     overrides: Mapping[str, str] | None = None,
-    reading: Round[str, ParsedFile] | None = None,
+    reading: Reading | None = None,
 ) -> CompileResult:
     """``reading``: the reading of the spec files, if it was started already."""
     if not specs_dir.is_dir():
@@ -136,7 +134,7 @@ def compile_specs(
 
 
 def _compile(
-    specs_dir: Path, environment: str | None, overrides: Mapping[str, str], reading: Round[str, ParsedFile] | None
+    specs_dir: Path, environment: str | None, overrides: Mapping[str, str], reading: Reading | None
 ) -> CompileResult:
     diagnostics = Diagnostics()
     workspace = load_workspace(specs_dir, overrides, diagnostics, reading)
@@ -149,19 +147,16 @@ def _compile(
         environments = (environment,)
     out_dir = (specs_dir.parent / project.output).resolve() if not Path(project.output).is_absolute() else Path(project.output)
     units: list[CompiledUnit] = []
-    instances: dict[str | None, tuple[str, ...]] = {}
     if not workspace.specs and not diagnostics.has_errors:
         diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
     for env in environments:
-        specs, compiled = _compile_environment(workspace, env, specs_dir, diagnostics)
-        units.extend(compiled)
-        instances[env] = tuple(name for spec in specs for name in spec.instance_units())
-    return CompileResult(project, out_dir, tuple(units), diagnostics, instances, environments, environment)
+        units.extend(_compile_environment(workspace, env, specs_dir, diagnostics))
+    return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment)
 
 
 def _compile_environment(
     workspace: Workspace, env: str | None, specs_dir: Path, diagnostics: Diagnostics
-) -> tuple[list[ServiceSpec], list[CompiledUnit]]:
+) -> list[CompiledUnit]:
     """Resolve, cross-check and convert every spec for one environment.
 
     Cross-checks need every spec, conversion one spec at a time.  So workers start
@@ -201,7 +196,7 @@ def _compile_environment(
         if passthrough and spec.source not in files_with_errors:
             diagnostics.extend(passthrough)
         compiled.append(CompiledUnit(prefix + unit, unit, text, spec, env, convert.rebuilder))
-    return specs, compiled
+    return compiled
 
 
 class _SpecConverter:

@@ -136,9 +136,6 @@ class ServiceSpec:
     def unit_name(self) -> str:
         return f"{self.name}@.service" if self.is_template else f"{self.name}.service"
 
-    def instance_units(self) -> Strings:
-        return tuple(f"{self.name}@{i}.service" for i in self.instances)
-
 
 @attrs.frozen
 class Paths:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from unitgen.digests import feed_length_prefixed
@@ -93,12 +93,21 @@ def _read(path: str | os.PathLike[str]) -> str | None:
         return None
 
 
-def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False, scope: str | None = None) -> Plan:
+def plan(
+    files: Mapping[str, str],
+    out_dir: Path,
+    diagnostics: Diagnostics,
+    *,
+    force: bool = False,
+    scope: str | None = None,
+    alongside: Callable[[], object] | None = None,
+) -> Plan:
     """Compare wanted files with ``out_dir``; report files unitgen may not touch.
 
     ``scope`` (e.g. ``"prod/"``, for --env) limits what may be removed to one environment's
     directory: another environment's files are not this compile's business, whatever
-    state they are in."""
+    state they are in.  ``alongside``: other work of this process, done while workers
+    compare, if there are files to compare (``apply`` takes it too)."""
     from unitgen.parallel import map_chunks
 
     # Plain strings rather than Path objects, as in in_sync_by_digest: on tens of thousands
@@ -126,7 +135,7 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
     def compare(batch: Sequence[str]) -> list[str]:  # reading thousands of files: spread over the cores
         return [_state_on_disk(os.path.join(directory, relative), files[relative], relative in existing) for relative in batch]
 
-    on_disk = dict(zip(to_look_at, map_chunks(compare, to_look_at)))
+    on_disk = dict(zip(to_look_at, map_chunks(compare, to_look_at, first=alongside if to_look_at else None)))
     write, remove, unchanged = [], [], []
     for relative in wanted:
         state = on_disk.get(relative, ABSENT)
@@ -256,23 +265,24 @@ def _owner_problem(path: str, state: str, diagnostics: Diagnostics, force: bool,
     return False
 
 
-def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path) -> None:
+def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path, *, alongside: Callable[[], object] | None = None) -> None:
     """Carry out a plan: every file is written to a temporary name and renamed into place.
 
     Creating thousands of files takes a while, so the writes are spread over the cores;
-    a write that fails fails the same way in any process (``parallel`` re-raises it)."""
+    a write that fails fails the same way in any process (``parallel`` re-raises it).
+    ``alongside``: other work of this process, done while a worker begins writing."""
     from unitgen.parallel import map_chunks
 
     umask = current_umask()
-    for directory in sorted({os.path.dirname(os.path.join(out_dir, relative)) for relative in plan_.write}):
-        os.makedirs(directory, exist_ok=True)
+    for directory in sorted({os.path.dirname(relative) for relative in plan_.write}):
+        os.makedirs(os.path.join(out_dir, directory), exist_ok=True)
 
     def write(batch: Sequence[str]) -> list[None]:
         for relative in batch:
             write_atomically(os.path.join(out_dir, relative), files[relative].encode("utf-8", "surrogateescape"), umask=umask)
         return []
 
-    map_chunks(write, plan_.write)
+    map_chunks(write, plan_.write, first=alongside)
     for relative in plan_.remove:
         (out_dir / relative).unlink(missing_ok=True)
 

@@ -9,12 +9,14 @@ load without attrs (diagnostics, documents and schema keys are named tuples).
 
 from __future__ import annotations
 
+import marshal
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from unitgen import parallel, schema
-from unitgen.diagnostics import Diagnostics
-from unitgen.source import TextOrigins, display_path, load_toml
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity
+from unitgen.source import TextOrigins, display_path, parse_toml, read_input
 from unitgen.typecheck import check_document
 
 if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
@@ -22,19 +24,39 @@ if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
 
 PROJECT_FILE = "unitgen.toml"
 
-# Path, displayed path, text (None when the file did not parse), type-checked data, and
-# diagnostics: plain data, which crosses a pipe cheaply.  The raw data stays behind
-# (after type-checking, the checked data is all anyone reads), and so do the Document
-# and origins objects, which cost more to pickle than to build again.
-ParsedFile = tuple[str, str, "str | None", dict[str, object], list]  # type: ignore[type-arg]
+# Path, displayed path, text (None when the file did not parse), type-checked data,
+# diagnostics, and what the memo of parses keeps of the file (``memo_entry``: when asked
+# for, and the file parsed): plain data, which crosses a pipe cheaply.  The raw data stays
+# behind (after type-checking, the checked data is all anyone reads), and so do the
+# Document and origins objects, which cost more to pickle than to build again.
+ParsedFile = tuple[str, str, "str | None", dict[str, object], list, "bytes | None"]  # type: ignore[type-arg]
+# What a memo entry holds: the sha256 (hex) of the bytes parsed, the displayed path, the
+# data and the diagnostics.
+Recalled = tuple[str, str, dict[str, object], list[Diagnostic]]
 
 
-def start_reading(directory: Path) -> parallel.Round[str, ParsedFile]:
-    """Begin reading the spec files of ``directory``; ``.finish()`` gives them in name order."""
-    return parallel.start(parse_spec_files, spec_paths(directory))
+class Reading:
+    """Spec files being read: ``finish`` gives them in name order, and keeps them as
+    ``files`` for whoever memoises the compile (``parse_memo``)."""
+
+    def __init__(self, started: parallel.Round[str, ParsedFile]) -> None:
+        self._started = started
+        self.files: list[ParsedFile] | None = None
+
+    def finish(self) -> list[ParsedFile]:
+        self.files = self._started.finish()
+        return self.files
+
+    def abandon(self) -> None:
+        self._started.abandon()
 
 
-def spec_paths(directory: Path) -> list[str]:
+def start_reading(directory: str | os.PathLike[str], *, memoised: bool = False) -> Reading:
+    """Begin reading the spec files of ``directory``; ``memoised``: with memo entries."""
+    return Reading(parallel.start(lambda paths: parse_spec_files(paths, memoised=memoised), spec_paths(directory)))
+
+
+def spec_paths(directory: str | os.PathLike[str] | Path) -> list[str]:
     """Every ``*.toml`` entry but the project file, in name order (what ``glob`` gives,
     without pathlib's cost per entry)."""
     names = sorted(name for name in os.listdir(directory) if name.endswith(".toml") and name != PROJECT_FILE)
@@ -48,16 +70,83 @@ def file_stem(path: str) -> str:
     return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
-def parse_spec_files(paths: list[str]) -> list[ParsedFile]:
+def parse_spec_files(paths: Sequence[str], *, memoised: bool = False) -> list[ParsedFile]:
     parsed: list[ParsedFile] = []
     for path in paths:
-        diagnostics = Diagnostics()
         shown = display_path(path)
-        loaded = load_toml(path, shown, diagnostics)
-        if loaded is None:
-            parsed.append((path, shown, None, {}, list(diagnostics)))
-            continue
-        text, raw_data = loaded
-        data = check_document(raw_data, schema.SPEC, TextOrigins(shown, text), diagnostics)
-        parsed.append((path, shown, text, data, list(diagnostics)))
+        diagnostics = Diagnostics()
+        raw = read_input(path, shown, diagnostics)
+        if raw is None:
+            parsed.append((path, shown, None, {}, list(diagnostics), None))
+        else:
+            parsed.append(parse_spec(path, shown, raw, memoised=memoised))
     return parsed
+
+
+def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool) -> ParsedFile:
+    """One spec file's ParsedFile, from its bytes."""
+    diagnostics = Diagnostics()
+    loaded = parse_toml(raw, shown, diagnostics)
+    if loaded is None:
+        return (path, shown, None, {}, list(diagnostics), None)
+    text, raw_data = loaded
+    data = check_document(raw_data, schema.SPEC, TextOrigins(shown, text), diagnostics)
+    problems = list(diagnostics)
+    return (path, shown, text, data, problems, memo_entry(raw, shown, data, problems) if memoised else None)
+
+
+# --- what the memo of parses keeps of a file (``parse_memo``) ------------------------------
+# Made here, by the process that parsed the file: encoding it is cheap while the data is
+# fresh, and would cost a copy of every page it lies on in a process forked since.
+
+
+def memo_entry(raw: bytes, shown: str, data: dict[str, object], diagnostics: list[Diagnostic]) -> bytes | None:
+    """The marshal bytes of a ``Recalled``; None for data marshal cannot hold (a date)."""
+    from hashlib import sha256  # loaded before the fork wherever a cache is used (memo_slot)
+
+    plain = [(d.code, d.severity.value, d.message, None if d.location is None else tuple(d.location), d.key_path, d.hint) for d in diagnostics]
+    try:
+        return marshal.dumps((sha256(raw).hexdigest(), shown, data, plain))
+    except ValueError:
+        return None
+
+
+def recalled_entry(entry: object) -> Recalled | None:
+    """What ``memo_entry`` encoded; None for anything that is not such bytes."""
+    try:
+        recalled = marshal.loads(entry) if isinstance(entry, bytes) else None
+    except (ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(recalled, tuple) and len(recalled) == 4):
+        return None
+    digest, shown, data, problems = recalled
+    if not (isinstance(digest, str) and isinstance(shown, str) and isinstance(data, dict) and isinstance(problems, list)):
+        return None
+    diagnostics = []
+    for problem in problems:
+        diagnostic = _diagnostic(problem)
+        if diagnostic is None:
+            return None
+        diagnostics.append(diagnostic)
+    return digest, shown, data, diagnostics
+
+
+def _diagnostic(problem: object) -> Diagnostic | None:
+    if not (isinstance(problem, tuple) and len(problem) == 6):
+        return None
+    code, severity, message, where, key_path, hint = problem
+    if not (isinstance(code, str) and isinstance(message, str) and _optional(key_path, str) and _optional(hint, str)):
+        return None
+    try:
+        level = Severity(severity)
+    except ValueError:
+        return None
+    if where is None:
+        return Diagnostic(code, level, message, None, key_path, hint)
+    if not (isinstance(where, tuple) and len(where) == 3 and isinstance(where[0], str) and _optional(where[1], int) and _optional(where[2], int)):
+        return None
+    return Diagnostic(code, level, message, Location(*where), key_path, hint)
+
+
+def _optional(value: object, kind: type) -> bool:
+    return value is None or type(value) is kind

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from unitgen import model, parallel, schema
+from unitgen import model, schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.merge import Layer, MergedOrigins, merge_layers
-from unitgen.reading import PROJECT_FILE, ParsedFile, file_stem, start_reading
+from unitgen.reading import PROJECT_FILE, Reading, file_stem, start_reading
 from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
 from unitgen.typecheck import check_document
 
@@ -47,7 +47,7 @@ def load_workspace(
     directory: Path,
     overrides: Mapping[str, str],
     diagnostics: Diagnostics,
-    reading: parallel.Round[str, ParsedFile] | None = None,
+    reading: Reading | None = None,
 ) -> Workspace:
     """The project and every spec of ``directory``; ``reading``: its spec files, if
     their reading was started already (``reading.start_reading``)."""
@@ -67,7 +67,7 @@ def load_workspace(
         project_layers[env] = layers
         variables[env] = values
     specs = []
-    for path, shown, text, data, problems in (reading or start_reading(directory)).finish():
+    for path, shown, text, data, problems, _ in (reading or start_reading(directory)).finish():
         diagnostics.extend(problems)
         if text is None:
             continue

@@ -147,18 +147,17 @@ def display_path(path: str | Path) -> str:
 def load_document(path: str | Path, diagnostics: Diagnostics) -> Document | None:
     """Read and parse one TOML file; report and return None when it cannot be read."""
     shown = display_path(path)
-    loaded = load_toml(path, shown, diagnostics)
-    return None if loaded is None else Document(shown, loaded[1], TextOrigins(shown, loaded[0]))
+    raw = read_input(path, shown, diagnostics)
+    return None if raw is None else parse_document(raw, shown, diagnostics)
 
 
-def load_toml(path: str | Path, shown: str, diagnostics: Diagnostics) -> tuple[str, dict[str, object]] | None:
-    """``load_document``'s text and data, for callers that need no Document (``reading``)."""
+def read_input(path: str | Path, shown: str, diagnostics: Diagnostics) -> bytes | None:
+    """A file's bytes; reports and returns None when it cannot be read."""
     try:
-        raw = read_bytes(path)
+        return read_bytes(path)
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None
-    return parse_toml(raw, shown, diagnostics)
 
 
 def parse_document(raw: bytes, shown: str, diagnostics: Diagnostics) -> Document | None:
