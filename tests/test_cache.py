@@ -295,6 +295,54 @@ def test_an_unreadable_spec_means_no_key(tmp_path: Path) -> None:
     assert cache.key_for(tmp_path / "no-such-dir", None, ()) is None
 
 
+def key_after_reading(specs: Path, *sets: str):  # type: ignore[no-untyped-def]
+    from unitgen.reading import start_reading
+
+    reading = start_reading(specs, memoised=True)
+    reading.finish()
+    return commands.key_from_reading(cache.context_for(specs, None, sets), specs, reading)
+
+
+@pytest.mark.parametrize("with_project", [True, False])
+def test_the_key_a_first_compile_makes_from_its_reading_is_the_key_of_its_files(tmp_path: Path, with_project: bool) -> None:
+    specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC, "api.toml": SIMPLE_SPEC.replace("web", "api")})
+    if with_project:
+        (specs / "unitgen.toml").write_text('[paths]\ndocker = "/usr/bin/docker"\n')
+    from_files = cache.key_for(specs, None, ("a=1",))
+    from_reading = key_after_reading(specs, "a=1")
+    assert from_files is not None and from_reading is not None
+    assert (from_reading.digest, from_reading.slot, from_reading.context) == (from_files.digest, from_files.slot, from_files.context)
+
+
+def test_the_key_after_reading_is_of_the_bytes_parsed_not_of_a_later_edit(tmp_path: Path) -> None:
+    from unitgen.reading import start_reading
+
+    specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
+    as_parsed = cache.key_for(specs, None, ())
+    reading = start_reading(specs, memoised=True)
+    reading.finish()
+    (specs / "web.toml").write_text(SIMPLE_SPEC + "# edited while the compile ran\n")
+    key = commands.key_from_reading(cache.context_for(specs, None, ()), specs, reading)
+    assert key is not None and as_parsed is not None and key.digest == as_parsed.digest != cache.key_for(specs, None, ()).digest  # type: ignore[union-attr]
+
+
+def test_a_reading_without_digests_or_with_an_unreadable_file_makes_no_key(tmp_path: Path) -> None:
+    from unitgen.reading import start_reading
+
+    specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
+    plain = start_reading(specs)
+    plain.finish()
+    context = cache.context_for(specs, None, ())
+    assert commands.key_from_reading(context, specs, plain) is None
+    assert commands.key_from_reading(context, specs, None) is None
+    assert commands.key_from_reading(None, specs, plain) is None
+    (specs / "broken.toml").symlink_to("broken.toml")  # a symlink loop: ELOOP on open
+    assert key_after_reading(specs) is None
+    (specs / "broken.toml").unlink()
+    (specs / "unitgen.toml").symlink_to("unitgen.toml")
+    assert key_after_reading(specs) is None
+
+
 # --- a damaged or unusable cache is a silent miss ----------------------------------------------
 
 

@@ -14,7 +14,7 @@ from helpers import run_unitgen, snapshot, write_specs
 
 from unitgen import parallel, parse_memo
 from unitgen.diagnostics import Diagnostic, Location, Severity
-from unitgen.reading import PROJECT_FILE, memo_entry, parse_spec_files, recalled_entry, spec_paths
+from unitgen.reading import PROJECT_FILE, memo_entry, parse_spec_files, recalled_entry, spec_paths, start_reading
 
 SPEC = """\
 [container]
@@ -51,7 +51,9 @@ def parsed_again(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def memoised(specs: Path, slot: Path, context: str = "context") -> None:
-    parse_memo.store(str(slot), context, parse_spec_files(spec_paths(specs), memoised=True))
+    reading = start_reading(specs, memoised=True)
+    reading.finish()
+    parse_memo.store(str(slot), context, reading.entries)
 
 
 def test_recalled_files_are_exactly_what_parsing_them_gives(specs: Path, tmp_path: Path, parsed_again: list[str]) -> None:
@@ -166,18 +168,18 @@ def test_an_entry_holds_what_parsing_gave() -> None:
         Diagnostic("S900", Severity.WARNING, "no place", None, None, None),
     ]
     data = {"container": {"image": "x", "command": ["a", "100%"]}, "instances": {"names": ["1"]}, "n": 3, "b": True}
-    entry = memo_entry(b"raw bytes", "specs/a.toml", data, problems)
-    assert recalled_entry(entry) == (hashlib.sha256(b"raw bytes").hexdigest(), "specs/a.toml", data, problems)
+    entry = memo_entry("0123abcd", "specs/a.toml", data, problems)
+    assert recalled_entry(entry) == ("0123abcd", "specs/a.toml", data, problems)
 
 
 def test_data_marshal_cannot_hold_has_no_entry() -> None:
-    assert memo_entry(b"", "a.toml", {"when": datetime.date(2026, 11, 28)}, []) is None
+    assert memo_entry("0123abcd", "a.toml", {"when": datetime.date(2026, 11, 28)}, []) is None
 
 
 def test_a_memo_that_cannot_be_written_is_no_failure(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    parse_memo.store(str(blocker / "slot.json"), "context", [])
+    parse_memo.store(str(blocker / "slot.json"), "context", {})
     assert blocker.read_text() == "not a directory"
 
 

@@ -36,7 +36,7 @@ def test_the_file_stem_is_what_pathlib_calls_it(path: str, stem: str) -> None:
 
 def test_each_file_comes_back_checked_with_its_own_problems(tmp_path: Path) -> None:
     specs = write_specs(tmp_path, {"good.toml": SPEC.format(i=1), "typo.toml": SPEC.format(i=2) + "[contaner]\n", "broken.toml": "[container\n"})
-    parsed = {Path(path).name: (text, data, [d.code for d in problems]) for path, _, text, data, problems, _ in parse_spec_files(spec_paths(specs))}
+    parsed = {Path(path).name: (text, data, [d.code for d in problems]) for path, _, text, data, problems, _, _ in parse_spec_files(spec_paths(specs))}
     assert parsed["good.toml"] == (SPEC.format(i=1), {"container": {"image": "example/app1:v1", "command": ["serve", "1"]}}, [])
     assert parsed["typo.toml"][2] == ["S100"]  # the unknown table is reported and dropped
     assert "contaner" not in parsed["typo.toml"][1]
@@ -48,7 +48,7 @@ def test_a_file_longer_than_one_read_comes_back_whole(tmp_path: Path) -> None:
 
     long = "x" * (3 * files._READ_SIZE)
     specs = write_specs(tmp_path, {"long.toml": SPEC.format(i=1) + f'name = "{long}"\n'})
-    [(_, _, text, data, problems, _)] = parse_spec_files(spec_paths(specs))
+    [(_, _, text, data, problems, _, _)] = parse_spec_files(spec_paths(specs))
     assert text.endswith(f'name = "{long}"\n') and data["container"]["name"] == long and problems == []
 
 
@@ -57,7 +57,7 @@ def test_an_unreadable_spec_is_reported_where_it_is(tmp_path: Path, monkeypatch:
     (specs / "dir.toml").mkdir()
     monkeypatch.chdir(tmp_path)
     parsed = parse_spec_files(spec_paths(specs))
-    assert [(shown, text, [d.format() for d in problems]) for _, shown, text, _, problems, _ in parsed] == [
+    assert [(shown, text, [d.format() for d in problems]) for _, shown, text, _, problems, _, _ in parsed] == [
         ("specs/app.toml", SPEC.format(i=1), []),
         ("specs/dir.toml", None, ["specs/dir.toml: S001 error cannot read file: Is a directory"]),
     ]
@@ -121,7 +121,7 @@ def test_a_first_compile_forks_the_readers_before_the_cache_and_output_stages_lo
     assert "unitgen.memo_slot" in report["loaded"]
 
 
-def test_the_reading_begins_before_the_cache_key_unless_a_memo_may_answer(
+def test_a_first_compile_reads_at_once_and_keys_what_it_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from unitgen import cache, compile_command, parallel, parse_memo, reading
@@ -140,9 +140,10 @@ def test_the_reading_begins_before_the_cache_key_unless_a_memo_may_answer(
         compile_command.run_compile(specs, None, (), force=False, verify=False, quiet=False, no_cache=False)
         return capsys.readouterr().out.splitlines()[0]
 
-    # No memo yet: the workers read while the key's digest is computed.
+    # No memo yet: the workers read, and digest what they read for the key, which is
+    # made after the compile.
     assert compile_once() == "out: 50 unit(s), 50 written, 0 removed, 0 unchanged"
-    assert events == ["reading", "key"]
+    assert events == ["reading"]
     # The memo answers: no worker is forked at all.
     assert compile_once() == "out: 50 unit(s), 0 written, 0 removed, 50 unchanged"
     assert events == ["key"]

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from unitgen import __version__
@@ -28,7 +28,7 @@ from unitgen.files import read_bytes
 from unitgen.memo_slot import disabled_by_environment, slot_for
 from unitgen.output import contents_digest, in_sync_by_digest, write_atomically
 
-FORMAT = 3
+FORMAT = 4
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPLAYED_SEVERITIES = ("warning", "note")  # a compile with errors is never memoised
 Instances = list[tuple[str | None, list[str]]]  # per environment, in the order compile prints them
@@ -69,22 +69,46 @@ class Entry(NamedTuple):
 def key_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> Key | None:
     """The key of a compile of ``specs`` with these arguments; None when the cache is off
     or the inputs cannot all be read (the compile will say what is wrong)."""
+    context = context_for(specs, environment, sets, package_dir=package_dir)
+    if context is None:
+        return None
+    given = os.fspath(specs)
+    try:
+        inputs = {name: read_bytes(os.path.join(given, name)) for name in spec_file_names(given)}
+    except OSError:
+        return None
+    # The bytes, not an mtime: an edit in the same second counts.
+    digests = {name: hashlib.sha256(content).hexdigest() for name, content in inputs.items()}
+    return key_from_digests(context, digests)._replace(inputs=inputs)
+
+
+class Context(NamedTuple):
+    digest: str  # of every input but the *.toml files (``context_digest``)
+    slot: str  # the file holding the memo for these specs and arguments
+
+
+def context_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> Context | None:
+    """All of a key but the *.toml files; None when the cache is off or a path cannot be
+    used.  A first compile finds it while its readers read, which digest the files."""
     if disabled_by_environment():
         return None
     given = os.fspath(specs)
     try:
-        context = context_digest(given, environment, sets, package_dir=package_dir)
-        inputs = {name: read_bytes(os.path.join(given, name)) for name in spec_file_names(given)}
-        slot = slot_for(given, environment, sets)
+        return Context(context_digest(given, environment, sets, package_dir=package_dir), slot_for(given, environment, sets))
     except (OSError, ValueError):  # ValueError: a name the file system cannot hold
         return None
+
+
+def key_from_digests(context: Context, digests: Mapping[str, str]) -> Key:
+    """The key of a compile in ``context`` whose *.toml files, by name, had these sha256
+    digests (hex).  ``key_for`` takes them from the files; a first compile, from its
+    readers, which digest the very bytes they parse."""
     digest = hashlib.sha256()
-    feed_length_prefixed(digest, context.encode())
-    for name, content in inputs.items():
+    feed_length_prefixed(digest, context.digest.encode())
+    for name in sorted(digests):
         feed_length_prefixed(digest, name.encode("utf-8", "surrogatepass"))
-        # The bytes, not an mtime: an edit in the same second counts.
-        feed_length_prefixed(digest, content)
-    return Key(digest.hexdigest(), slot, context, inputs)
+        feed_length_prefixed(digest, digests[name].encode())
+    return Key(digest.hexdigest(), context.slot, context.digest)
 
 
 def context_digest(given: str, environment: str | None, sets: Sequence[str], *, package_dir: str = PACKAGE_DIR) -> str:
@@ -149,10 +173,11 @@ def _raise(error: OSError) -> None:
 
 
 def entry_for(
-    result: Any, specs: str | os.PathLike[str], instances: Instances, diagnostics: Iterable[Any]
+    result: Any, specs: str | os.PathLike[str], instances: Instances, diagnostics: Iterable[Any], files: Mapping[str, str] | None = None
 ) -> Entry | None:
-    """The memo of a compile ``result`` of ``specs`` (sorted ``diagnostics``); None for
-    one that must not be memoised: it reported errors."""
+    """The memo of a compile ``result`` of ``specs`` (sorted ``diagnostics``; ``files``:
+    ``result.files``, if the caller has it); None for one that must not be memoised: it
+    reported errors."""
     replayed = [(d.severity.value, d.format()) for d in diagnostics]
     if any(severity not in REPLAYED_SEVERITIES for severity, _ in replayed):
         return None
@@ -162,7 +187,7 @@ def entry_for(
     from pathlib import PurePath  # only when storing: a hit never needs pathlib
 
     link = None if os.path.isabs(output) else os.fspath(PurePath(specs).parent / output)
-    files = sorted(result.files.items())
+    files = sorted((result.files if files is None else files).items())  # type: ignore[assignment]
     return Entry(
         out_dir=os.fspath(result.out_dir),
         out_link=link,

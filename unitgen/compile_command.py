@@ -8,7 +8,6 @@ colours on a terminal.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -122,12 +121,49 @@ def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no
     return cache.key_for(specs, environment, sets)
 
 
-def memo_may_answer(specs: str | os.PathLike[str], environment: str | None, sets: tuple[str, ...], *, verify: bool, no_cache: bool) -> bool:
+def caching(*, verify: bool, no_cache: bool) -> bool:
+    """Whether compile looks for and stores memos (--verify runs systemd-analyze, which a
+    memo knows nothing about)."""
     if verify or no_cache:
         return False
-    from unitgen.memo_slot import may_answer  # not the cache: loading it is the cost of a miss
+    from unitgen.memo_slot import disabled_by_environment  # not the cache: loading it is the cost of a miss
+
+    return not disabled_by_environment()
+
+
+def memo_may_answer(specs: str | os.PathLike[str], environment: str | None, sets: tuple[str, ...]) -> bool:
+    from unitgen.memo_slot import may_answer
 
     return may_answer(specs, environment, sets)
+
+
+def cache_context(specs: Path, environment: str | None, sets: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """All of the key but the spec files (``cache.Context``): found while the readers
+    read, when no memo may answer; the key is completed once they are done."""
+    from unitgen import cache
+
+    return cache.context_for(specs, environment, sets)
+
+
+def key_from_reading(context, specs: Path, reading):  # type: ignore[no-untyped-def]
+    """The key completed with the digests the readers took of the very bytes they parsed
+    (and the project file's); None when a file has none (it could not be read)."""
+    digests = None if context is None or reading is None else reading.digests
+    if digests is None:
+        return None
+    import hashlib
+
+    from unitgen import cache
+    from unitgen.files import read_bytes
+    from unitgen.reading import PROJECT_FILE
+
+    project = os.path.join(specs, PROJECT_FILE)
+    if os.path.lexists(project):
+        try:
+            digests = {**digests, PROJECT_FILE: hashlib.sha256(read_bytes(project)).hexdigest()}
+        except OSError:
+            return None
+    return cache.key_from_digests(context, digests)
 
 
 def memo_for(key):  # type: ignore[no-untyped-def]
@@ -142,17 +178,18 @@ def memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
     return memo is not None and memo.matches_output()
 
 
-def remember(key, specs: Path, result, instances, reading=None, diagnostics=None) -> None:  # type: ignore[no-untyped-def]
+def remember(key, specs: Path, result, instances, reading=None, diagnostics=None, files=None) -> None:  # type: ignore[no-untyped-def]
     """Memoise a compile without errors, and the parses of its ``reading`` (if it was
     ours to start).  ``diagnostics``: the compile's own, sorted; by default what the
-    result holds now, so call it before anything adds to them."""
+    result holds now, so call it before anything adds to them.  ``files``: ``result.files``,
+    if the caller has it."""
     if key is None or not result.ok:
         return
     from unitgen import cache, parse_memo
 
-    cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted() if diagnostics is None else diagnostics))
-    if reading is not None and reading.files is not None:
-        parse_memo.store(key.slot, key.context, reading.files)
+    cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted() if diagnostics is None else diagnostics, files))
+    if reading is not None and reading.entries:
+        parse_memo.store(key.slot, key.context, reading.entries)
 
 
 def instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: ignore[no-untyped-def]
@@ -186,20 +223,25 @@ def run_compile(
     no_cache: bool,
 ) -> None:
     """Compile SPECS into the output directory and report; exits 1 on invalid input."""
-    # Unless a memo may answer, the files are read from the start, while the key's digest
-    # reads them too: the compile has begun by the time the memo is found missing.  (Where
-    # a memo exists, a worker would only compete with checking it.)  Whatever the compile
-    # needs besides reading is loaded after the workers are forked, pathlib included.
-    may_answer = memo_may_answer(specs, environment, sets, verify=verify, no_cache=no_cache)
-    reading = None if may_answer else start_reading(specs, memoised=not (verify or no_cache))
+    # Unless a memo may answer, the files are read from the start, and the key is made
+    # after the compile from the digests the readers take (a first compile).  Where a memo
+    # exists, its key is computed first: a worker would only compete with checking it, and
+    # on a miss (an edit) the bytes the key read are parsed where the memo of parses does
+    # not know them.  Whatever the compile needs besides reading is loaded after the
+    # workers are forked, pathlib included.
+    memoised = caching(verify=verify, no_cache=no_cache)
+    may_answer = memoised and memo_may_answer(specs, environment, sets)
+    reading = None if may_answer else start_reading(specs, memoised=memoised)
     try:
         from pathlib import Path
 
         from unitgen import output
 
         directory = Path(specs)
-        # --verify runs systemd-analyze, which the memo knows nothing about.
-        key = None if verify else cache_key(directory, environment, sets, no_cache=no_cache)
+        # Only a memo that may answer is looked for before compiling.  Otherwise the key
+        # is made after the compile, of the digests its readers took of the bytes parsed.
+        key = cache_key(directory, environment, sets, no_cache=False) if may_answer else None
+        context = cache_context(directory, environment, sets) if memoised and not may_answer else None
         memo = memo_for(key)
         if memo_in_sync(memo):
             _echo_compiled(memo.diagnostics, memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
@@ -217,10 +259,15 @@ def run_compile(
 
         verify_compiled(result, diagnostics)
     files = result.files
-    instances = functools.cache(lambda: instances_to_start(result))
+    instances = instances_to_start(result)
+
+    def store_memos() -> None:
+        if memoised and memo is None:
+            remember(key or key_from_reading(context, directory, reading), directory, result, instances, reading, compiled_diagnostics, files)
+
     # The memos are stored while workers compare or write out/, whichever comes first:
     # of what follows the compile, only those take longer.
-    memoise = _Once(lambda: remember(key, directory, result, instances(), reading, compiled_diagnostics) if memo is None else None)
+    memoise = _Once(store_memos)
     plan = None
     if result.ok:
         plan = output.plan(files, result.out_dir, diagnostics, force=force, scope=env_scope(result), alongside=memoise)
@@ -230,7 +277,7 @@ def run_compile(
         sys.exit(EXIT_INVALID)
     output.apply(plan, files, result.out_dir, alongside=memoise)
     counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
-    _echo_compiled([], result.out_dir, len(files), counts, [] if quiet else instances(), quiet=quiet)
+    _echo_compiled([], result.out_dir, len(files), counts, instances, quiet=quiet)
     global _left_to_exit
     _left_to_exit = (result, files, plan)
 

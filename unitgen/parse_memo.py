@@ -36,9 +36,11 @@ def path_for(slot: str) -> str:
     return os.path.splitext(slot)[0] + ".parses"
 
 
-def store(slot: str, context: str, files: Sequence[ParsedFile]) -> None:
-    """Keep the memo entries of ``files`` (those that have one), for the key's ``context``."""
-    payload = marshal.dumps({path: entry for path, _, _, _, _, entry in files if entry is not None})
+def store(slot: str, context: str, entries: dict[str, bytes]) -> None:
+    """Keep the memo entries of a reading (``Reading.entries``), for the key's ``context``."""
+    # Version 2: no table of shared objects, which would mean a reference to (and so a
+    # write on the page of) every entry.
+    payload = marshal.dumps(entries, 2)
     try:
         write_atomically(path_for(slot), _first_line(context, payload) + payload, mode=0o600)
     except (OSError, ValueError):
@@ -79,14 +81,15 @@ def reading(directory: str, inputs: Mapping[str, bytes], known: Mapping[str, byt
     def read(batch: Sequence[str]) -> list[ParsedFile]:
         return [_recalled_or_parsed(os.path.join(directory, name), inputs[name], known) for name in batch]
 
-    return Reading(parallel.start(read, names))
+    return Reading(parallel.start(read, names), memoised=True)
 
 
 def _recalled_or_parsed(path: str, raw: bytes, known: Mapping[str, bytes]) -> ParsedFile:
     shown = display_path(path)
+    digest = hashlib.sha256(raw).hexdigest()
     entry = known.get(path)
     found = None if entry is None else recalled_entry(entry)
-    if found is not None and found[1] == shown and found[0] == hashlib.sha256(raw).hexdigest():
+    if found is not None and found[1] == shown and found[0] == digest:
         # The bytes parsed before as UTF-8 TOML: decoding them again cannot fail.
-        return (path, shown, raw.decode("utf-8"), found[2], found[3], entry)
-    return parse_spec(path, shown, raw, memoised=True)
+        return (path, shown, raw.decode("utf-8"), found[2], found[3], digest, entry)
+    return parse_spec(path, shown, raw, memoised=True, digest=digest)

@@ -25,27 +25,36 @@ if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
 PROJECT_FILE = "unitgen.toml"
 
 # Path, displayed path, text (None when the file did not parse), type-checked data,
-# diagnostics, and what the memo of parses keeps of the file (``memo_entry``: when asked
-# for, and the file parsed): plain data, which crosses a pipe cheaply.  The raw data stays
-# behind (after type-checking, the checked data is all anyone reads), and so do the
-# Document and origins objects, which cost more to pickle than to build again.
-ParsedFile = tuple[str, str, "str | None", dict[str, object], list, "bytes | None"]  # type: ignore[type-arg]
+# diagnostics, and, when asked for, the sha256 (hex) of the bytes read (for the cache's
+# key) and what the memo of parses keeps of the file (``memo_entry``, if it parsed):
+# plain data, which crosses a pipe cheaply.  The raw data stays behind (after
+# type-checking, the checked data is all anyone reads), and so do the Document and
+# origins objects, which cost more to pickle than to build again.
+ParsedFile = tuple[str, str, "str | None", dict[str, object], list, "str | None", "bytes | None"]  # type: ignore[type-arg]
 # What a memo entry holds: the sha256 (hex) of the bytes parsed, the displayed path, the
 # data and the diagnostics.
 Recalled = tuple[str, str, dict[str, object], list[Diagnostic]]
 
 
 class Reading:
-    """Spec files being read: ``finish`` gives them in name order, and keeps them as
-    ``files`` for whoever memoises the compile (``parse_memo``)."""
+    """Spec files being read: ``finish`` gives them in name order.  A memoised reading
+    also keeps, for whoever stores the memos once the compile is done, each file's
+    digest (by name; None if a file has none) and memo entry (by path)."""
 
-    def __init__(self, started: parallel.Round[str, ParsedFile]) -> None:
+    def __init__(self, started: parallel.Round[str, ParsedFile], *, memoised: bool) -> None:
         self._started = started
-        self.files: list[ParsedFile] | None = None
+        self._memoised = memoised
+        self.digests: dict[str, str] | None = None
+        self.entries: dict[str, bytes] = {}
 
     def finish(self) -> list[ParsedFile]:
-        self.files = self._started.finish()
-        return self.files
+        files = self._started.finish()
+        # Gathered now, while these tuples are fresh: after a later fork, touching them
+        # again would copy every page they lie on.
+        if self._memoised and all(file[5] is not None for file in files):
+            self.digests = {os.path.basename(path): digest for path, _, _, _, _, digest, _ in files}  # type: ignore[misc]
+            self.entries = {path: entry for path, _, _, _, _, _, entry in files if entry is not None}
+        return files
 
     def abandon(self) -> None:
         self._started.abandon()
@@ -53,7 +62,7 @@ class Reading:
 
 def start_reading(directory: str | os.PathLike[str], *, memoised: bool = False) -> Reading:
     """Begin reading the spec files of ``directory``; ``memoised``: with memo entries."""
-    return Reading(parallel.start(lambda paths: parse_spec_files(paths, memoised=memoised), spec_paths(directory)))
+    return Reading(parallel.start(lambda paths: parse_spec_files(paths, memoised=memoised), spec_paths(directory)), memoised=memoised)
 
 
 def spec_paths(directory: str | os.PathLike[str] | Path) -> list[str]:
@@ -77,22 +86,26 @@ def parse_spec_files(paths: Sequence[str], *, memoised: bool = False) -> list[Pa
         diagnostics = Diagnostics()
         raw = read_input(path, shown, diagnostics)
         if raw is None:
-            parsed.append((path, shown, None, {}, list(diagnostics), None))
+            parsed.append((path, shown, None, {}, list(diagnostics), None, None))
         else:
             parsed.append(parse_spec(path, shown, raw, memoised=memoised))
     return parsed
 
 
-def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool) -> ParsedFile:
-    """One spec file's ParsedFile, from its bytes."""
+def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool, digest: str | None = None) -> ParsedFile:
+    """One spec file's ParsedFile, from its bytes (``digest``: their sha256, if known)."""
+    if memoised and digest is None:
+        from hashlib import sha256  # loaded before the fork wherever a cache is used (memo_slot)
+
+        digest = sha256(raw).hexdigest()
     diagnostics = Diagnostics()
     loaded = parse_toml(raw, shown, diagnostics)
     if loaded is None:
-        return (path, shown, None, {}, list(diagnostics), None)
+        return (path, shown, None, {}, list(diagnostics), digest, None)
     text, raw_data = loaded
     data = check_document(raw_data, schema.SPEC, TextOrigins(shown, text), diagnostics)
     problems = list(diagnostics)
-    return (path, shown, text, data, problems, memo_entry(raw, shown, data, problems) if memoised else None)
+    return (path, shown, text, data, problems, digest, memo_entry(digest, shown, data, problems) if memoised else None)
 
 
 # --- what the memo of parses keeps of a file (``parse_memo``) ------------------------------
@@ -100,13 +113,11 @@ def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool) -> ParsedFi
 # fresh, and would cost a copy of every page it lies on in a process forked since.
 
 
-def memo_entry(raw: bytes, shown: str, data: dict[str, object], diagnostics: list[Diagnostic]) -> bytes | None:
+def memo_entry(digest: str, shown: str, data: dict[str, object], diagnostics: list[Diagnostic]) -> bytes | None:
     """The marshal bytes of a ``Recalled``; None for data marshal cannot hold (a date)."""
-    from hashlib import sha256  # loaded before the fork wherever a cache is used (memo_slot)
-
     plain = [(d.code, d.severity.value, d.message, None if d.location is None else tuple(d.location), d.key_path, d.hint) for d in diagnostics]
     try:
-        return marshal.dumps((sha256(raw).hexdigest(), shown, data, plain))
+        return marshal.dumps((digest, shown, data, plain))
     except ValueError:
         return None
 

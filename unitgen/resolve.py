@@ -67,7 +67,7 @@ def load_workspace(
         project_layers[env] = layers
         variables[env] = values
     specs = []
-    for path, shown, text, data, problems, _ in (reading or start_reading(directory)).finish():
+    for path, shown, text, data, problems, _, _ in (reading or start_reading(directory)).finish():
         diagnostics.extend(problems)
         if text is None:
             continue
