@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -395,6 +396,19 @@ def test_a_file_in_the_way_of_the_temporary_name_is_left_alone(tmp_path: Path) -
     assert run_unitgen("compile", "specs", cwd=tmp_path).returncode == 0
     assert squatter.read_text() == "not unitgen's\n"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".web.service.unitgen-tmp", "web.service"]
+
+
+@pytest.mark.parametrize("data", [b"whole", (b"first line\n", b"", b"the rest" * 1000)])
+def test_what_is_written_atomically_arrives_whole_even_when_the_kernel_takes_it_in_bits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes | tuple[bytes, ...]
+) -> None:
+    from unitgen.output import write_atomically
+
+    write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, chunk: write(fd, bytes(chunk[:7])))  # a short write every time
+    write_atomically(str(tmp_path / "file"), data)
+    assert (tmp_path / "file").read_bytes() == (data if isinstance(data, bytes) else b"".join(data))
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002, 0o277])

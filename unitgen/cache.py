@@ -219,11 +219,16 @@ def store(key: Key, entry: Entry | None) -> None:
     whole; a cache that cannot be written is no cache."""
     if entry is None:
         return
-    data = json.dumps({"format": FORMAT, "digest": key.digest, **entry._asdict()}).encode()
-    directory = os.path.dirname(key.slot)
+    write_in_cache(key.slot, json.dumps({"format": FORMAT, "digest": key.digest, **entry._asdict()}).encode())
+
+
+def write_in_cache(path: str, *pieces: bytes) -> None:
+    """Write a file of the cache, atomically (a concurrent reader sees the old file or the
+    new one, whole), into the private cache directory, made if need be; a cache that
+    cannot be written is no cache."""
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        write_atomically(key.slot, data, mode=0o600)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        write_atomically(path, pieces, mode=0o600)
     except (OSError, ValueError):
         pass
 

@@ -213,9 +213,11 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
         _echo_up_to_date(commands.shown(memo.out_dir), memo.units)
         return True
     reading = commands.recalled_reading(specs, key)
+    if key is not None:
+        key = key._replace(inputs=None)  # the reading's now, and let go with it
     result = _compiled_or_exit(specs, environment, sets, reading=reading)
     if memo is None:
-        commands.remember(key, specs, result, commands.instances_to_start(result), reading)
+        commands.remember(key, specs, result, commands.instances_to_start(result))
     from unitgen.drift import compare
 
     drift = compare(result.files, result.out_dir, scope=commands.env_scope(result))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -102,12 +102,25 @@ def start_reading(specs: str | os.PathLike[str], *, memoised: bool = False):  # 
 
 def recalled_reading(specs: Path, key):  # type: ignore[no-untyped-def]
     """After a memo missed (an edit): the reading of the files the key read, parsing
-    only those the memo of parses does not know; None without a key."""
+    only those the memo of parses does not know, which it then learns; None without a
+    key.  (The key's ``inputs`` are the reading's now: the caller should drop them.)"""
     if key is None or key.inputs is None:
         return None
     from unitgen import parse_memo
 
-    return parse_memo.reading(os.fspath(specs), key.inputs, parse_memo.recall(key.slot, key.context))
+    reading = parse_memo.reading(os.fspath(specs), key.inputs, parse_memo.recall(key.slot, key.context))
+    keep_parses(reading, key.slot, key.context)
+    return reading
+
+
+def keep_parses(reading, slot: str, context: str) -> None:  # type: ignore[no-untyped-def]
+    """Have a memoised reading store what it parsed in the memo of parses as soon as it is
+    done: an entry is right for its file's bytes whether or not the compile succeeds."""
+    if reading is None:
+        return
+    from unitgen import parse_memo
+
+    reading.keep = lambda entries: parse_memo.store(slot, context, entries)
 
 
 # --- the cache: a memo of the last successful compile per specs and arguments -------------
@@ -178,18 +191,15 @@ def memo_in_sync(memo) -> bool:  # type: ignore[no-untyped-def]
     return memo is not None and memo.matches_output()
 
 
-def remember(key, specs: Path, result, instances, reading=None, diagnostics=None, files=None) -> None:  # type: ignore[no-untyped-def]
-    """Memoise a compile without errors, and the parses of its ``reading`` (if it was
-    ours to start).  ``diagnostics``: the compile's own, sorted; by default what the
-    result holds now, so call it before anything adds to them.  ``files``: ``result.files``,
-    if the caller has it."""
+def remember(key, specs: Path, result, instances, diagnostics=None, files=None) -> None:  # type: ignore[no-untyped-def]
+    """Memoise a compile without errors.  ``diagnostics``: the compile's own, sorted; by
+    default what the result holds now, so call it before anything adds to them.
+    ``files``: ``result.files``, if the caller has it."""
     if key is None or not result.ok:
         return
-    from unitgen import cache, parse_memo
+    from unitgen import cache
 
     cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted() if diagnostics is None else diagnostics, files))
-    if reading is not None and reading.entries:
-        parse_memo.store(key.slot, key.context, reading.entries)
 
 
 def instances_to_start(result) -> list[tuple[str | None, list[str]]]:  # type: ignore[no-untyped-def]
@@ -242,12 +252,16 @@ def run_compile(
         # is made after the compile, of the digests its readers took of the bytes parsed.
         key = cache_key(directory, environment, sets, no_cache=False) if may_answer else None
         context = cache_context(directory, environment, sets) if memoised and not may_answer else None
+        if context is not None:
+            keep_parses(reading, context.slot, context.digest)
         memo = memo_for(key)
         if memo_in_sync(memo):
             _echo_compiled(memo.diagnostics, memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
             return
         if reading is None:
             reading = recalled_reading(directory, key)
+        if key is not None:
+            key = key._replace(inputs=None)  # the reading's now, and let go with it
         result = compile_specs(directory, environment, sets, reading)
     finally:
         if reading is not None:
@@ -260,38 +274,27 @@ def run_compile(
         verify_compiled(result, diagnostics)
     files = result.files
     instances = instances_to_start(result)
-
-    def store_memos() -> None:
-        if memoised and memo is None:
-            remember(key or key_from_reading(context, directory, reading), directory, result, instances, reading, compiled_diagnostics, files)
-
-    # The memos are stored while workers compare or write out/, whichever comes first:
-    # of what follows the compile, only those take longer.
-    memoise = _Once(store_memos)
     plan = None
     if result.ok:
-        plan = output.plan(files, result.out_dir, diagnostics, force=force, scope=env_scope(result), alongside=memoise)
+        plan = output.plan(files, result.out_dir, diagnostics, force=force, scope=env_scope(result))
     echo_formatted((d.severity.value, d.format()) for d in diagnostics.sorted())
     if diagnostics.has_errors or plan is None:
         echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
         sys.exit(EXIT_INVALID)
+
+    def memoise() -> None:
+        if memoised and memo is None:
+            remember(key or key_from_reading(context, directory, reading), directory, result, instances, compiled_diagnostics, files)
+
+    # The memo is stored while workers write out/ (when there is much to write): of what
+    # follows the compile, only writing takes longer.  Not while plan's workers compare:
+    # what storing builds would then add to what comparing holds, at 10,000 specs beyond
+    # the memory a compile may take.
     output.apply(plan, files, result.out_dir, alongside=memoise)
     counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
     _echo_compiled([], result.out_dir, len(files), counts, instances, quiet=quiet)
     global _left_to_exit
     _left_to_exit = (result, files, plan)
-
-
-class _Once:
-    """A call made at the first of several chances; the later ones do nothing."""
-
-    def __init__(self, call: Callable[[], object]) -> None:
-        self._call: Callable[[], object] | None = call
-
-    def __call__(self) -> None:
-        call, self._call = self._call, None
-        if call is not None:
-            call()
 
 
 # What the last compile built, left for the end of the process to drop: freed object by

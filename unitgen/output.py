@@ -93,21 +93,12 @@ def _read(path: str | os.PathLike[str]) -> str | None:
         return None
 
 
-def plan(
-    files: Mapping[str, str],
-    out_dir: Path,
-    diagnostics: Diagnostics,
-    *,
-    force: bool = False,
-    scope: str | None = None,
-    alongside: Callable[[], object] | None = None,
-) -> Plan:
+def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False, scope: str | None = None) -> Plan:
     """Compare wanted files with ``out_dir``; report files unitgen may not touch.
 
     ``scope`` (e.g. ``"prod/"``, for --env) limits what may be removed to one environment's
     directory: another environment's files are not this compile's business, whatever
-    state they are in.  ``alongside``: other work of this process, done while workers
-    compare, if there are files to compare (``apply`` takes it too)."""
+    state they are in."""
     from unitgen.parallel import map_chunks
 
     # Plain strings rather than Path objects, as in in_sync_by_digest: on tens of thousands
@@ -135,7 +126,7 @@ def plan(
     def compare(batch: Sequence[str]) -> list[str]:  # reading thousands of files: spread over the cores
         return [_state_on_disk(os.path.join(directory, relative), files[relative], relative in existing) for relative in batch]
 
-    on_disk = dict(zip(to_look_at, map_chunks(compare, to_look_at, first=alongside if to_look_at else None)))
+    on_disk = dict(zip(to_look_at, map_chunks(compare, to_look_at)))
     write, remove, unchanged = [], [], []
     for relative in wanted:
         state = on_disk.get(relative, ABSENT)
@@ -287,9 +278,10 @@ def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path, *, alongside: Ca
         (out_dir / relative).unlink(missing_ok=True)
 
 
-def write_atomically(target: str, data: bytes, mode: int = 0o644, *, umask: int | None = None) -> None:
-    """Replace ``target`` with ``data`` in one rename: a reader sees the old file or the
-    new one, whole.  ``umask``: the process's, if the caller knows it (writing many files)."""
+def write_atomically(target: str, data: bytes | Sequence[bytes], mode: int = 0o644, *, umask: int | None = None) -> None:
+    """Replace ``target`` with ``data`` (bytes, or pieces written one after the other) in
+    one rename: a reader sees the old file or the new one, whole.  ``umask``: the
+    process's, if the caller knows it (writing many files)."""
     directory, name = os.path.split(target)
     # The temporary name starts with '.' and ends in no unit suffix, so no tool takes it for
     # a unit; O_EXCL: should a file of that name exist, it is not ours to overwrite.
@@ -307,8 +299,10 @@ def write_atomically(target: str, data: bytes, mode: int = 0o644, *, umask: int 
         try:
             if not exact:
                 os.fchmod(fd, mode)
-            while data:
-                data = data[os.write(fd, data) :]
+            for piece in (data,) if isinstance(data, bytes) else data:
+                left = memoryview(piece)
+                while left:
+                    left = left[os.write(fd, left) :]
         finally:
             os.close(fd)
         os.replace(temporary, target)

@@ -24,7 +24,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from unitgen import parallel
-from unitgen.output import write_atomically
+from unitgen.cache import write_in_cache
 from unitgen.reading import PROJECT_FILE, ParsedFile, Reading, parse_spec, recalled_entry
 from unitgen.source import display_path
 
@@ -41,10 +41,7 @@ def store(slot: str, context: str, entries: dict[str, bytes]) -> None:
     # Version 2: no table of shared objects, which would mean a reference to (and so a
     # write on the page of) every entry.
     payload = marshal.dumps(entries, 2)
-    try:
-        write_atomically(path_for(slot), _first_line(context, payload) + payload, mode=0o600)
-    except (OSError, ValueError):
-        pass
+    write_in_cache(path_for(slot), _first_line(context, payload), payload)  # not joined: a copy of the whole
 
 
 def recall(slot: str, context: str) -> dict[str, bytes]:

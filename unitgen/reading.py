@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import marshal
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from unitgen import parallel, schema
@@ -38,26 +38,32 @@ Recalled = tuple[str, str, dict[str, object], list[Diagnostic]]
 
 class Reading:
     """Spec files being read: ``finish`` gives them in name order.  A memoised reading
-    also keeps, for whoever stores the memos once the compile is done, each file's
-    digest (by name; None if a file has none) and memo entry (by path)."""
+    hands its files' memo entries (by path) to ``keep`` as soon as they are read, and
+    keeps each file's digest (by name; None if a file has none) for the cache's key."""
 
     def __init__(self, started: parallel.Round[str, ParsedFile], *, memoised: bool) -> None:
-        self._started = started
+        self._started: parallel.Round[str, ParsedFile] | None = started
         self._memoised = memoised
+        self.keep: Callable[[dict[str, bytes]], object] | None = None
         self.digests: dict[str, str] | None = None
-        self.entries: dict[str, bytes] = {}
 
     def finish(self) -> list[ParsedFile]:
-        files = self._started.finish()
-        # Gathered now, while these tuples are fresh: after a later fork, touching them
-        # again would copy every page they lie on.
-        if self._memoised and all(file[5] is not None for file in files):
-            self.digests = {os.path.basename(path): digest for path, _, _, _, _, digest, _ in files}  # type: ignore[misc]
-            self.entries = {path: entry for path, _, _, _, _, _, entry in files if entry is not None}
+        assert self._started is not None, "a reading finishes once"
+        # Once finished, what its workers were given (a memo, the bytes a key read) goes.
+        files, self._started = self._started.finish(), None
+        # Both gathered now, while these tuples are fresh (after a later fork, touching
+        # them would copy every page they lie on), and the entries stored at once rather
+        # than held until the compile ends, when it holds the most.
+        if self._memoised:
+            if self.keep is not None:
+                self.keep({path: entry for path, _, _, _, _, _, entry in files if entry is not None})
+            if all(file[5] is not None for file in files):
+                self.digests = {os.path.basename(path): digest for path, _, _, _, _, digest, _ in files}  # type: ignore[misc]
         return files
 
     def abandon(self) -> None:
-        self._started.abandon()
+        if self._started is not None:
+            self._started.abandon()
 
 
 def start_reading(directory: str | os.PathLike[str], *, memoised: bool = False) -> Reading:
