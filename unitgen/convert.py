@@ -477,21 +477,30 @@ class ServiceConverter:
             self.fleet_line("Replaces", pattern, ("fleet", "replaces", i))
 
     def fleet_line(self, key: str, text: str, path: KeyPath, prefix: str = "") -> None:
-        parts = self.r.parts(text, path)
-        if parts is None:
-            return
-        if key == "MachineOf":
-            value = unit_reference_parts(parts)
-        elif prefix:
-            value = (prefix, *parts)
-        else:
-            value = parts
         try:
-            word = quoting.fleet_value(value, key)
+            if not templating.is_template(text):  # the text is the value
+                word = _plain_fleet_word(key, text, prefix)
+            else:
+                parts = self.r.parts(text, path)
+                if parts is None:
+                    return
+                word = quoting.fleet_value(_fleet_value(key, parts, prefix), key)
         except QuotingError as error:
             self.r.report(error, path)
             return
         self.out.add("X-Fleet", key, (word,), Origin(self.origins, path))
+
+
+def _fleet_value(key: str, parts: tuple[Part, ...], prefix: str) -> tuple[Part, ...]:
+    if key == "MachineOf":
+        return unit_reference_parts(parts)
+    return (prefix, *parts) if prefix else parts
+
+
+@functools.lru_cache(maxsize=1024)  # the same roles and placement patterns recur in many specs
+def _plain_fleet_word(key: str, text: str, prefix: str) -> str:
+    """A literal [X-Fleet] value as its line's value; raises QuotingError."""
+    return quoting.fleet_value(_fleet_value(key, (text,), prefix), key)
 
 
 # unitgen's own arguments, their Exec words made once.
