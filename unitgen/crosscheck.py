@@ -10,11 +10,13 @@ from unitgen.convert import container_name, unit_reference
 from unitgen.diagnostics import Diagnostics, did_you_mean
 from unitgen.model import ServiceSpec
 from unitgen.source import KeyPath
-from unitgen.unitnames import split_name
+from unitgen.unitnames import split_name, systemd_name_problem
 from unitgen.validate import PORT
 
 ORDERING = ("after", "before")
 REQUIREMENT = ("requires", "binds_to")
+
+Problem = tuple[str, str, str | None]  # a diagnostic's code, message and hint
 
 
 class CrossChecker:
@@ -25,9 +27,9 @@ class CrossChecker:
         self.diagnostics = diagnostics
         self.by_name = {spec.name: spec for spec in specs}
         self.generated: dict[str, ServiceSpec] = {}
-        # Why systemd refuses a referenced name (None: it accepts it), by name: the same few
-        # names (docker.service) are referenced by most specs.
-        self.name_problems: dict[str, str | None] = {}
+        # What is wrong with a referenced name, by name: the verdict depends on the name
+        # alone, and most specs reference the same few names (docker.service).
+        self.reference_problems: dict[str, Problem | None] = {}
         for spec in specs:
             for name in (spec.unit_name, *sidekick_names(spec)):
                 other = self.generated.setdefault(name, spec)
@@ -53,51 +55,43 @@ class CrossChecker:
 
     # --- references -----------------------------------------------------------------
 
-    def target(self, spec: ServiceSpec, name: str, path: KeyPath) -> ServiceSpec | None:
-        """The spec a reference names, reporting names that can never resolve; ``name`` is
-        not a template (whose target is only known once rendered)."""
-        if "." not in name.rsplit("@", 1)[-1]:
-            found = self.by_name.get(name)
-            if found is None:
-                self.error(
-                    spec,
-                    "S310",
-                    f"{name!r} is not a spec",
-                    path,
-                    did_you_mean(name, self.by_name) or "name an external unit with its suffix, e.g. 'docker.service'",
-                )
-                return None
-            if found.is_template:
-                self.error(spec, "S311", f"{name!r} is a template; name one of its instances", path, f"e.g. '{found.name}@{found.instances[0]}.service'")
-                return None
-            return found
-        prefix, instance, _ = split_name(name)
-        found = self.by_name.get(prefix)
-        if found is not None and found.is_template and instance == "":
-            self.error(spec, "S311", f"{name!r} is a template, which can never run", path, "name an instance")
-        return found if name in self.generated or (found is not None and found.is_template and instance) else None
-
     def references(self, spec: ServiceSpec) -> None:
-        from unitgen.unitnames import systemd_name_problem
-
-        name_problems = self.name_problems
+        problems = self.reference_problems
         relations = spec.relations
         for key, _ in relations.DIRECTIVES:
             names = getattr(relations, key)
             if not names:  # most are
                 continue
             for i, name in enumerate(names):
-                if templating.is_template(name):
-                    continue
-                if name in name_problems:
-                    problem = name_problems[name]
+                if name in problems:
+                    problem = problems[name]
                 else:
-                    problem = name_problems[name] = systemd_name_problem(unit_reference(name))
-                path = ("unit", key, i)
-                if problem:
-                    self.error(spec, "S312", f"{name!r}: {problem}", path)
-                    continue
-                self.target(spec, name, path)
+                    problem = problems[name] = self.reference_problem(name)
+                if problem is not None:
+                    code, message, hint = problem
+                    self.error(spec, code, message, ("unit", key, i), hint)
+
+    def reference_problem(self, name: str) -> Problem | None:
+        """Why a relation's ``name`` can never resolve, or None; templates are only known
+        once rendered."""
+        if templating.is_template(name):
+            return None
+        problem = systemd_name_problem(unit_reference(name))
+        if problem:
+            return "S312", f"{name!r}: {problem}", None
+        if "." not in name.rsplit("@", 1)[-1]:
+            found = self.by_name.get(name)
+            if found is None:
+                hint = did_you_mean(name, self.by_name) or "name an external unit with its suffix, e.g. 'docker.service'"
+                return "S310", f"{name!r} is not a spec", hint
+            if found.is_template:
+                return "S311", f"{name!r} is a template; name one of its instances", f"e.g. '{found.name}@{found.instances[0]}.service'"
+            return None
+        prefix, instance, _ = split_name(name)
+        found = self.by_name.get(prefix)
+        if found is not None and found.is_template and instance == "":
+            return "S311", f"{name!r} is a template, which can never run", "name an instance"
+        return None
 
     # --- cycles ---------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ that wrote it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from unitgen import schema
@@ -26,11 +27,20 @@ class Layer(NamedTuple):
     origins: Origins
 
 
-def merge_layers(layers: list[Layer], key: Key) -> Layer:
+def merge_layers(layers: Sequence[Layer], key: Key) -> Layer:
     result = layers[0]
     for layer in layers[1:]:
         result = merge(result, layer, key)
     return result
+
+
+def merge_traced_on_demand(layers: Sequence[Layer], key: Key, fallback_from: Origins) -> Layer:
+    """The layers merged as by ``merge_layers``, but with ``DeferredOrigins``: most merged
+    data is never reported on, and tracing origins costs objects at every merge step."""
+    data = layers[0].data
+    for layer in layers[1:]:
+        data = _merge_value(data, layer.data, key)  # type: ignore[assignment]
+    return Layer(data, DeferredOrigins(data, layers, key, fallback_from))
 
 
 def merge(base: Layer, over: Layer, key: Key) -> Layer:
@@ -62,6 +72,28 @@ class MergedOrigins(Origins):
                 if found is not None:
                     return found
         return None
+
+
+class DeferredOrigins(Origins):
+    """The origins of ``layers`` merged, traced by ``merge_layers`` on the first lookup;
+    ``fallback_from`` gives the location of the merged data as a whole."""
+
+    def __init__(self, data: dict[str, object], layers: Sequence[Layer], key: Key, fallback_from: Origins) -> None:
+        self._data = data
+        self._layers = layers
+        self._key = key
+        self._fallback_from = fallback_from
+        self._traced: MergedOrigins | None = None
+
+    @property
+    def fallback(self) -> Location:  # type: ignore[override]
+        return self._fallback_from.fallback
+
+    def find(self, path: KeyPath) -> Location | None:
+        if self._traced is None:
+            traced = merge_layers(self._layers, self._key)
+            self._traced = MergedOrigins(self._data, [traced], self._fallback_from)
+        return self._traced.find(path)
 
 
 def _translate(path: KeyPath, merged: object, layer: object) -> KeyPath | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import NamedTuple
 
 from unitgen import model, schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
-from unitgen.merge import Layer, MergedOrigins, merge_layers
+from unitgen.merge import Layer, merge_layers, merge_traced_on_demand
 from unitgen.reading import PROJECT_FILE, Reading, file_stem, start_reading
 from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
 from unitgen.typecheck import check_document
@@ -24,7 +25,7 @@ class SpecFile(NamedTuple):
 
 class Workspace(NamedTuple):
     project: model.Project
-    project_layers: Mapping[str | None, list[Layer]]  # defaults to merge under specs, per environment
+    project_defaults: Mapping[str | None, Layer]  # merged under every spec, per environment
     specs: tuple[SpecFile, ...]
     variables: Mapping[str | None, Mapping[str, str]]  # compile-time values per environment
 
@@ -53,7 +54,7 @@ def load_workspace(
     their reading was started already (``reading.start_reading``)."""
     project, project_layer = _load_project(directory, diagnostics)
     environments = project.environments or (None,)
-    project_layers: dict[str | None, list[Layer]] = {}
+    project_defaults: dict[str | None, Layer] = {}
     variables: dict[str | None, dict[str, str]] = {}
     for env in environments:
         layers = [sublayer(project_layer, ("defaults",))]
@@ -64,7 +65,9 @@ def load_workspace(
             values.update(env_vars)
             values["environment"] = env
         values.update(overrides)
-        project_layers[env] = layers
+        # Merged once here rather than under each spec: merging is a left fold, so the
+        # result (origins included) is the same.
+        project_defaults[env] = merge_layers(layers, schema.SPEC)
         variables[env] = values
     specs = []
     for path, shown, text, data, problems, _, _ in (reading or start_reading(directory)).finish():
@@ -89,7 +92,7 @@ def load_workspace(
             overlays[env] = sublayer(Layer(data, document.origins), ("environments", env))
         name = data.get("unit", {}).get("name") or file_stem(path)  # type: ignore[union-attr]
         specs.append(SpecFile(name, document, body, overlays))  # type: ignore[arg-type]
-    return Workspace(project, project_layers, tuple(specs), variables)
+    return Workspace(project, project_defaults, tuple(specs), variables)
 
 
 def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Project, Layer]:
@@ -180,14 +183,13 @@ def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tup
 def resolve_spec(workspace: Workspace, env: str | None, spec: SpecFile, chain: list[SpecFile], diagnostics: Diagnostics) -> model.ServiceSpec:
     """One spec for one environment: project defaults, then each link of its extends chain
     with that link's overlay for the environment."""
-    layers = list(workspace.project_layers[env])
+    layers = [workspace.project_defaults[env]]
     for link in chain:
         layers.append(link.layer)
         if env is not None and env in link.environments:
             layers.append(link.environments[env])
-    merged = merge_layers(layers, schema.SPEC)
     # The result keeps the spec's own file as the fallback location.
-    merged = Layer(merged.data, MergedOrigins(merged.data, [merged], spec.document.origins))
+    merged = merge_traced_on_demand(layers, schema.SPEC, spec.document.origins)
     return build_spec(spec, merged, env, workspace.project, diagnostics)
 
 
@@ -220,6 +222,16 @@ def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics:
 
 
 _RELATION_KEYS = frozenset(key for key, _ in model.Relations.DIRECTIVES)
+# Model objects are immutable, so specs can share equal ones; building one costs more than
+# all the lookups that fill it.
+_NO_PRESENCE = model.Presence()
+
+
+@functools.lru_cache(maxsize=1024)
+def _relations(named: tuple[tuple[str, model.Strings], ...]) -> model.Relations:
+    """Most specs have the same relations (the project defaults' ``after`` and
+    ``requires``): each set is built once."""
+    return model.Relations(**dict(named))
 
 
 def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Project, diagnostics: Diagnostics) -> model.ServiceSpec:
@@ -254,15 +266,13 @@ def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Pro
         )
         for i, item in enumerate(container.get("secrets", []))
     )
-    elb = presence.get("elb")
-    etcd = presence.get("etcd")
     return model.ServiceSpec(
         name=name,
         source=spec.document.path,
         environment=env,
         description=unit.get("description"),
         # Only the relations the spec names: the others keep their default, ().
-        relations=model.Relations(**{key: tuple(value) for key, value in unit.items() if key in _RELATION_KEYS}),
+        relations=_relations(tuple([(key, tuple(value)) for key, value in unit.items() if key in _RELATION_KEYS])),
         unit_extra=model.directive_items(unit.get("extra")),
         restart=service.get("restart"),
         restart_sec=service.get("restart_sec"),
@@ -294,16 +304,22 @@ def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Pro
         ),
         instances=tuple(instances.get("names", ())),
         spread_instances=instances.get("spread", True),
-        presence=model.Presence(
-            elb=model.ElbPresence(elb.get("load_balancer", ""), elb.get("image", project.elb_image)) if elb is not None else None,
-            etcd=model.EtcdPresence(
-                key=etcd.get("key", f"/services/{name}/{{{{ hostname }}}}"),
-                port=etcd.get("port"),
-                ttl=etcd.get("ttl", 60),
-                interval=etcd.get("interval", 45),
-            )
-            if etcd is not None
-            else None,
-        ),
+        presence=_presence(name, presence, project) if presence else _NO_PRESENCE,
         origins=layer.origins,
+    )
+
+
+def _presence(name: str, presence: dict, project: model.Project) -> model.Presence:
+    elb = presence.get("elb")
+    etcd = presence.get("etcd")
+    return model.Presence(
+        elb=model.ElbPresence(elb.get("load_balancer", ""), elb.get("image", project.elb_image)) if elb is not None else None,
+        etcd=model.EtcdPresence(
+            key=etcd.get("key", f"/services/{name}/{{{{ hostname }}}}"),
+            port=etcd.get("port"),
+            ttl=etcd.get("ttl", 60),
+            interval=etcd.get("interval", 45),
+        )
+        if etcd is not None
+        else None,
     )
