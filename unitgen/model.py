@@ -24,8 +24,20 @@ def _strings(value: object) -> Strings:
     return tuple(value)  # type: ignore[arg-type]
 
 
-@attrs.frozen
-class Relations:
+class _Shown:
+    """The repr of every model class, made from its fields when asked for.  attrs would
+    compile a ``__repr__`` per class when this module is imported, the costliest of the
+    methods it generates, which every cold compile pays (hence repr=False below)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{field.name}={getattr(self, field.name)!r}" for field in attrs.fields(type(self)) if field.repr)
+        return f"{type(self).__qualname__}({shown})"
+
+
+@attrs.frozen(repr=False)
+class Relations(_Shown):
     after: Strings = ()
     before: Strings = ()
     requires: Strings = ()
@@ -46,23 +58,23 @@ class Relations:
     )
 
 
-@attrs.frozen
-class EnvVar:
+@attrs.frozen(repr=False)
+class EnvVar(_Shown):
     name: str
     value: str
     declared_not_secret: bool = False
 
 
-@attrs.frozen
-class Secret:
+@attrs.frozen(repr=False)
+class Secret(_Shown):
     bucket: str
     key: str
     file_name: str
     optional: bool = False
 
 
-@attrs.frozen
-class Container:
+@attrs.frozen(repr=False)
+class Container(_Shown):
     name: str
     image: str
     tag: str | None = None
@@ -77,8 +89,8 @@ class Container:
     secrets: tuple[Secret, ...] = ()
 
 
-@attrs.frozen
-class Placement:
+@attrs.frozen(repr=False)
+class Placement(_Shown):
     global_: bool = False
     machine_metadata: tuple[tuple[str, Strings], ...] = ()
     machine_of: Strings = ()
@@ -87,28 +99,28 @@ class Placement:
     replaces: Strings = ()
 
 
-@attrs.frozen
-class ElbPresence:
+@attrs.frozen(repr=False)
+class ElbPresence(_Shown):
     load_balancer: str
     image: str
 
 
-@attrs.frozen
-class EtcdPresence:
+@attrs.frozen(repr=False)
+class EtcdPresence(_Shown):
     key: str
     port: int | None
     ttl: int
     interval: int
 
 
-@attrs.frozen
-class Presence:
+@attrs.frozen(repr=False)
+class Presence(_Shown):
     elb: ElbPresence | None = None
     etcd: EtcdPresence | None = None
 
 
-@attrs.frozen
-class ServiceSpec:
+@attrs.frozen(repr=False)
+class ServiceSpec(_Shown):
     name: str  # unit name without suffix (and without "@" for templates)
     source: str  # spec file, as displayed
     environment: str | None
@@ -137,8 +149,8 @@ class ServiceSpec:
         return f"{self.name}@.service" if self.is_template else f"{self.name}.service"
 
 
-@attrs.frozen
-class Paths:
+@attrs.frozen(repr=False)
+class Paths(_Shown):
     docker: str = "/usr/bin/docker"
     etcdctl: str = "/usr/bin/etcdctl"
     sh: str = "/bin/sh"
@@ -149,8 +161,8 @@ class Paths:
 DEFAULT_FETCHER_COMMAND = ("python", "/opt/app/s3fetch.py", "{bucket}", "{key}", "{dest}")
 
 
-@attrs.frozen
-class Project:
+@attrs.frozen(repr=False)
+class Project(_Shown):
     source: str | None
     paths: Paths = Paths()
     registry: str | None = None

@@ -1,0 +1,38 @@
+"""The spec model: immutable attrs classes whose repr shows their fields, as attrs' own
+would (it is made on demand rather than compiled for each class at import)."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from unitgen import model
+
+
+def test_a_model_object_shows_its_fields_in_order() -> None:
+    relations = model.Relations(after=("docker.service",), requires=("docker.service",))
+    assert repr(relations) == (
+        "Relations(after=('docker.service',), before=(), requires=('docker.service',), wants=(), binds_to=(), part_of=(), conflicts=())"
+    )
+    assert repr(model.Presence(etcd=model.EtcdPresence("/k", 80, 60, 45))) == (
+        "Presence(elb=None, etcd=EtcdPresence(key='/k', port=80, ttl=60, interval=45))"
+    )
+
+
+def test_fields_kept_out_of_the_repr_stay_out() -> None:
+    shown = repr(model.Project(source="specs/unitgen.toml", origins=object()))  # type: ignore[arg-type]
+    assert shown.startswith("Project(source='specs/unitgen.toml', paths=Paths(docker='/usr/bin/docker'")
+    assert "origins" not in shown
+
+
+@pytest.mark.parametrize("cls", [c for c in vars(model).values() if isinstance(c, type) and attrs.has(c)])
+def test_every_model_class_is_slotted_and_shown_by_the_shared_repr(cls: type) -> None:
+    assert "__slots__" in vars(cls) and "__repr__" not in vars(cls)
+    assert cls.__repr__ is model.Relations.__repr__
+
+
+def test_a_model_object_cannot_change_and_equals_its_twin() -> None:
+    relations = model.Relations(after=("a.service",))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        relations.after = ()  # type: ignore[misc]
+    assert relations == model.Relations(after=("a.service",)) and hash(relations) == hash(model.Relations(after=("a.service",)))
