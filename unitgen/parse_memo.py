@@ -76,13 +76,14 @@ def reading(directory: str, inputs: Mapping[str, bytes], known: Mapping[str, byt
     names = sorted(name for name in inputs if name.endswith(".toml") and name != PROJECT_FILE)
 
     def read(batch: Sequence[str]) -> list[ParsedFile]:
-        return [_recalled_or_parsed(os.path.join(directory, name), inputs[name], known) for name in batch]
+        cwd = os.getcwd()
+        return [_recalled_or_parsed(os.path.join(directory, name), inputs[name], known, cwd) for name in batch]
 
     return Reading(parallel.start(read, names), memoised=True)
 
 
-def _recalled_or_parsed(path: str, raw: bytes, known: Mapping[str, bytes]) -> ParsedFile:
-    shown = display_path(path)
+def _recalled_or_parsed(path: str, raw: bytes, known: Mapping[str, bytes], cwd: str) -> ParsedFile:
+    shown = display_path(path, cwd)
     digest = hashlib.sha256(raw).hexdigest()
     entry = known.get(path)
     found = None if entry is None else recalled_entry(entry)

@@ -87,8 +87,9 @@ def file_stem(path: str) -> str:
 
 def parse_spec_files(paths: Sequence[str], *, memoised: bool = False) -> list[ParsedFile]:
     parsed: list[ParsedFile] = []
+    cwd = os.getcwd()
     for path in paths:
-        shown = display_path(path)
+        shown = display_path(path, cwd)
         diagnostics = Diagnostics()
         raw = read_input(path, shown, diagnostics)
         if raw is None:

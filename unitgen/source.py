@@ -136,11 +136,12 @@ def _shown_prefix(head: str, cwd: str) -> str | None:
     return prefix[len(root) :] if prefix.startswith(root) else None
 
 
-def display_path(path: str | Path) -> str:
-    """The path relative to the working directory when it lies below it."""
+def display_path(path: str | Path, cwd: str | None = None) -> str:
+    """The path relative to the working directory (``cwd``, if the caller asked for it
+    once for many paths) when it lies below it."""
     text = os.fspath(path)
     cut = text.rfind(os.sep) + 1
-    shown = _shown_prefix(text[:cut], os.getcwd())
+    shown = _shown_prefix(text[:cut], os.getcwd() if cwd is None else cwd)
     return text if shown is None else shown + text[cut:]  # else as given
 
 
