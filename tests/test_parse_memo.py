@@ -117,7 +117,7 @@ def damaged(content: bytes) -> list[tuple[str, bytes]]:
         ("cut short", content[: len(content) // 2]),
         ("empty", b""),
         ("no first line", payload),
-        ("another format", first.replace(b"unitgen-parses/1 ", b"unitgen-parses/9 ") + b"\n" + payload),
+        ("another format", first.replace(f"unitgen-parses/{parse_memo.FORMAT} ".encode(), b"unitgen-parses/999 ") + b"\n" + payload),
         ("not marshal", resealed(None)[:-2] + b"\xff\xff"),
         ("not a table", resealed([payload])),
     ]
@@ -168,12 +168,12 @@ def test_an_entry_holds_what_parsing_gave() -> None:
         Diagnostic("S900", Severity.WARNING, "no place", None, None, None),
     ]
     data = {"container": {"image": "x", "command": ["a", "100%"]}, "instances": {"names": ["1"]}, "n": 3, "b": True}
-    entry = memo_entry("0123abcd", "specs/a.toml", data, problems)
-    assert recalled_entry(entry) == ("0123abcd", "specs/a.toml", data, problems)
+    entry = memo_entry(b"\x01\x23" * 16, "specs/a.toml", data, problems)
+    assert recalled_entry(entry) == (b"\x01\x23" * 16, "specs/a.toml", data, problems)
 
 
 def test_data_marshal_cannot_hold_has_no_entry() -> None:
-    assert memo_entry("0123abcd", "a.toml", {"when": datetime.date(2026, 11, 28)}, []) is None
+    assert memo_entry(b"\x01\x23" * 16, "a.toml", {"when": datetime.date(2026, 11, 28)}, []) is None
 
 
 def test_a_memo_that_cannot_be_written_is_no_failure(tmp_path: Path) -> None:

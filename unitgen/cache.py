@@ -28,7 +28,7 @@ from unitgen.files import read_bytes
 from unitgen.memo_slot import disabled_by_environment, slot_for
 from unitgen.output import contents_digest, in_sync_by_digest, write_atomically
 
-FORMAT = 4
+FORMAT = 5
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPLAYED_SEVERITIES = ("warning", "note")  # a compile with errors is never memoised
 Instances = list[tuple[str | None, list[str]]]  # per environment, in the order compile prints them
@@ -78,7 +78,7 @@ def key_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequen
     except OSError:
         return None
     # The bytes, not an mtime: an edit in the same second counts.
-    digests = {name: hashlib.sha256(content).hexdigest() for name, content in inputs.items()}
+    digests = {name: hashlib.sha256(content).digest() for name, content in inputs.items()}
     return key_from_digests(context, digests)._replace(inputs=inputs)
 
 
@@ -99,15 +99,15 @@ def context_for(specs: str | os.PathLike[str], environment: str | None, sets: Se
         return None
 
 
-def key_from_digests(context: Context, digests: Mapping[str, str]) -> Key:
+def key_from_digests(context: Context, digests: Mapping[str, bytes]) -> Key:
     """The key of a compile in ``context`` whose *.toml files, by name, had these sha256
-    digests (hex).  ``key_for`` takes them from the files; a first compile, from its
-    readers, which digest the very bytes they parse."""
+    digests.  ``key_for`` takes them from the files; a first compile, from its readers,
+    which digest the very bytes they parse."""
     digest = hashlib.sha256()
     feed_length_prefixed(digest, context.digest.encode())
     for name in sorted(digests):
         feed_length_prefixed(digest, name.encode("utf-8", "surrogatepass"))
-        feed_length_prefixed(digest, digests[name].encode())
+        digest.update(digests[name])  # 32 bytes each: no length needed
     return Key(digest.hexdigest(), context.slot, context.digest)
 
 

@@ -173,7 +173,7 @@ def key_from_reading(context, specs: Path, reading):  # type: ignore[no-untyped-
     project = os.path.join(specs, PROJECT_FILE)
     if os.path.lexists(project):
         try:
-            digests = {**digests, PROJECT_FILE: hashlib.sha256(read_bytes(project)).hexdigest()}
+            digests = {**digests, PROJECT_FILE: hashlib.sha256(read_bytes(project)).digest()}
         except OSError:
             return None
     return cache.key_from_digests(context, digests)

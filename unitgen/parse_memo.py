@@ -28,7 +28,7 @@ from unitgen.cache import write_in_cache
 from unitgen.reading import PROJECT_FILE, ParsedFile, Reading, parse_spec, recalled_entry
 from unitgen.source import display_path
 
-FORMAT = 1
+FORMAT = 2
 
 
 def path_for(slot: str) -> str:
@@ -84,7 +84,7 @@ def reading(directory: str, inputs: Mapping[str, bytes], known: Mapping[str, byt
 
 def _recalled_or_parsed(path: str, raw: bytes, known: Mapping[str, bytes], cwd: str) -> ParsedFile:
     shown = display_path(path, cwd)
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = hashlib.sha256(raw).digest()
     entry = known.get(path)
     found = None if entry is None else recalled_entry(entry)
     if found is not None and found[1] == shown and found[0] == digest:

@@ -25,15 +25,15 @@ if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
 PROJECT_FILE = "unitgen.toml"
 
 # Path, displayed path, text (None when the file did not parse), type-checked data,
-# diagnostics, and, when asked for, the sha256 (hex) of the bytes read (for the cache's
+# diagnostics, and, when asked for, the sha256 of the bytes read (for the cache's
 # key) and what the memo of parses keeps of the file (``memo_entry``, if it parsed):
 # plain data, which crosses a pipe cheaply.  The raw data stays behind (after
 # type-checking, the checked data is all anyone reads), and so do the Document and
 # origins objects, which cost more to pickle than to build again.
-ParsedFile = tuple[str, str, "str | None", dict[str, object], list, "str | None", "bytes | None"]  # type: ignore[type-arg]
-# What a memo entry holds: the sha256 (hex) of the bytes parsed, the displayed path, the
-# data and the diagnostics.
-Recalled = tuple[str, str, dict[str, object], list[Diagnostic]]
+ParsedFile = tuple[str, str, "str | None", dict[str, object], list, "bytes | None", "bytes | None"]  # type: ignore[type-arg]
+# What a memo entry holds: the sha256 of the bytes parsed, the displayed path, the data
+# and the diagnostics.
+Recalled = tuple[bytes, str, dict[str, object], list[Diagnostic]]
 
 
 class Reading:
@@ -45,7 +45,7 @@ class Reading:
         self._started: parallel.Round[str, ParsedFile] | None = started
         self._memoised = memoised
         self.keep: Callable[[dict[str, bytes]], object] | None = None
-        self.digests: dict[str, str] | None = None
+        self.digests: dict[str, bytes] | None = None
 
     def finish(self) -> list[ParsedFile]:
         assert self._started is not None, "a reading finishes once"
@@ -99,12 +99,12 @@ def parse_spec_files(paths: Sequence[str], *, memoised: bool = False) -> list[Pa
     return parsed
 
 
-def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool, digest: str | None = None) -> ParsedFile:
+def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool, digest: bytes | None = None) -> ParsedFile:
     """One spec file's ParsedFile, from its bytes (``digest``: their sha256, if known)."""
     if memoised and digest is None:
         from hashlib import sha256  # loaded before the fork wherever a cache is used (memo_slot)
 
-        digest = sha256(raw).hexdigest()
+        digest = sha256(raw).digest()
     diagnostics = Diagnostics()
     loaded = parse_toml(raw, shown, diagnostics)
     if loaded is None:
@@ -120,7 +120,7 @@ def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool, digest: str
 # fresh, and would cost a copy of every page it lies on in a process forked since.
 
 
-def memo_entry(digest: str, shown: str, data: dict[str, object], diagnostics: list[Diagnostic]) -> bytes | None:
+def memo_entry(digest: bytes, shown: str, data: dict[str, object], diagnostics: list[Diagnostic]) -> bytes | None:
     """The marshal bytes of a ``Recalled``; None for data marshal cannot hold (a date)."""
     plain = [(d.code, d.severity.value, d.message, None if d.location is None else tuple(d.location), d.key_path, d.hint) for d in diagnostics]
     try:
@@ -138,7 +138,7 @@ def recalled_entry(entry: object) -> Recalled | None:
     if not (isinstance(recalled, tuple) and len(recalled) == 4):
         return None
     digest, shown, data, problems = recalled
-    if not (isinstance(digest, str) and isinstance(shown, str) and isinstance(data, dict) and isinstance(problems, list)):
+    if not (isinstance(digest, bytes) and isinstance(shown, str) and isinstance(data, dict) and isinstance(problems, list)):
         return None
     diagnostics = []
     for problem in problems:
