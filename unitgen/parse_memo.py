@@ -9,9 +9,9 @@ valid only for the key's context (unitgen's code, the paths, the arguments), and
 is taken from it only when its bytes have that very digest.
 
 It is stored with marshal, which writes and reads these plain values several times
-faster than JSON (a memo of parses is written by every first compile).  marshal's format belongs to one Python version: the file's first line
-names the context (which names the Python) and the payload's sha256, and is checked
-before the payload is read.  Like the compile's memo, it is written atomically into the
+faster than JSON (a memo of parses is written by every first compile).  marshal's
+format belongs to one Python version: the file's first line names the context (which
+names the Python) and the payload's sha256, and is checked before the payload is read.  Like the compile's memo, it is written atomically into the
 private cache directory, and never the reason a command fails: anything unreadable,
 damaged or not of the expected shape is a miss.
 """
@@ -37,7 +37,8 @@ def path_for(slot: str) -> str:
 
 
 def store(slot: str, context: str, entries: dict[str, bytes]) -> None:
-    """Keep the memo entries of a reading (``Reading.entries``), for the key's ``context``."""
+    """Keep a reading's memo entries, by path (what ``Reading.keep`` is handed), for the
+    key's ``context``."""
     # Version 2: no table of shared objects, which would mean a reference to (and so a
     # write on the page of) every entry.
     payload = marshal.dumps(entries, 2)
