@@ -187,15 +187,15 @@ def entry_for(
     from pathlib import PurePath  # only when storing: a hit never needs pathlib
 
     link = None if os.path.isabs(output) else os.fspath(PurePath(specs).parent / output)
-    files = sorted((result.files if files is None else files).items())  # type: ignore[assignment]
+    in_order = sorted((result.files if files is None else files).items())
     return Entry(
         out_dir=os.fspath(result.out_dir),
         out_link=link,
         selected=result.selected,
         environments=list(result.environments),
-        files=[path for path, _ in files],
-        contents=contents_digest(files),
-        units=len(files),
+        files=[path for path, _ in in_order],
+        contents=contents_digest(in_order),
+        units=len(in_order),
         instances=[(env, list(names)) for env, names in instances],
         diagnostics=replayed,
     )
