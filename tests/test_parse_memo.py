@@ -31,8 +31,10 @@ FILES = {
 }
 
 
-def inputs_of(specs: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(specs.glob("*.toml"))}
+def inputs_of(specs: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The files' bytes and their sha256 by name, as the cache's key holds them."""
+    inputs = {p.name: p.read_bytes() for p in sorted(specs.glob("*.toml"))}
+    return inputs, {name: hashlib.sha256(content).digest() for name, content in inputs.items()}
 
 
 @pytest.fixture
@@ -59,7 +61,7 @@ def memoised(specs: Path, slot: Path, context: str = "context") -> None:
 def test_recalled_files_are_exactly_what_parsing_them_gives(specs: Path, tmp_path: Path, parsed_again: list[str]) -> None:
     slot = tmp_path / "slot.json"
     memoised(specs, slot)
-    recalled = parse_memo.reading(str(specs), inputs_of(specs), parse_memo.recall(str(slot), "context")).finish()
+    recalled = parse_memo.reading(str(specs), *inputs_of(specs), parse_memo.recall(str(slot), "context")).finish()
     assert recalled == parse_spec_files(spec_paths(specs), memoised=True)
     assert parsed_again == ["broken.toml"]  # the one file that did not parse is parsed again
     typo = next(f for f in recalled if f[0].endswith("typo.toml"))
@@ -71,7 +73,7 @@ def test_only_the_edited_file_is_parsed_again(specs: Path, tmp_path: Path, parse
     memoised(specs, slot)
     (specs / "s03.toml").write_text(SPEC.format(i=33))
     (specs / "new.toml").write_text(SPEC.format(i=44))
-    recalled = parse_memo.reading(str(specs), inputs_of(specs), parse_memo.recall(str(slot), "context")).finish()
+    recalled = parse_memo.reading(str(specs), *inputs_of(specs), parse_memo.recall(str(slot), "context")).finish()
     assert sorted(parsed_again) == ["broken.toml", "new.toml", "s03.toml"]
     assert recalled == parse_spec_files(spec_paths(specs), memoised=True)
 
@@ -84,7 +86,7 @@ def test_many_changed_files_are_parsed_by_workers_with_the_same_result(
     memoised(specs, slot)
     for i in range(12):
         (specs / f"s{i:02d}.toml").write_text(SPEC.format(i=i + 50))
-    recalled = parse_memo.reading(str(specs), inputs_of(specs), parse_memo.recall(str(slot), "context")).finish()
+    recalled = parse_memo.reading(str(specs), *inputs_of(specs), parse_memo.recall(str(slot), "context")).finish()
     assert recalled == parse_spec_files(spec_paths(specs), memoised=True)
 
 
@@ -92,7 +94,7 @@ def test_a_file_shown_by_another_path_is_parsed_again(specs: Path, tmp_path: Pat
     slot = tmp_path / "slot.json"
     memoised(specs, slot)
     monkeypatch.chdir(specs)  # diagnostics would name "s00.toml", not "specs/s00.toml"
-    recalled = parse_memo.reading(str(specs), inputs_of(specs), parse_memo.recall(str(slot), "context")).finish()
+    recalled = parse_memo.reading(str(specs), *inputs_of(specs), parse_memo.recall(str(slot), "context")).finish()
     assert len(parsed_again) == len(FILES) - 1
     assert recalled == parse_spec_files(spec_paths(specs), memoised=True)
 
@@ -157,7 +159,7 @@ def test_a_damaged_entry_means_its_file_is_parsed_again(specs: Path, tmp_path: P
     known = parse_memo.recall(str(slot), "context")
     web = str(specs / "s01.toml")
     known[web] = marshal.dumps(("d", "s", {}, [("S100", "fatal", "m", None, None, None)]))
-    recalled = parse_memo.reading(str(specs), inputs_of(specs), known).finish()
+    recalled = parse_memo.reading(str(specs), *inputs_of(specs), known).finish()
     assert sorted(parsed_again) == ["broken.toml", "s01.toml"]
     assert recalled == parse_spec_files(spec_paths(specs), memoised=True)
 

@@ -39,6 +39,7 @@ class Key(NamedTuple):
     slot: str  # the file holding the memo for these specs and arguments
     context: str = ""  # of every input but the *.toml files (unitgen's code, the paths, ...)
     inputs: dict[str, bytes] | None = None  # the *.toml files' bytes that ``digest`` covers, by name
+    digests: dict[str, bytes] | None = None  # and their sha256
 
 
 class Entry(NamedTuple):
@@ -79,7 +80,7 @@ def key_for(specs: str | os.PathLike[str], environment: str | None, sets: Sequen
         return None
     # The bytes, not an mtime: an edit in the same second counts.
     digests = {name: hashlib.sha256(content).digest() for name, content in inputs.items()}
-    return key_from_digests(context, digests)._replace(inputs=inputs)
+    return key_from_digests(context, digests)._replace(inputs=inputs, digests=digests)
 
 
 class Context(NamedTuple):

@@ -214,7 +214,7 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
         return True
     reading = commands.recalled_reading(specs, key)
     if key is not None:
-        key = key._replace(inputs=None)  # the reading's now, and let go with it
+        key = key._replace(inputs=None, digests=None)  # the reading's now, and let go with them
     result = _compiled_or_exit(specs, environment, sets, reading=reading)
     if memo is None:
         commands.remember(key, specs, result, commands.instances_to_start(result))

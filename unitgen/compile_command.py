@@ -103,12 +103,13 @@ def start_reading(specs: str | os.PathLike[str], *, memoised: bool = False):  # 
 def recalled_reading(specs: Path, key):  # type: ignore[no-untyped-def]
     """After a memo missed (an edit): the reading of the files the key read, parsing
     only those the memo of parses does not know, which it then learns; None without a
-    key.  (The key's ``inputs`` are the reading's now: the caller should drop them.)"""
+    key.  (The key's ``inputs`` and ``digests`` are the reading's now: the caller should
+    drop them.)"""
     if key is None or key.inputs is None:
         return None
     from unitgen import parse_memo
 
-    reading = parse_memo.reading(os.fspath(specs), key.inputs, parse_memo.recall(key.slot, key.context))
+    reading = parse_memo.reading(os.fspath(specs), key.inputs, key.digests, parse_memo.recall(key.slot, key.context))
     keep_parses(reading, key.slot, key.context)
     return reading
 
@@ -261,7 +262,7 @@ def run_compile(
         if reading is None:
             reading = recalled_reading(directory, key)
         if key is not None:
-            key = key._replace(inputs=None)  # the reading's now, and let go with it
+            key = key._replace(inputs=None, digests=None)  # the reading's now, and let go with them
         result = compile_specs(directory, environment, sets, reading)
     finally:
         if reading is not None:

@@ -69,26 +69,25 @@ def _first_line(context: str, payload: bytes) -> bytes:
     return f"unitgen-parses/{FORMAT} {context} {hashlib.sha256(payload).hexdigest()}\n".encode("utf-8", "surrogatepass")
 
 
-def reading(directory: str, inputs: Mapping[str, bytes], known: Mapping[str, bytes]) -> Reading:
+def reading(directory: str, inputs: Mapping[str, bytes], digests: Mapping[str, bytes], known: Mapping[str, bytes]) -> Reading:
     """The reading of the spec files among ``inputs`` (the bytes the key was computed
-    from, by name): what ``known`` holds for the same bytes and path shown is taken as it
-    is, and the rest is parsed.  Like a first reading, it runs in workers when there are
+    from, by name, and their sha256 ``digests``): what ``known`` holds for the same bytes
+    and path shown is taken as it is, and the rest is parsed.  Like a first reading, it runs in workers when there are
     many files, while the compiler loads."""
     names = sorted(name for name in inputs if name.endswith(".toml") and name != PROJECT_FILE)
 
     def read(batch: Sequence[str]) -> list[ParsedFile]:
         cwd = os.getcwd()
-        return [_recalled_or_parsed(os.path.join(directory, name), inputs[name], known, cwd) for name in batch]
+        return [_recalled_or_parsed(os.path.join(directory, name), inputs[name], digests[name], known, cwd) for name in batch]
 
     return Reading(parallel.start(read, names), memoised=True)
 
 
-def _recalled_or_parsed(path: str, raw: bytes, known: Mapping[str, bytes], cwd: str) -> ParsedFile:
+def _recalled_or_parsed(path: str, raw: bytes, digest: bytes, known: Mapping[str, bytes], cwd: str) -> ParsedFile:
     shown = display_path(path, cwd)
-    digest = hashlib.sha256(raw).digest()
     entry = known.get(path)
     found = None if entry is None else recalled_entry(entry)
     if found is not None and found[1] == shown and found[0] == digest:
         # The bytes parsed before as UTF-8 TOML: decoding them again cannot fail.
         return (path, shown, raw.decode("utf-8"), found[2], found[3], digest, entry)
-    return parse_spec(path, shown, raw, memoised=True, digest=digest)
+    return parse_spec(path, shown, raw, digest)

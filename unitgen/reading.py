@@ -86,6 +86,8 @@ def file_stem(path: str) -> str:
 
 
 def parse_spec_files(paths: Sequence[str], *, memoised: bool = False) -> list[ParsedFile]:
+    if memoised:
+        from hashlib import sha256  # loaded before the fork wherever a cache is used (memo_slot)
     parsed: list[ParsedFile] = []
     cwd = os.getcwd()
     for path in paths:
@@ -95,16 +97,13 @@ def parse_spec_files(paths: Sequence[str], *, memoised: bool = False) -> list[Pa
         if raw is None:
             parsed.append((path, shown, None, {}, list(diagnostics), None, None))
         else:
-            parsed.append(parse_spec(path, shown, raw, memoised=memoised))
+            parsed.append(parse_spec(path, shown, raw, sha256(raw).digest() if memoised else None))
     return parsed
 
 
-def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool, digest: bytes | None = None) -> ParsedFile:
-    """One spec file's ParsedFile, from its bytes (``digest``: their sha256, if known)."""
-    if memoised and digest is None:
-        from hashlib import sha256  # loaded before the fork wherever a cache is used (memo_slot)
-
-        digest = sha256(raw).digest()
+def parse_spec(path: str, shown: str, raw: bytes, digest: bytes | None) -> ParsedFile:
+    """One spec file's ParsedFile, from its bytes; ``digest``: their sha256, for a reading
+    whose parses are memoised (None for one whose are not)."""
     diagnostics = Diagnostics()
     loaded = parse_toml(raw, shown, diagnostics)
     if loaded is None:
@@ -112,7 +111,7 @@ def parse_spec(path: str, shown: str, raw: bytes, *, memoised: bool, digest: byt
     text, raw_data = loaded
     data = check_document(raw_data, schema.SPEC, TextOrigins(shown, text), diagnostics)
     problems = list(diagnostics)
-    return (path, shown, text, data, problems, digest, memo_entry(digest, shown, data, problems) if memoised else None)
+    return (path, shown, text, data, problems, digest, None if digest is None else memo_entry(digest, shown, data, problems))
 
 
 # --- what the memo of parses keeps of a file (``parse_memo``) ------------------------------
