@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.user_manager import UserManager, available
 
-from unitgen.analyze import find_systemd_analyze, verify_units
-from unitgen.compiler import compile_specs
+from unitgen.systemd.analyze import find_systemd_analyze, verify_units
+from unitgen.compile.compiler import compile_specs
 
 ARGUMENT = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=30)
 ARGV = st.lists(ARGUMENT, max_size=6)

@@ -2,7 +2,7 @@
 change the answer is a miss.
 
 Commands run in a subprocess through ``TRACED``, which records the modules a run loaded:
-a run that never imported ``unitgen.compiler`` was answered from the cache.  Each test
+a run that never imported ``unitgen.compile.compiler`` was answered from the cache.  Each test
 has a cache directory of its own (``conftest.private_cache``).
 """
 
@@ -22,12 +22,14 @@ import pytest
 from helpers import RECORD_LOADED_MODULES, REPO, SIMPLE_SPEC, write_specs
 from test_cli import _environment, run_in_terminal
 
-from unitgen import cache, memo_slot, output
+from unitgen import memo_slot
+from unitgen.output import cache
+from unitgen.output import plan as output
 from unitgen import compile_command as commands
-from unitgen.compiler import compile_specs
+from unitgen.compile.compiler import compile_specs
 from unitgen.diagnostics import Diagnostics
-from unitgen.drift import compare
-from unitgen.header import header
+from unitgen.output.drift import compare
+from unitgen.compile.header import header
 
 TRACED = RECORD_LOADED_MODULES + """\
 import runpy
@@ -88,7 +90,7 @@ class Run:
 
     @property
     def from_cache(self) -> bool:
-        return "unitgen.compiler" not in self.modules
+        return "unitgen.compile.compiler" not in self.modules
 
 
 def unitgen(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
@@ -152,8 +154,8 @@ def test_a_hit_loads_neither_the_compiler_nor_attrs(project: Path) -> None:
     unitgen("check", cwd=project)
     warm = unitgen("check", cwd=project)
     assert warm.status == 0
-    assert not {"unitgen.compiler", "unitgen.resolve", "unitgen.model", "unitgen.diagnostics", "attr", "jinja2"} & set(warm.modules)
-    assert "unitgen.cache" in warm.modules  # it was asked, and it answered
+    assert not {"unitgen.compile.compiler", "unitgen.spec.resolve", "unitgen.spec.model", "unitgen.diagnostics", "attr", "jinja2"} & set(warm.modules)
+    assert "unitgen.output.cache" in warm.modules  # it was asked, and it answered
 
 
 def test_a_hit_colours_as_the_full_path_does(project: Path) -> None:
@@ -271,7 +273,7 @@ def test_the_code_fingerprint_follows_every_file_of_the_package(tmp_path: Path) 
     specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
     before = cache.code_fingerprint(str(package))
     key = cache.key_for(specs, None, (), package_dir=str(package))
-    assert key is not None and [name for name, _, _ in before if name == "compiler.py"]
+    assert key is not None and [name for name, _, _ in before if name == os.path.join("compile", "compiler.py")]
 
     (package / "__pycache__").mkdir()
     (package / "__pycache__" / "render.cpython-311.pyc").write_bytes(b"bytecode")
@@ -296,7 +298,7 @@ def test_an_unreadable_spec_means_no_key(tmp_path: Path) -> None:
 
 
 def key_after_reading(specs: Path, *sets: str):  # type: ignore[no-untyped-def]
-    from unitgen.reading import start_reading
+    from unitgen.spec.reading import start_reading
 
     reading = start_reading(specs, memoised=True)
     reading.finish()
@@ -315,7 +317,7 @@ def test_the_key_a_first_compile_makes_from_its_reading_is_the_key_of_its_files(
 
 
 def test_the_key_after_reading_is_of_the_bytes_parsed_not_of_a_later_edit(tmp_path: Path) -> None:
-    from unitgen.reading import start_reading
+    from unitgen.spec.reading import start_reading
 
     specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
     as_parsed = cache.key_for(specs, None, ())
@@ -327,7 +329,7 @@ def test_the_key_after_reading_is_of_the_bytes_parsed_not_of_a_later_edit(tmp_pa
 
 
 def test_a_reading_without_digests_or_with_an_unreadable_file_makes_no_key(tmp_path: Path) -> None:
-    from unitgen.reading import start_reading
+    from unitgen.spec.reading import start_reading
 
     specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
     plain = start_reading(specs)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import REPO, SIMPLE_SPEC, run_unitgen, snapshot, write_specs
 
-from unitgen.drift import EXTRA, MISSING, STALE, compare
+from unitgen.output.drift import EXTRA, MISSING, STALE, compare
 
 
 @pytest.fixture

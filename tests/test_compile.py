@@ -11,8 +11,8 @@ import pytest
 from conftest import require
 from helpers import REPO, SIMPLE_SPEC, run_unitgen, snapshot, write_specs
 
-from unitgen.analyze import find_systemd_analyze, verify_units
-from unitgen.compiler import compile_specs
+from unitgen.systemd.analyze import find_systemd_analyze, verify_units
+from unitgen.compile.compiler import compile_specs
 
 
 def compiled(tmp_path: Path, files: dict[str, str], **options: object) -> dict[str, str]:
@@ -351,12 +351,12 @@ def test_verify_maps_systemd_findings_back_to_the_spec_key(tmp_path: Path) -> No
 def test_a_missing_systemd_analyze_is_a_note_not_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    import unitgen.analyze
+    import unitgen.systemd.analyze
     from unitgen.cli import main
 
     write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(unitgen.analyze, "find_systemd_analyze", lambda: None)
+    monkeypatch.setattr(unitgen.systemd.analyze, "find_systemd_analyze", lambda: None)
     result = CliRunner().invoke(main, ["compile", "specs", "--verify"])
     assert result.exit_code == 0, result.output
     assert "V000 note" in result.output and "systemd-analyze is not installed" in result.output
@@ -402,7 +402,7 @@ def test_a_file_in_the_way_of_the_temporary_name_is_left_alone(tmp_path: Path) -
 def test_what_is_written_atomically_arrives_whole_even_when_the_kernel_takes_it_in_bits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes | tuple[bytes, ...]
 ) -> None:
-    from unitgen.output import write_atomically
+    from unitgen.output.plan import write_atomically
 
     write = os.write
     monkeypatch.setattr(os, "write", lambda fd, chunk: write(fd, bytes(chunk[:7])))  # a short write every time
@@ -415,7 +415,7 @@ def test_what_is_written_atomically_arrives_whole_even_when_the_kernel_takes_it_
 def test_unit_files_are_0644_whatever_the_umask(tmp_path: Path, umask: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from unitgen import output
+    from unitgen.output import plan as output
 
     fchmods: list[int] = []
     real_fchmod = os.fchmod
@@ -440,9 +440,10 @@ def test_planning_and_writing_spread_over_workers_agree_with_one_process(tmp_pat
     findings and the files written must be what one process gives."""
     import os
 
-    from unitgen import output, parallel
+    from unitgen import parallel
+    from unitgen.output import plan as output
     from unitgen.diagnostics import Diagnostics
-    from unitgen.header import header
+    from unitgen.compile.header import header
 
     def unit(i: int, version: str = "v1") -> str:
         body = f"[Service]\nExecStart=/bin/serve {i} {version}\n"
@@ -503,9 +504,9 @@ def test_the_plan_looks_only_where_a_file_may_be_and_misses_none(tmp_path: Path)
     the listing cannot show (below a symlinked directory) is still found and compared."""
     import os
 
-    from unitgen import output
+    from unitgen.output import plan as output
     from unitgen.diagnostics import Diagnostics
-    from unitgen.header import header
+    from unitgen.compile.header import header
 
     body = "[Service]\nExecStart=/bin/serve\n"
     unit = header("specs/a.toml", body) + body

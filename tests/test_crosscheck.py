@@ -6,8 +6,8 @@ from pathlib import Path
 
 from helpers import SIMPLE_SPEC, write_specs
 
-from unitgen.compiler import compile_specs
-from unitgen.crosscheck import find_cycles
+from unitgen.compile.compiler import compile_specs
+from unitgen.spec.crosscheck import find_cycles
 
 
 def error_lines(tmp_path: Path, files: dict[str, str]) -> list[str]:

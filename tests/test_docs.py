@@ -6,8 +6,8 @@ import re
 
 from helpers import REPO
 
-from unitgen import schema
-from unitgen.schema_export import key_reference
+from unitgen.spec import schema
+from unitgen.spec.schema_export import key_reference
 
 DOC = (REPO / "docs" / "spec.md").read_text()
 
@@ -27,7 +27,7 @@ def test_project_key_table_is_the_schema() -> None:
 
 
 def test_every_template_name_is_documented() -> None:
-    from unitgen.templating import SPECIFIERS
+    from unitgen.spec.templating import SPECIFIERS
 
     for name in SPECIFIERS:
         assert f"{{{{ {name} }}}}" in DOC, name

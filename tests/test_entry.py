@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from unitgen.entry import CheckArguments, as_path_string, parse_check
-from unitgen.output import shown
+from unitgen.output.plan import shown
 
 PROJECT = """\
 [environments.prod.vars]
@@ -183,7 +183,7 @@ def test_an_edited_spec_gets_the_cli(project: Path) -> None:
     (project / "specs" / "app.toml").write_text(APP.replace("v1", "v2"))
     printed, loaded = run(THROUGH_ENTRY, ("check", "-q"), project)
     assert printed[2] == 1 and "out/prod/app.service: stale" in printed[1]
-    assert "unitgen.compiler" in loaded
+    assert "unitgen.compile.compiler" in loaded
 
 
 def test_warnings_are_left_to_the_cli_which_replays_them(tmp_path: Path) -> None:
@@ -253,7 +253,7 @@ def test_compile_prints_what_the_cli_prints_without_loading_click(tmp_path: Path
         assert fast == reference and reference[2] == 0, (fast, reference)
         assert "click" not in loaded and "unitgen.cli" not in loaded
         if "--no-cache" in args:  # nothing to look up or remember: the cache is not even loaded
-            assert "unitgen.cache" not in loaded
+            assert "unitgen.output.cache" not in loaded
     def units(project: Path) -> dict[str, str]:
         return {str(p.relative_to(project)): p.read_text() for p in (project / "out").rglob("*.service")}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from unitgen.diagnostics import Severity
-from unitgen.fleetrules import (
+from unitgen.systemd.fleetrules import (
     XFLEET_KEYS,
     BadPattern,
     conflicts_values,

@@ -37,9 +37,9 @@ from helpers import REPO, run_unitgen
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from unitgen import schema
+from unitgen.spec import schema
 from unitgen.cli import main as cli_main
-from unitgen.compiler import CompileResult, compile_specs
+from unitgen.compile.compiler import CompileResult, compile_specs
 from unitgen.diagnostics import Diagnostic
 from unitgen.lint import lint_text
 from unitgen.lint.codes import CODES

@@ -1,4 +1,4 @@
-"""unitgen.locate: the line and column of every key, table header and array element.
+"""unitgen.spec.locate: the line and column of every key, table header and array element.
 
 The first tests walk through the TOML 1.0 constructs that matter to positions, one at a time,
 asserting exact (line, column) pairs; every document there is also checked to be valid TOML
@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unitgen.locate import Path, Position, locate
+from unitgen.spec.locate import Path, Position, locate
 
 
 def key_paths(value: Any, prefix: Path = ()) -> Iterator[Path]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from unitgen import model
+from unitgen.spec import model
 
 
 def test_a_model_object_shows_its_fields_in_order() -> None:

@@ -1,6 +1,6 @@
 """The two argv oracles of systemd-syntax.md §11 work, proven on the 33 cases of §13.
 
-Oracle A: ``unitgen.analyze.verify_units(..., debug=True)`` (parse time, the verify dump).
+Oracle A: ``unitgen.systemd.analyze.verify_units(..., debug=True)`` (parse time, the verify dump).
 Oracle B: ``support.user_manager.UserManager`` (exec time, a throw-away ``systemd --user``).
 """
 
@@ -15,7 +15,7 @@ from conftest import require
 from support.adversarial_cases import CASES, PROG, AdversarialCase
 from support.user_manager import OracleError, UserManager, available, decode_dump
 
-from unitgen.analyze import DumpParseError, Finding, decode_command_line, find_systemd_analyze, verify_units
+from unitgen.systemd.analyze import DumpParseError, Finding, decode_command_line, find_systemd_analyze, verify_units
 
 OPT_EXECUTABLES = sorted({c.executable for c in CASES if c.executable != PROG})
 

@@ -10,7 +10,7 @@ import pytest
 from helpers import write_specs
 
 from unitgen import parallel
-from unitgen.compiler import compile_specs
+from unitgen.compile.compiler import compile_specs
 
 SPEC = """\
 [container]

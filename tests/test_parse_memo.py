@@ -14,7 +14,7 @@ from helpers import run_unitgen, snapshot, write_specs
 
 from unitgen import parallel, parse_memo
 from unitgen.diagnostics import Diagnostic, Location, Severity
-from unitgen.reading import PROJECT_FILE, memo_entry, parse_spec_files, recalled_entry, spec_paths, start_reading
+from unitgen.spec.reading import PROJECT_FILE, memo_entry, parse_spec_files, recalled_entry, spec_paths, start_reading
 
 SPEC = """\
 [container]

@@ -8,8 +8,8 @@ import pytest
 from conftest import require
 from helpers import SIMPLE_SPEC, run_unitgen, write_specs
 
-from unitgen.analyze import find_systemd_analyze, verify_units
-from unitgen.compiler import compile_specs
+from unitgen.systemd.analyze import find_systemd_analyze, verify_units
+from unitgen.compile.compiler import compile_specs
 
 PROJECT = """\
 [runtime]

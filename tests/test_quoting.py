@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from support.adversarial_cases import CASES, PROG, AdversarialCase
 from support.user_manager import UserManager, available
 
-from unitgen import quoting
-from unitgen.analyze import find_systemd_analyze, verify_units
-from unitgen.quoting import QuotingError, Raw
+from unitgen.systemd import quoting
+from unitgen.systemd.analyze import find_systemd_analyze, verify_units
+from unitgen.systemd.quoting import QuotingError, Raw
 
 
 def as_text(data: bytes) -> str:

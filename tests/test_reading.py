@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import REPO, write_specs
 
-from unitgen.reading import file_stem, parse_spec_files, spec_paths, start_reading
+from unitgen.spec.reading import file_stem, parse_spec_files, spec_paths, start_reading
 
 SPEC = """\
 [container]
@@ -99,8 +99,8 @@ def test_the_files_are_read_while_the_compiler_loads(tmp_path: Path) -> None:
     loaded = {name.split(".")[0] if not name.startswith("unitgen") else name for name in report["loaded"]}
     # Forked before the compiler, the model and attrs are imported: the workers parse
     # while this process loads them.
-    assert not loaded & {"unitgen.compiler", "unitgen.model", "unitgen.resolve", "attr", "attrs", "jinja2", "click"}
-    assert "unitgen.reading" in loaded
+    assert not loaded & {"unitgen.compile.compiler", "unitgen.spec.model", "unitgen.spec.resolve", "attr", "attrs", "jinja2", "click"}
+    assert "unitgen.spec.reading" in loaded
 
 
 def test_a_first_compile_forks_the_readers_before_the_cache_and_output_stages_load(tmp_path: Path) -> None:
@@ -117,14 +117,16 @@ def test_a_first_compile_forks_the_readers_before_the_cache_and_output_stages_lo
     assert report["ok"] and report["units"] == 50
     # No memo exists: knowing that takes os and hashlib; the memo code and the output
     # stage load while the workers read.
-    assert not set(report["loaded"]) & {"unitgen.cache", "unitgen.output", "unitgen.compiler", "attr"}
+    assert not set(report["loaded"]) & {"unitgen.output.cache", "unitgen.output.plan", "unitgen.compile.compiler", "attr"}
     assert "unitgen.memo_slot" in report["loaded"]
 
 
 def test_a_first_compile_reads_at_once_and_keys_what_it_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from unitgen import cache, compile_command, parallel, parse_memo, reading
+    from unitgen import compile_command, parallel, parse_memo
+    from unitgen.output import cache
+    from unitgen.spec import reading
 
     specs = write_specs(tmp_path, {f"s{i:03d}.toml": SPEC.format(i=i) for i in range(50)})
     monkeypatch.chdir(tmp_path)

@@ -13,8 +13,8 @@ import pytest
 from conftest import require, require_tool
 from helpers import REPO, run_unitgen, write_specs
 
-from unitgen import graph
-from unitgen.compiler import compile_specs
+from unitgen.fleet import graph
+from unitgen.compile.compiler import compile_specs
 
 
 @pytest.fixture

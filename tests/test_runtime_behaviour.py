@@ -41,7 +41,7 @@ from conftest import require
 from helpers import REPO, write_specs
 from support.user_manager import UserManager, available
 
-from unitgen.compiler import compile_specs
+from unitgen.compile.compiler import compile_specs
 from unitgen.secretscan import secret_problem
 
 STANDINS = Path(__file__).resolve().parent / "support" / "standins"

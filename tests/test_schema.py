@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 from helpers import REPO, run_unitgen, write_specs
 
-from unitgen.compiler import compile_specs
-from unitgen.schema_export import json_schema
-from unitgen.source import format_path
+from unitgen.compile.compiler import compile_specs
+from unitgen.spec.schema_export import json_schema
+from unitgen.spec.source import format_path
 
 VALIDATOR = jsonschema.Draft202012Validator
 PROJECT = """\

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run_unitgen, write_specs
 
-from unitgen.compiler import compile_specs
-from unitgen.submit import expand, submission_order
+from unitgen.compile.compiler import compile_specs
+from unitgen.fleet.submit import expand, submission_order
 
 STANDIN = """\
 #!/bin/sh
@@ -373,7 +373,7 @@ def test_expand_specifiers_in_relations() -> None:
 
 
 def test_run_calls_stops_at_a_call_that_cannot_run_or_is_interrupted() -> None:
-    from unitgen.submit import Call, run_calls
+    from unitgen.fleet.submit import Call, run_calls
 
     calls = [Call(("fleetctl", "submit", name), (name,)) for name in ("a.service", "b.service", "c.service")]
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import require_tool
-from unitgen.systemd_values import (
+from unitgen.systemd.values import (
     SPECIFIERS_FULL,
     SPECIFIERS_INSTALL,
     SPECIFIERS_UNIT_NAME,

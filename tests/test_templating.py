@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unitgen import templating
-from unitgen.quoting import Raw
-from unitgen.templating import TemplateError, render
+from unitgen.spec import templating
+from unitgen.systemd.quoting import Raw
+from unitgen.spec.templating import TemplateError, render
 
 VARS = {"region": "eu-west-1", "pct": "50%"}
 RUNTIME = {"version": "/app-version"}

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import require_tool
-from unitgen.unitnames import (
+from unitgen.systemd.unitnames import (
     FLEETCTL_SUBMITTABLE,
     SUFFIXES,
     TEMPLATE_SUFFIXES,

@@ -10,10 +10,11 @@ from helpers import write_specs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unitgen import secretscan, templating
-from unitgen.compiler import compile_specs
-from unitgen.unitnames import UNIT_NAME_MAX, fleet_name_problem, systemd_name_problem
-from unitgen.validate import (
+from unitgen import secretscan
+from unitgen.spec import templating
+from unitgen.compile.compiler import compile_specs
+from unitgen.systemd.unitnames import UNIT_NAME_MAX, fleet_name_problem, systemd_name_problem
+from unitgen.spec.validate import (
     CONTAINER_NAME,
     IMAGE_NAME,
     INSTANCE_NAME,

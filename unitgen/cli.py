@@ -154,7 +154,7 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: st
         strict=strict,
     )
     if verify:
-        from unitgen.verify import verify_files
+        from unitgen.compile.verify import verify_files
 
         findings = sorted([*findings, *verify_files(files)], key=lambda d: d.sort_key())
     if fmt == "json":
@@ -218,7 +218,7 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
     result = _compiled_or_exit(specs, environment, sets, reading=reading)
     if memo is None:
         commands.remember(key, specs, result, commands.instances_to_start(result))
-    from unitgen.drift import compare
+    from unitgen.output.drift import compare
 
     drift = compare(result.files, result.out_dir, scope=commands.env_scope(result))
     shown = commands.shown(result.out_dir)
@@ -344,8 +344,8 @@ def submit(
     """
     import shutil
 
-    from unitgen import submit as fleet
-    from unitgen.drift import compare
+    from unitgen.fleet import submit as fleet
+    from unitgen.output.drift import compare
 
     if no_block and not start:
         raise click.UsageError("--no-block applies to fleetctl start: use it with --start")
@@ -430,7 +430,7 @@ def schema(project_file: bool) -> None:
     """
     import json
 
-    from unitgen.schema_export import json_schema
+    from unitgen.spec.schema_export import json_schema
 
     click.echo(json.dumps(json_schema("project" if project_file else "spec"), indent=2, ensure_ascii=False))
 
@@ -502,7 +502,7 @@ def graph(specs: Path, environment: str | None, sets: tuple[str, ...], fmt: str)
       unitgen graph --env prod | dot -Tsvg > prod.svg
       unitgen graph --env prod --format mermaid
     """
-    from unitgen import graph as graphs
+    from unitgen.fleet import graph as graphs
 
     result = _compiled_or_exit(specs, environment, sets)
     built = graphs.build(result.units)

@@ -80,7 +80,7 @@ def compile_specs(specs: Path, environment: str | None, sets: tuple[str, ...], r
     gc.disable()
     reading = reading or start_reading(specs)
     try:
-        from unitgen.compiler import compile_specs
+        from unitgen.compile.compiler import compile_specs
 
         return compile_specs(specs, environment=environment, overrides=overrides, reading=reading)
     finally:
@@ -95,7 +95,7 @@ def start_reading(specs: str | os.PathLike[str], *, memoised: bool = False):  # 
     """Start reading the spec files (see ``reading``), so that it overlaps with loading
     the compiler and computing the cache key; None when SPECS is no directory (the
     compile says so).  ``memoised``: for a compile whose parses will be memoised."""
-    from unitgen.reading import start_reading
+    from unitgen.spec.reading import start_reading
 
     return start_reading(specs, memoised=memoised) if os.path.isdir(specs) else None
 
@@ -130,7 +130,7 @@ def keep_parses(reading, slot: str, context: str) -> None:  # type: ignore[no-un
 def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool):  # type: ignore[no-untyped-def]
     if no_cache:
         return None
-    from unitgen import cache
+    from unitgen.output import cache
 
     return cache.key_for(specs, environment, sets)
 
@@ -154,7 +154,7 @@ def memo_may_answer(specs: str | os.PathLike[str], environment: str | None, sets
 def cache_context(specs: Path, environment: str | None, sets: tuple[str, ...]):  # type: ignore[no-untyped-def]
     """All of the key but the spec files (``cache.Context``): found while the readers
     read, when no memo may answer; the key is completed once they are done."""
-    from unitgen import cache
+    from unitgen.output import cache
 
     return cache.context_for(specs, environment, sets)
 
@@ -167,9 +167,9 @@ def key_from_reading(context, specs: Path, reading):  # type: ignore[no-untyped-
         return None
     import hashlib
 
-    from unitgen import cache
+    from unitgen.output import cache
     from unitgen.files import read_bytes
-    from unitgen.reading import PROJECT_FILE
+    from unitgen.spec.reading import PROJECT_FILE
 
     project = os.path.join(specs, PROJECT_FILE)
     if os.path.lexists(project):
@@ -183,7 +183,7 @@ def key_from_reading(context, specs: Path, reading):  # type: ignore[no-untyped-
 def memo_for(key):  # type: ignore[no-untyped-def]
     if key is None:
         return None
-    from unitgen import cache
+    from unitgen.output import cache
 
     return cache.lookup(key)
 
@@ -198,7 +198,7 @@ def remember(key, specs: Path, result, instances, diagnostics=None, files=None) 
     ``files``: ``result.files``, if the caller has it."""
     if key is None or not result.ok:
         return
-    from unitgen import cache
+    from unitgen.output import cache
 
     cache.store(key, cache.entry_for(result, specs, instances, result.diagnostics.sorted() if diagnostics is None else diagnostics, files))
 
@@ -218,7 +218,7 @@ def env_scope(result) -> str | None:  # type: ignore[no-untyped-def]
 
 
 def shown(path: str | os.PathLike[str]) -> str:
-    from unitgen.output import shown
+    from unitgen.output.plan import shown
 
     return shown(path)  # type: ignore[arg-type]
 
@@ -246,7 +246,7 @@ def run_compile(
     try:
         from pathlib import Path
 
-        from unitgen import output
+        from unitgen.output import plan as output
 
         directory = Path(specs)
         # Only a memo that may answer is looked for before compiling.  Otherwise the key
@@ -270,7 +270,7 @@ def run_compile(
     diagnostics = result.diagnostics
     compiled_diagnostics = diagnostics.sorted()  # what a memo replays: not what plan adds below
     if verify and result.ok:
-        from unitgen.verify import verify_compiled
+        from unitgen.compile.verify import verify_compiled
 
         verify_compiled(result, diagnostics)
     files = result.files

@@ -70,7 +70,8 @@ def answered_from_cache(argv: Sequence[str]) -> bool:
     arguments = parse_check(argv)
     if arguments is None:
         return False
-    from unitgen import cache, output
+    from unitgen.output import cache
+    from unitgen.output import plan as output
 
     key = cache.key_for(arguments.specs, arguments.environment, arguments.sets)
     memo = None if key is None else cache.lookup(key)

@@ -24,9 +24,9 @@ import os
 from collections.abc import Mapping, Sequence
 
 from unitgen import parallel
-from unitgen.cache import write_in_cache
-from unitgen.reading import PROJECT_FILE, ParsedFile, Reading, parse_spec, recalled_entry
-from unitgen.source import display_path
+from unitgen.output.cache import write_in_cache
+from unitgen.spec.reading import PROJECT_FILE, ParsedFile, Reading, parse_spec, recalled_entry
+from unitgen.spec.source import display_path
 
 FORMAT = 2
 

@@ -13,8 +13,8 @@ from unitgen.diagnostics import Diagnostic, Location, Severity
 from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
 from unitgen.lint.codes import CODES, severity
 from unitgen.lint.context import Context, sections_for
-from unitgen.lint.parser import parse_go_systemd, parse_systemd
-from unitgen.unitnames import FLEET_SUFFIXES
+from unitgen.systemd.unitfile import parse_go_systemd, parse_systemd
+from unitgen.systemd.unitnames import FLEET_SUFFIXES
 
 __all__ = ["CODES", "lint_paths", "lint_text"]
 

@@ -7,10 +7,10 @@ import re
 import attrs
 
 from unitgen.diagnostics import Diagnostic, Location
-from unitgen.directives import KNOWN
+from unitgen.systemd.directives import KNOWN
 from unitgen.lint.codes import severity
-from unitgen.lint.parser import GoParse, ParsedUnit
-from unitgen.unitnames import split_name
+from unitgen.systemd.unitfile import GoParse, ParsedUnit
+from unitgen.systemd.unitnames import split_name
 
 # The sections systemd 252 reads for each unit type (unit_vtable[]->sections).
 SECTIONS_BY_SUFFIX: dict[str, frozenset[str]] = {

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from unitgen import directives
+from unitgen.systemd import directives
 from unitgen.diagnostics import did_you_mean
-from unitgen.directives import ValueType
+from unitgen.systemd.directives import ValueType
 from unitgen.lint.context import Context, sections_for
-from unitgen.lint.parser import Entry
-from unitgen.lint.words import split_words
-from unitgen.systemd_values import env_name_is_valid, parse_boolean, specifier_positions, timespan_problem
-from unitgen.unitnames import systemd_name_problem
+from unitgen.systemd.unitfile import Entry
+from unitgen.systemd.words import split_words
+from unitgen.systemd.values import env_name_is_valid, parse_boolean, specifier_positions, timespan_problem
+from unitgen.systemd.unitnames import systemd_name_problem
 
 _ANY_SPECIFIER = re.compile(r"%[A-Za-z0-9]")
 _DEPRECATED_VALUES = {

@@ -6,10 +6,10 @@ import re
 
 import attrs
 
-from unitgen import directives
+from unitgen.systemd import directives
 from unitgen.lint.context import Context
-from unitgen.lint.parser import Entry
-from unitgen.lint.words import Word, split_words
+from unitgen.systemd.unitfile import Entry
+from unitgen.systemd.words import Word, split_words
 
 # string_is_safe(): the executable may not contain these, however it is quoted.
 _UNSAFE_IN_PATH = re.compile("[\x00-\x1f\x7f\"'\\\\]")

@@ -5,9 +5,9 @@ The [X-Fleet] options are taken from the go-systemd parse, i.e. exactly the line
 
 from __future__ import annotations
 
-from unitgen.fleetrules import XFLEET_ALIASES, xfleet_problems
+from unitgen.systemd.fleetrules import XFLEET_ALIASES, xfleet_problems
 from unitgen.lint.context import Context
-from unitgen.unitnames import fleet_name_problem, fleetctl_submit_problem
+from unitgen.systemd.unitnames import fleet_name_problem, fleetctl_submit_problem
 
 XFLEET = "X-Fleet"
 

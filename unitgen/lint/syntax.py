@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from unitgen import directives
+from unitgen.systemd import directives
 from unitgen.lint.context import Context
 from unitgen.diagnostics import did_you_mean
-from unitgen.lint.parser import GO_SYSTEMD_LINE_MAX, SYSTEMD_LINE_MAX, ParsedUnit, continues_line
+from unitgen.systemd.unitfile import GO_SYSTEMD_LINE_MAX, SYSTEMD_LINE_MAX, ParsedUnit, continues_line
 
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\udc80-\udcff]")

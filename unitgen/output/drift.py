@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from unitgen.header import checksum, split_generated
+from unitgen.compile.header import checksum, split_generated
 
 STALE = "stale"
 MISSING = "missing"
@@ -103,7 +103,7 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
     ``scope`` (e.g. ``"prod/"``) limits extra files to one environment's directory, as
     ``compile --env`` does: other environments' files are neither stale nor extra.
     """
-    from unitgen.output import unit_files
+    from unitgen.output.plan import unit_files
 
     existing = unit_files(out_dir)
     changes: list[Change] = []

@@ -17,8 +17,8 @@ import functools
 import re
 from collections.abc import Mapping
 
-from unitgen.quoting import Part, Raw
-from unitgen.systemd_values import env_name_is_valid
+from unitgen.systemd.quoting import Part, Raw
+from unitgen.systemd.values import env_name_is_valid
 
 # name in a spec -> systemd specifier letter
 SPECIFIERS: dict[str, str] = {

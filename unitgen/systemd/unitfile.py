@@ -16,7 +16,7 @@ import re
 
 import attrs
 
-from unitgen.fleetrules import GO_SPACE_CHARS
+from unitgen.systemd.fleetrules import GO_SPACE_CHARS
 
 SYSTEMD_LINE_MAX = 1024 * 1024  # LONG_LINE_MAX: a longer line fails the whole unit
 GO_SYSTEMD_LINE_MAX = 2048  # go-systemd refuses a physical line of this many bytes

@@ -19,8 +19,8 @@ def _missing_tool_note() -> Diagnostic:
 
 
 def verify_compiled(result, diagnostics: Diagnostics) -> None:  # type: ignore[no-untyped-def]
-    from unitgen.analyze import AnalyzeError, find_systemd_analyze, verify_units
-    from unitgen.render import line_origins
+    from unitgen.systemd.analyze import AnalyzeError, find_systemd_analyze, verify_units
+    from unitgen.compile.render import line_origins
 
     if find_systemd_analyze() is None:
         diagnostics.add(_missing_tool_note())
@@ -51,8 +51,8 @@ def verify_compiled(result, diagnostics: Diagnostics) -> None:  # type: ignore[n
 
 
 def verify_files(files: Sequence[str]) -> list[Diagnostic]:
-    from unitgen.analyze import AnalyzeError, find_systemd_analyze, verify_units
-    from unitgen.unitnames import systemd_name_problem
+    from unitgen.systemd.analyze import AnalyzeError, find_systemd_analyze, verify_units
+    from unitgen.systemd.unitnames import systemd_name_problem
 
     if find_systemd_analyze() is None:
         return [_missing_tool_note()]

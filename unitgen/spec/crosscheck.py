@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
-from unitgen import templating
-from unitgen.convert import container_name, unit_reference
+from unitgen.spec import templating
+from unitgen.compile.convert import container_name, unit_reference
 from unitgen.diagnostics import Diagnostics, did_you_mean
-from unitgen.model import ServiceSpec
-from unitgen.source import KeyPath
-from unitgen.unitnames import split_name, systemd_name_problem
-from unitgen.validate import PORT
+from unitgen.spec.model import ServiceSpec
+from unitgen.spec.source import KeyPath
+from unitgen.systemd.unitnames import split_name, systemd_name_problem
+from unitgen.spec.validate import PORT
 
 ORDERING = ("after", "before")
 REQUIREMENT = ("requires", "binds_to")
@@ -21,7 +21,7 @@ Problem = tuple[str, str, str | None]  # a diagnostic's code, message and hint
 
 class CrossChecker:
     def __init__(self, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
-        from unitgen.sidekicks import sidekick_names
+        from unitgen.compile.sidekicks import sidekick_names
 
         self.specs = specs
         self.diagnostics = diagnostics
@@ -125,7 +125,7 @@ class CrossChecker:
     # --- placement ------------------------------------------------------------------
 
     def machine_of(self) -> None:
-        from unitgen.fleetrules import glob_matches as path_match
+        from unitgen.systemd.fleetrules import glob_matches as path_match
 
         for spec in self.specs:
             if not spec.placement.machine_of:  # most specs
@@ -188,7 +188,7 @@ class CrossChecker:
 
 def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:
     """False only when fleet's constraints guarantee two units never meet on one machine."""
-    from unitgen.fleetrules import glob_matches as path_match
+    from unitgen.systemd.fleetrules import glob_matches as path_match
 
     meta_a, meta_b = dict(a.placement.machine_metadata), dict(b.placement.machine_metadata)
     for key in meta_a.keys() & meta_b.keys():

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from unitgen.source import Origins
+from unitgen.spec.source import Origins
 
 Strings = tuple[str, ...]
 

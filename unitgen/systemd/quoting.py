@@ -18,8 +18,8 @@ import attrs
 
 # fleet replaces only %n %N %p %i in [X-Fleet], by plain string replacement; '%%' is not
 # an escape there.
-from unitgen.fleetrules import FLEET_SPECIFIERS
-from unitgen.systemd_values import env_name_is_valid
+from unitgen.systemd.fleetrules import FLEET_SPECIFIERS
+from unitgen.systemd.values import env_name_is_valid
 
 
 class QuotingError(ValueError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from unitgen.digests import feed_length_prefixed
 from unitgen.files import read_bytes
-from unitgen.header import checksum, split_generated
+from unitgen.compile.header import checksum, split_generated
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -12,13 +12,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from unitgen import quoting, templating
+from unitgen.systemd import quoting
+from unitgen.spec import templating
 from unitgen.diagnostics import Diagnostics
-from unitgen.ir import Origin, Unit, UnitBuilder
-from unitgen.model import Project, Relations, ServiceSpec
-from unitgen.quoting import Part, QuotingError, Raw
-from unitgen.source import KeyPath
-from unitgen.templating import TemplateError
+from unitgen.compile.ir import Origin, Unit, UnitBuilder
+from unitgen.spec.model import Project, Relations, ServiceSpec
+from unitgen.systemd.quoting import Part, QuotingError, Raw
+from unitgen.spec.source import KeyPath
+from unitgen.spec.templating import TemplateError
 
 # The unit's private runtime directory: %t is /run for system units and
 # $XDG_RUNTIME_DIR for user units; systemd creates it (RuntimeDirectory=) at start, owned

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from unitgen.diagnostics import Severity, did_you_mean
-from unitgen.unitnames import split_name, systemd_name_problem
+from unitgen.systemd.unitnames import split_name, systemd_name_problem
 
 # Deprecated spellings fleet still reads, mapped to the requirement they feed.
 XFLEET_ALIASES: dict[str, str] = {

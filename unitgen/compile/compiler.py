@@ -13,26 +13,26 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from unitgen import ir
+from unitgen.compile import ir
 from unitgen.compile_command import UsageError
-from unitgen.convert import ServiceConverter
-from unitgen.crosscheck import check_all
+from unitgen.compile.convert import ServiceConverter
+from unitgen.spec.crosscheck import check_all
 from unitgen.diagnostics import Diagnostics
-from unitgen.irlint import lint_unit
-from unitgen.model import Project, ServiceSpec
+from unitgen.compile.irlint import lint_unit
+from unitgen.spec.model import Project, ServiceSpec
 from unitgen.parallel import map_chunks
-from unitgen.quoting import comment_text
-from unitgen.render import render_unit
-from unitgen.resolve import load_workspace, resolution_order, resolve_spec
-from unitgen.sidekicks import sidekick_units
-from unitgen.validate import SpecValidator
+from unitgen.systemd.quoting import comment_text
+from unitgen.compile.render import render_unit
+from unitgen.spec.resolve import load_workspace, resolution_order, resolve_spec
+from unitgen.compile.sidekicks import sidekick_units
+from unitgen.spec.validate import SpecValidator
 
 # Every stage is imported here, not where it is first called: the workers of a compile are
 # forked once this module is loaded, and a stage first imported by a call would be imported
 # again by each worker (and its import statement run again for every spec).
 if TYPE_CHECKING:
-    from unitgen.reading import Reading
-    from unitgen.resolve import Workspace
+    from unitgen.spec.reading import Reading
+    from unitgen.spec.resolve import Workspace
 
 
 @attrs.frozen
@@ -101,7 +101,7 @@ def lint_passthrough(unit: ir.Unit, text: str, diagnostics: Diagnostics) -> None
     its errors reported at the spec key that wrote the offending line."""
     from unitgen.diagnostics import Diagnostic
     from unitgen.lint import lint_text
-    from unitgen.render import line_origins
+    from unitgen.compile.render import line_origins
 
     origins = line_origins(unit)
     for finding in lint_text(text.encode("utf-8", "surrogateescape"), unit.name):

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from unitgen import schema
+from unitgen.spec import schema
 from unitgen.diagnostics import Location
-from unitgen.schema import Key
-from unitgen.source import KeyPath, Origins
+from unitgen.spec.schema import Key
+from unitgen.spec.source import KeyPath, Origins
 
 
 class Layer(NamedTuple):

@@ -14,10 +14,11 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from unitgen import parallel, schema
+from unitgen import parallel
+from unitgen.spec import schema
 from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity
-from unitgen.source import TextOrigins, display_path, parse_toml, read_input
-from unitgen.typecheck import check_document
+from unitgen.spec.source import TextOrigins, display_path, parse_toml, read_input
+from unitgen.spec.typecheck import check_document
 
 if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
     from pathlib import Path

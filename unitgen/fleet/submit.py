@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from unitgen.compiler import CompiledUnit
+    from unitgen.compile.compiler import CompiledUnit
 
 ORDERING_AFTER = ("After",)
 ORDERING_BEFORE = ("Before",)

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from unitgen import model, schema
+from unitgen.spec import model
+from unitgen.spec import schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
-from unitgen.merge import Layer, merge_layers, merge_traced_on_demand
-from unitgen.reading import PROJECT_FILE, Reading, file_stem, start_reading
-from unitgen.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
-from unitgen.typecheck import check_document
+from unitgen.spec.merge import Layer, merge_layers, merge_traced_on_demand
+from unitgen.spec.reading import PROJECT_FILE, Reading, file_stem, start_reading
+from unitgen.spec.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
+from unitgen.spec.typecheck import check_document
 
 
 class SpecFile(NamedTuple):

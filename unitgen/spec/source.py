@@ -94,7 +94,7 @@ class TextOrigins(Origins):
         if self._parent is not None:
             return self._parent._located()
         if self._positions is None:
-            from unitgen.locate import locate
+            from unitgen.spec.locate import locate
 
             self._positions = locate(self._text)
         return self._positions

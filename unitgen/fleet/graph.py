@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from unitgen.compiler import CompiledUnit
+    from unitgen.compile.compiler import CompiledUnit
 
 # (section, key, edge label); every edge points from the unit that says it to the unit named.
 RELATIONS = (
@@ -57,7 +57,7 @@ class Graph:
 
 
 def _expand(value: str, name: str) -> str:
-    from unitgen.submit import expand
+    from unitgen.fleet.submit import expand
 
     return expand(value, name)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from unitgen import schema
+from unitgen.spec import schema
 from unitgen.diagnostics import Diagnostics, did_you_mean, one_of
-from unitgen.schema import Key
-from unitgen.source import KeyPath, Origins
+from unitgen.spec.schema import Key
+from unitgen.spec.source import KeyPath, Origins
 
 
 def type_name(value: object) -> str:

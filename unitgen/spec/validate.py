@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from unitgen import templating
+from unitgen.spec import templating
 from unitgen.diagnostics import Diagnostics, did_you_mean
-from unitgen.model import ServiceSpec
+from unitgen.spec.model import ServiceSpec
 from unitgen.secretscan import secret_problem
-from unitgen.source import KeyPath
-from unitgen.systemd_values import env_name_is_valid, parse_boolean, timespan_problem
-from unitgen.unitnames import UNIT_NAME_MAX, fleet_name_problem, systemd_name_problem
+from unitgen.spec.source import KeyPath
+from unitgen.systemd.values import env_name_is_valid, parse_boolean, timespan_problem
+from unitgen.systemd.unitnames import UNIT_NAME_MAX, fleet_name_problem, systemd_name_problem
 
 SPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 INSTANCE_NAME = re.compile(r"[A-Za-z0-9:_.\\-]+")
@@ -218,7 +218,7 @@ class SpecValidator:
     def extras(self) -> None:
         if not (self.spec.unit_extra or self.spec.service_extra):
             return  # the systemd vocabulary is large: load it only when a spec needs it
-        from unitgen import directives
+        from unitgen.systemd import directives
 
         for section, items, table in (("Unit", self.spec.unit_extra, "unit"), ("Service", self.spec.service_extra, "service")):
             for name, values in items:
@@ -328,7 +328,7 @@ class SpecValidator:
 
 def passthrough_problem(section: str, name: str, value: str) -> str | None:
     """What systemd 252 would reject in a passthrough value of a typed setting."""
-    from unitgen import directives
+    from unitgen.systemd import directives
 
     kind = directives.kind(section, name)
     value_type = kind.type

@@ -26,7 +26,7 @@ from unitgen import __version__
 from unitgen.digests import feed_length_prefixed
 from unitgen.files import read_bytes
 from unitgen.memo_slot import disabled_by_environment, slot_for
-from unitgen.output import contents_digest, in_sync_by_digest, write_atomically
+from unitgen.output.plan import contents_digest, in_sync_by_digest, write_atomically
 
 FORMAT = 5
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -14,7 +14,7 @@ import enum
 
 import attrs
 
-from unitgen.systemd_values import SPECIFIERS_FULL, SPECIFIERS_INSTALL, SPECIFIERS_UNIT_NAME
+from unitgen.systemd.values import SPECIFIERS_FULL, SPECIFIERS_INSTALL, SPECIFIERS_UNIT_NAME
 
 
 def _names(text: str) -> frozenset[str]:

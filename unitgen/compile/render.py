@@ -10,8 +10,8 @@ or ``;`` or is empty (systemd would read a comment or extra blanks).
 from __future__ import annotations
 
 from unitgen.diagnostics import Diagnostics
-from unitgen.header import HEADER_LINES, header
-from unitgen.ir import Directive, Unit
+from unitgen.compile.header import HEADER_LINES, header
+from unitgen.compile.ir import Directive, Unit
 
 LINE_LIMIT = 2047  # bytes per physical line, newline excluded
 

@@ -7,9 +7,9 @@ mapped back to the spec key that produced the offending directive.
 from __future__ import annotations
 
 from unitgen.diagnostics import Diagnostic, Diagnostics, Location
-from unitgen.fleetrules import xfleet_problems
-from unitgen.ir import Directive, Unit
-from unitgen.unitnames import fleet_name_problem, systemd_name_problem
+from unitgen.systemd.fleetrules import xfleet_problems
+from unitgen.compile.ir import Directive, Unit
+from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
 
 
 def _where(directive: Directive | None, unit: Unit) -> dict[str, object]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from unitgen import schema
-from unitgen.schema import Key
+from unitgen.spec import schema
+from unitgen.spec.schema import Key
 
 _TYPE_TEXT = {
     schema.STRING: "string",

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 
 import attrs
 
-from unitgen import quoting
-from unitgen.convert import Fixed, ServiceConverter, SpecRenderer, SpecText, exec_line, fixed, sidekick_name
-from unitgen.convert import sidekick_names as sidekick_names  # the names live with the service that wants them
+from unitgen.systemd import quoting
+from unitgen.compile.convert import Fixed, ServiceConverter, SpecRenderer, SpecText, exec_line, fixed, sidekick_name
+from unitgen.compile.convert import sidekick_names as sidekick_names  # the names live with the service that wants them
 from unitgen.diagnostics import Diagnostics
-from unitgen.ir import Unit, UnitBuilder
-from unitgen.model import Container, EnvVar, Placement, Presence, Project, Relations, ServiceSpec
-from unitgen.quoting import QuotingError, Raw
+from unitgen.compile.ir import Unit, UnitBuilder
+from unitgen.spec.model import Container, EnvVar, Placement, Presence, Project, Relations, ServiceSpec
+from unitgen.systemd.quoting import QuotingError, Raw
 
 
 def _bound_unit(spec: ServiceSpec) -> str:

@@ -1,0 +1,1 @@
+"""Spec model → unit IR → IR lint → deterministic unit-file text."""

@@ -1,0 +1,1 @@
+"""Working with fleet: submission order and fleetctl calls, the dependency graph."""

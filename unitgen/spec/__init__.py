@@ -1,0 +1,1 @@
+"""TOML text → located raw data → typed spec model → validation and cross-checks."""
