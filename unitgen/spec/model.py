@@ -7,7 +7,7 @@ where they were written, for diagnostics of every later stage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -16,28 +16,8 @@ from unitgen.spec.source import Origins
 Strings = tuple[str, ...]
 
 
-def _strings(value: object) -> Strings:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)  # type: ignore[arg-type]
-
-
-class _Shown:
-    """The repr of every model class, made from its fields when asked for.  attrs would
-    compile a ``__repr__`` per class when this module is imported, the costliest of the
-    methods it generates, which every cold compile pays (hence repr=False below)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{field.name}={getattr(self, field.name)!r}" for field in attrs.fields(type(self)) if field.repr)
-        return f"{type(self).__qualname__}({shown})"
-
-
-@attrs.frozen(repr=False)
-class Relations(_Shown):
+@attrs.frozen
+class Relations:
     after: Strings = ()
     before: Strings = ()
     requires: Strings = ()
@@ -58,23 +38,23 @@ class Relations(_Shown):
     )
 
 
-@attrs.frozen(repr=False)
-class EnvVar(_Shown):
+@attrs.frozen
+class EnvVar:
     name: str
     value: str
     declared_not_secret: bool = False
 
 
-@attrs.frozen(repr=False)
-class Secret(_Shown):
+@attrs.frozen
+class Secret:
     bucket: str
     key: str
     file_name: str
     optional: bool = False
 
 
-@attrs.frozen(repr=False)
-class Container(_Shown):
+@attrs.frozen
+class Container:
     name: str
     image: str
     tag: str | None = None
@@ -89,8 +69,8 @@ class Container(_Shown):
     secrets: tuple[Secret, ...] = ()
 
 
-@attrs.frozen(repr=False)
-class Placement(_Shown):
+@attrs.frozen
+class Placement:
     global_: bool = False
     machine_metadata: tuple[tuple[str, Strings], ...] = ()
     machine_of: Strings = ()
@@ -99,28 +79,28 @@ class Placement(_Shown):
     replaces: Strings = ()
 
 
-@attrs.frozen(repr=False)
-class ElbPresence(_Shown):
+@attrs.frozen
+class ElbPresence:
     load_balancer: str
     image: str
 
 
-@attrs.frozen(repr=False)
-class EtcdPresence(_Shown):
+@attrs.frozen
+class EtcdPresence:
     key: str
     port: int | None
     ttl: int
     interval: int
 
 
-@attrs.frozen(repr=False)
-class Presence(_Shown):
+@attrs.frozen
+class Presence:
     elb: ElbPresence | None = None
     etcd: EtcdPresence | None = None
 
 
-@attrs.frozen(repr=False)
-class ServiceSpec(_Shown):
+@attrs.frozen
+class ServiceSpec:
     name: str  # unit name without suffix (and without "@" for templates)
     source: str  # spec file, as displayed
     environment: str | None
@@ -149,8 +129,8 @@ class ServiceSpec(_Shown):
         return f"{self.name}@.service" if self.is_template else f"{self.name}.service"
 
 
-@attrs.frozen(repr=False)
-class Paths(_Shown):
+@attrs.frozen
+class Paths:
     docker: str = "/usr/bin/docker"
     etcdctl: str = "/usr/bin/etcdctl"
     sh: str = "/bin/sh"
@@ -161,8 +141,8 @@ class Paths(_Shown):
 DEFAULT_FETCHER_COMMAND = ("python", "/opt/app/s3fetch.py", "{bucket}", "{key}", "{dest}")
 
 
-@attrs.frozen(repr=False)
-class Project(_Shown):
+@attrs.frozen
+class Project:
     source: str | None
     paths: Paths = Paths()
     registry: str | None = None
@@ -177,11 +157,8 @@ class Project(_Shown):
     origins: Origins | None = attrs.field(default=None, eq=False, repr=False)
 
 
-def directive_items(table: Mapping[str, object] | None) -> tuple[tuple[str, Strings], ...]:
+def directive_items(table: Mapping[str, str | Sequence[str]] | None) -> tuple[tuple[str, Strings], ...]:
+    """A type-checked table of strings or lists of strings, as (name, strings) pairs."""
     if not table:
         return ()
-    return tuple((name, _strings(value)) for name, value in table.items())
-
-
-def strings(value: object) -> Strings:
-    return _strings(value)
+    return tuple((name, (value,) if isinstance(value, str) else tuple(value)) for name, value in table.items())
