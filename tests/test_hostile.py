@@ -244,7 +244,7 @@ hostile_value = weighted((8, any_value), (1, deep_value), (1, long_list), (1, od
 
 def leaf_keys(key: schema.Key, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], schema.Key]]:
     """Every (path, Key) of a table that holds a value (tables are walked into)."""
-    for name, sub in schema.fields_of(key).items():
+    for name, sub in key.fields.items():
         path = (*prefix, name)
         if sub.kind == schema.TABLE:
             yield path, sub  # the table itself, e.g. [presence.etcd] with defaults

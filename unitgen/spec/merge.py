@@ -122,7 +122,7 @@ def _translate(path: KeyPath, merged: object, layer: object) -> KeyPath | None:
 def _merge_value(base: object, over: object, key: Key) -> object:
     kind = key.kind
     if kind == schema.TABLE and isinstance(base, dict) and isinstance(over, dict):
-        fields = schema.fields_of(key)
+        fields = key.fields
         merged = dict(base)
         for name, value in over.items():
             if name in merged and name in fields:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import NamedTuple
+
+import attrs
 
 # Kinds of values.  "names" lists merge by union (defaults add docker.service to every
 # spec's After=); "argv" lists replace (a command is one thing, not a set).
@@ -27,17 +28,18 @@ TABLE_LIST = "table-list"  # array of tables, replaced as a whole
 TABLE_MAP = "table-map"  # table of name -> table of one shape
 
 
-class Key(NamedTuple):  # not attrs: read while the compiler still loads (see ``reading``)
+@attrs.frozen
+class Key:
     kind: str
     doc: str
     example: str = ""
     enum: tuple[str, ...] = ()
-    fields: Mapping[str, Key] = MappingProxyType({})  # TABLE, TABLE_LIST, TABLE_MAP
-    default: str = ""
+    fields: Mapping[str, Key] = MappingProxyType({})  # by TOML name; for TABLE, TABLE_LIST, TABLE_MAP
 
 
 def table(doc: str, **fields: Key) -> Key:
-    return Key(TABLE, doc, fields=fields)
+    """A TABLE key; a field named like a Python keyword ends in '_' (``global_``), its TOML key does not."""
+    return Key(TABLE, doc, fields={name.rstrip("_"): key for name, key in fields.items()})
 
 
 ENV_VALUE_TABLE = table(
@@ -50,7 +52,9 @@ RESTART_VALUES = ("no", "on-success", "on-failure", "on-abnormal", "on-watchdog"
 
 UNIT = table(
     "The [Unit] section: name, description and relations to other units.",
-    name=Key(STRING, "Unit name without suffix; defaults to the file stem. Must be a valid systemd unit name.", '"web"'),
+    name=Key(
+        STRING, "Unit name without suffix; defaults to the file stem. Must be a valid systemd unit name.", '"web"'
+    ),
     description=Key(STRING, "Description=. Literal text; control characters are refused.", '"Django web app"'),
     after=Key(NAMES, "After=: spec names (`web`) or external units (`docker.service`).", '["docker.service"]'),
     before=Key(NAMES, "Before=.", '["nginx"]'),
@@ -71,7 +75,7 @@ SERVICE = table(
     "The [Service] section.",
     restart=Key(STRING, "Restart=.", '"always"', enum=RESTART_VALUES),
     restart_sec=Key(STRING, "RestartSec=, a systemd time span.", '"10s"'),
-    timeout_start_sec=Key(STRING, "TimeoutStartSec=; 0 (no limit) by default because image pulls are slow.", '"0"', default="0"),
+    timeout_start_sec=Key(STRING, "TimeoutStartSec=; 0 (no limit) by default because image pulls are slow.", '"0"'),
     timeout_stop_sec=Key(STRING, "TimeoutStopSec=, a systemd time span.", '"30s"'),
     user=Key(STRING, "User= the commands run as.", '"core"'),
     extra=Key(DIRECTIVE_MAP, "Any other [Service] directive systemd 252 knows.", '{ LimitNOFILE = "65536" }'),
@@ -92,19 +96,31 @@ CONTAINER = table(
     tag=Key(STRING, "Image tag; templates allowed (`{{ runtime.version }}`, `{{ vars.version }}`).", '"v41"'),
     digest=Key(STRING, "Image digest (`sha256:…`), instead of a tag.", '"sha256:…"'),
     pull=Key(BOOLEAN, "Pull the image before every start (default true).", "true"),
-    command=Key(ARGV, "The command and its arguments after the image, as an argv list.", '["uwsgi", "--ini", "/app/uwsgi.ini"]'),
-    env=Key(ENV_MAP, "Environment variables (`-e NAME=value`); a value may be `{ value = \"…\", secret = false }`.", '{ DJANGO_SETTINGS_MODULE = "djed.settings" }'),
+    command=Key(
+        ARGV, "The command and its arguments after the image, as an argv list.", '["uwsgi", "--ini", "/app/uwsgi.ini"]'
+    ),
+    env=Key(
+        ENV_MAP,
+        'Environment variables (`-e NAME=value`); a value may be `{ value = "…", secret = false }`.',
+        '{ DJANGO_SETTINGS_MODULE = "djed.settings" }',
+    ),
     env_files=Key(NAMES, "Host env files passed with `--env-file`.", '["/etc/djed/common.env"]'),
-    volumes=Key(NAMES, "Volumes (`-v`), `host:container[:options]` or a named volume.", '["/var/run/djed:/var/run/djed"]'),
+    volumes=Key(
+        NAMES, "Volumes (`-v`), `host:container[:options]` or a named volume.", '["/var/run/djed:/var/run/djed"]'
+    ),
     ports=Key(NAMES, "Published ports (`-p`), `[ip:]host:container[/proto]`.", '["8000:8000"]'),
-    docker_args=Key(ARGV, "Extra `docker run` arguments, as argv, placed before the image.", '["--log-driver", "journald"]'),
+    docker_args=Key(
+        ARGV, "Extra `docker run` arguments, as argv, placed before the image.", '["--log-driver", "journald"]'
+    ),
     secrets=Key(TABLE_LIST, "Env files fetched from S3 before start, passed with `--env-file`.", fields=SECRET.fields),
 )
 
 FLEET = table(
     "The [X-Fleet] section: where fleet may schedule the unit.",
     global_=Key(BOOLEAN, "Global=true: run on every machine that matches machine_metadata.", "true"),
-    machine_metadata=Key(METADATA_MAP, "MachineMetadata: same key = any of the values, different keys = all.", '{ role = "django" }'),
+    machine_metadata=Key(
+        METADATA_MAP, "MachineMetadata: same key = any of the values, different keys = all.", '{ role = "django" }'
+    ),
     machine_of=Key(NAMES, "MachineOf: spec names or unit names that must already run on the machine.", '["web"]'),
     conflicts=Key(NAMES, "Conflicts: unit name globs that must not run on the same machine.", '["web@*.service"]'),
     machine_id=Key(STRING, "MachineID: a full machine ID.", '"2c2ea1c3f4d44f7e8e41bd8c0c1cb0c5"'),
@@ -122,7 +138,9 @@ PRESENCE = table(
     elb=table(
         "Add the machine to an AWS Elastic Load Balancer while the service runs.",
         load_balancer=Key(STRING, "Load balancer name.", '"djed-prod"'),
-        image=Key(STRING, "Notifier image; defaults to the project's `presence.elb_image`.", '"djedstudios/elb-presence"'),
+        image=Key(
+            STRING, "Notifier image; defaults to the project's `presence.elb_image`.", '"djedstudios/elb-presence"'
+        ),
     ),
     etcd=table(
         "Announce `host:port` under an etcd key with a TTL while the service runs.",
@@ -176,41 +194,45 @@ PROJECT = Key(
         "registry": Key(STRING, "Registry prefix for images that name no registry host.", '"registry.example.com"'),
         "etcd_api": Key(STRING, "etcdctl API version: `2` (`etcdctl get KEY`) or `3`.", '"2"', enum=("2", "3")),
         "output": Key(STRING, "Output directory, relative to the specs directory's parent (default `out`).", '"out"'),
-        "vars": Key(STRING_MAP, "Compile-time values for `{{ vars.NAME }}`; `--set NAME=VALUE` overrides.", '{ version = "v41" }'),
-        "runtime": Key(STRING_MAP, "Values read from etcd at start: `{{ runtime.NAME }}` reads the key given here, unless `--set NAME=…` pins it.", '{ version = "/djed-version" }'),
+        "vars": Key(
+            STRING_MAP,
+            "Compile-time values for `{{ vars.NAME }}`; `--set NAME=VALUE` overrides.",
+            '{ version = "v41" }',
+        ),
+        "runtime": Key(
+            STRING_MAP,
+            "Values read from etcd at start: `{{ runtime.NAME }}` reads the key given here, unless `--set NAME=…` pins it.",
+            '{ version = "/djed-version" }',
+        ),
         "fetcher": table(
             "The container that fetches secret env files from S3 (authorised by the machine's IAM profile).",
             image=Key(STRING, "Fetcher image (default `jcderr/s3fetch`).", '"jcderr/s3fetch"'),
-            command=Key(ARGV, "Its argv; `{bucket}`, `{key}` and `{dest}` are replaced.", '["python", "/opt/app/s3fetch.py", "{bucket}", "{key}", "{dest}"]'),
+            command=Key(
+                ARGV,
+                "Its argv; `{bucket}`, `{key}` and `{dest}` are replaced.",
+                '["python", "/opt/app/s3fetch.py", "{bucket}", "{key}", "{dest}"]',
+            ),
         ),
         "presence": table(
             "Defaults for presence sidekicks.",
-            elb_image=Key(STRING, "ELB notifier image (default `djedstudios/elb-presence`).", '"djedstudios/elb-presence"'),
+            elb_image=Key(
+                STRING, "ELB notifier image (default `djedstudios/elb-presence`).", '"djedstudios/elb-presence"'
+            ),
         ),
         "defaults": Key(TABLE, "A partial spec merged under every spec.", fields=OVERLAY_FIELDS),
         "environments": Key(
             TABLE_MAP,
             "Environments (prod, stage, test): each compiles every spec into `out/<env>/`.",
             fields={
-                "vars": Key(STRING_MAP, "Compile-time values for this environment (`environment` is set to its name).", '{ bucket = "djed-prod" }'),
-                "defaults": Key(TABLE, "A partial spec merged over every spec in this environment.", fields=OVERLAY_FIELDS),
+                "vars": Key(
+                    STRING_MAP,
+                    "Compile-time values for this environment (`environment` is set to its name).",
+                    '{ bucket = "djed-prod" }',
+                ),
+                "defaults": Key(
+                    TABLE, "A partial spec merged over every spec in this environment.", fields=OVERLAY_FIELDS
+                ),
             },
         ),
     },
 )
-
-
-def toml_name(field: str) -> str:
-    """Python-safe field names end in '_' (``global_``); the TOML key does not."""
-    return field.rstrip("_")
-
-
-_FIELDS_CACHE: dict[int, dict[str, Key]] = {}
-
-
-def fields_of(key: Key) -> dict[str, Key]:
-    """A table's fields by their TOML names (schema keys live as long as the module)."""
-    found = _FIELDS_CACHE.get(id(key))
-    if found is None:
-        found = _FIELDS_CACHE[id(key)] = {toml_name(name): sub for name, sub in key.fields.items()}
-    return found

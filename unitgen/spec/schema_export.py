@@ -13,7 +13,7 @@ _TYPE_TEXT = {
     schema.ARGV: "array of strings (argv; replaced)",
     schema.STRING_MAP: "table of strings",
     schema.METADATA_MAP: "table of string or array of strings",
-    schema.ENV_MAP: 'table of string or { value, secret }',
+    schema.ENV_MAP: "table of string or { value, secret }",
     schema.DIRECTIVE_MAP: "table of string or array of strings",
     schema.TABLE: "table",
     schema.TABLE_LIST: "array of tables",
@@ -23,7 +23,7 @@ _TYPE_TEXT = {
 
 def _rows(key: Key, prefix: str) -> list[str]:
     rows = []
-    for name, sub in schema.fields_of(key).items():
+    for name, sub in key.fields.items():
         path = f"{prefix}.{name}" if prefix else name
         kind = _TYPE_TEXT[sub.kind]
         if sub.enum:
@@ -84,7 +84,7 @@ def _json(key: Key) -> dict[str, object]:
 def _object(key: Key) -> dict[str, object]:
     return {
         "type": "object",
-        "properties": {name: _json(sub) for name, sub in schema.fields_of(key).items()},
+        "properties": {name: _json(sub) for name, sub in key.fields.items()},
         "additionalProperties": False,
     }
 
