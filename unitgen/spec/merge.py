@@ -14,40 +14,37 @@ that wrote it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
-from unitgen.spec import schema
+import attrs
+
 from unitgen.diagnostics import Location
+from unitgen.spec import schema
 from unitgen.spec.schema import Key
 from unitgen.spec.source import KeyPath, Origins
 
 
-class Layer(NamedTuple):
+@attrs.frozen
+class Layer:
     data: dict[str, object]
     origins: Origins
 
 
-def merge_layers(layers: Sequence[Layer], key: Key) -> Layer:
-    result = layers[0]
+def merge_layers(layers: Sequence[Layer], key: Key, fallback_from: Origins | None = None) -> Layer:
+    """The layers merged in order, each over those before it.
+
+    What no layer locates is located as the first layer's data as a whole, or as
+    ``fallback_from``'s when given (a spec's own file, under the defaults it is merged over).
+    """
+    merged = layers[0]
     for layer in layers[1:]:
-        result = merge(result, layer, key)
-    return result
+        data = _merge_table(merged.data, layer.data, key)
+        merged = Layer(data, MergedOrigins(data, (merged, layer), merged.origins))
+    if fallback_from is None:
+        return merged
+    return Layer(merged.data, MergedOrigins(merged.data, (merged,), fallback_from))
 
 
-def merge_traced_on_demand(layers: Sequence[Layer], key: Key, fallback_from: Origins) -> Layer:
-    """The layers merged as by ``merge_layers``, but with ``DeferredOrigins``: most merged
-    data is never reported on, and tracing origins costs objects at every merge step."""
-    data = layers[0].data
-    for layer in layers[1:]:
-        data = _merge_value(data, layer.data, key)  # type: ignore[assignment]
-    return Layer(data, DeferredOrigins(data, layers, key, fallback_from))
-
-
-def merge(base: Layer, over: Layer, key: Key) -> Layer:
-    data = _merge_value(base.data, over.data, key)
-    return Layer(data, MergedOrigins(data, [base, over], base.origins))  # type: ignore[arg-type]
-
-
+@attrs.frozen
 class MergedOrigins(Origins):
     """A merged value comes from the topmost layer that holds it.
 
@@ -55,45 +52,21 @@ class MergedOrigins(Origins):
     merged list differs from its index in the layer that wrote it).
     """
 
-    def __init__(self, data: dict[str, object], layers: list[Layer], fallback_from: Origins) -> None:
-        self._data = data
-        self._layers = layers
-        self._fallback_from = fallback_from
+    data: dict[str, object]
+    layers: tuple[Layer, ...]
+    fallback_from: Origins
 
-    @property
-    def fallback(self) -> Location:  # type: ignore[override]
-        return self._fallback_from.fallback
+    def fallback(self) -> Location:
+        return self.fallback_from.fallback()
 
     def find(self, path: KeyPath) -> Location | None:
-        for layer in reversed(self._layers):
-            translated = _translate(path, self._data, layer.data)
+        for layer in reversed(self.layers):
+            translated = _translate(path, self.data, layer.data)
             if translated is not None:
                 found = layer.origins.find(translated)
                 if found is not None:
                     return found
         return None
-
-
-class DeferredOrigins(Origins):
-    """The origins of ``layers`` merged, traced by ``merge_layers`` on the first lookup;
-    ``fallback_from`` gives the location of the merged data as a whole."""
-
-    def __init__(self, data: dict[str, object], layers: Sequence[Layer], key: Key, fallback_from: Origins) -> None:
-        self._data = data
-        self._layers = layers
-        self._key = key
-        self._fallback_from = fallback_from
-        self._traced: MergedOrigins | None = None
-
-    @property
-    def fallback(self) -> Location:  # type: ignore[override]
-        return self._fallback_from.fallback
-
-    def find(self, path: KeyPath) -> Location | None:
-        if self._traced is None:
-            traced = merge_layers(self._layers, self._key)
-            self._traced = MergedOrigins(self._data, [traced], self._fallback_from)
-        return self._traced.find(path)
 
 
 def _translate(path: KeyPath, merged: object, layer: object) -> KeyPath | None:
@@ -119,27 +92,28 @@ def _translate(path: KeyPath, merged: object, layer: object) -> KeyPath | None:
     return tuple(translated)
 
 
+def _merge_table(base: dict[str, object], over: dict[str, object], key: Key) -> dict[str, object]:
+    merged = dict(base)
+    for name, value in over.items():
+        if name in merged and name in key.fields:
+            merged[name] = _merge_value(merged[name], value, key.fields[name])
+        else:
+            merged[name] = value
+    return merged
+
+
 def _merge_value(base: object, over: object, key: Key) -> object:
     kind = key.kind
-    if kind == schema.TABLE and isinstance(base, dict) and isinstance(over, dict):
-        fields = key.fields
-        merged = dict(base)
-        for name, value in over.items():
-            if name in merged and name in fields:
-                merged[name] = _merge_value(merged[name], value, fields[name])
-            else:
-                merged[name] = value
-        return merged
-    if kind == schema.TABLE_MAP and isinstance(base, dict) and isinstance(over, dict):
-        merged = dict(base)
-        for name, value in over.items():
-            merged[name] = _merge_value(merged[name], value, key) if name in merged else value
-        return merged
-    if kind in (schema.STRING_MAP, schema.METADATA_MAP, schema.ENV_MAP, schema.DIRECTIVE_MAP):
-        if isinstance(base, dict) and isinstance(over, dict):
+    if isinstance(base, dict) and isinstance(over, dict):
+        if kind == schema.TABLE:
+            return _merge_table(base, over, key)
+        if kind == schema.TABLE_MAP:
+            merged = dict(base)
+            for name, value in over.items():
+                merged[name] = _merge_value(merged[name], value, key) if name in merged else value
+            return merged
+        if kind in (schema.STRING_MAP, schema.METADATA_MAP, schema.ENV_MAP, schema.DIRECTIVE_MAP):
             return {**base, **over}
     if kind == schema.NAMES and isinstance(base, list) and isinstance(over, list):
-        merged_list = list(base)
-        merged_list.extend(item for item in over if item not in base)
-        return merged_list
+        return base + [item for item in over if item not in base]
     return over

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from unitgen.spec import model
 from unitgen.spec import schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
-from unitgen.spec.merge import Layer, merge_layers, merge_traced_on_demand
+from unitgen.spec.merge import Layer, merge_layers
 from unitgen.spec.reading import PROJECT_FILE, Reading, file_stem, start_reading
 from unitgen.spec.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
 from unitgen.spec.typecheck import check_document
@@ -190,7 +190,7 @@ def resolve_spec(workspace: Workspace, env: str | None, spec: SpecFile, chain: l
         if env is not None and env in link.environments:
             layers.append(link.environments[env])
     # The result keeps the spec's own file as the fallback location.
-    merged = merge_traced_on_demand(layers, schema.SPEC, spec.document.origins)
+    merged = merge_layers(layers, schema.SPEC, spec.document.origins)
     return build_spec(spec, merged, env, workspace.project, diagnostics)
 
 

@@ -2,59 +2,55 @@
 
 from __future__ import annotations
 
+import abc
 import functools
 import os
 import re
-import sys
-from typing import TYPE_CHECKING, NamedTuple
+import tomllib
+
+import attrs
 
 from unitgen.diagnostics import Diagnostics, Location
-from unitgen.files import read_bytes
-
-if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
-    from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from unitgen.spec.locate import Position, locate
 
 KeyPath = tuple[str | int, ...]
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
-@functools.lru_cache(maxsize=8192)
+
 def format_path(path: KeyPath) -> str:
+    """A key path as TOML spells it: ``container.env.HOME``, ``secrets[0]``, ``env."a b"``."""
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z0-9_-]+", part):
+        elif _BARE_KEY.fullmatch(part):
             text += ("." if text else "") + part
         else:
             text += ("." if text else "") + '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
 
-class Origins:
-    """Where each key of a document was written; positions are computed on first use.
+class Origins(abc.ABC):
+    """Where each value of some data was written."""
 
-    Locating keys costs more than parsing, and is only needed when something is
-    reported, so documents locate themselves lazily.
-    """
-
-    fallback: Location
-
+    @abc.abstractmethod
     def find(self, path: KeyPath) -> Location | None:
-        raise NotImplementedError
+        """Where the value at exactly ``path`` was written, if known."""
+
+    @abc.abstractmethod
+    def fallback(self) -> Location:
+        """Where the data as a whole was written: the location of what no key locates."""
 
     def location(self, path: KeyPath) -> Location:
+        """Where the value at ``path`` was written, else its nearest located parent."""
         probe = tuple(path)
         while probe:
             found = self.find(probe)
             if found is not None:
                 return found
             probe = probe[:-1]
-        return self.fallback
+        return self.fallback()
 
     def where(self, path: KeyPath) -> dict[str, object]:
         """Keyword arguments for a Diagnostic about the value at ``path``."""
@@ -62,108 +58,90 @@ class Origins:
 
 
 class TextOrigins(Origins):
-    """Positions in one TOML text, optionally re-rooted below ``prefix``."""
+    """Positions in one TOML text; a view made by ``below`` sees the keys under ``prefix``.
+
+    The text is located on the first lookup, which most documents never have: locating
+    costs more than parsing.
+    """
 
     def __init__(self, file: str, text: str, prefix: KeyPath = (), parent: TextOrigins | None = None) -> None:
         self.file = file
-        self._text = text
-        self._prefix = prefix
-        self._parent = parent
-        self._positions: dict | None = None  # type: ignore[type-arg]
+        self.text = text
+        self.prefix = prefix
+        self.parent = parent
 
-    @property
-    def text(self) -> str:
-        return self._text
-
-    @property
-    def fallback(self) -> Location:  # type: ignore[override]
-        """The table this view is rooted at, or the file's start."""
-        if self._parent is None:
-            return Location(self.file, 1, 1)
-        return self._parent.location(self._prefix[len(self._parent._prefix) :])
+    @functools.cached_property
+    def positions(self) -> dict[KeyPath, Position]:
+        return locate(self.text) if self.parent is None else self.parent.positions
 
     def below(self, prefix: KeyPath) -> TextOrigins:
-        return TextOrigins(self.file, self._text, self._prefix + prefix, parent=self)
+        return TextOrigins(self.file, self.text, self.prefix + prefix, parent=self)
 
     def find(self, path: KeyPath) -> Location | None:
-        position = self._located().get(self._prefix + tuple(path))
+        position = self.positions.get(self.prefix + tuple(path))
         return None if position is None else Location(self.file, position.line, position.column)
 
-
-    def _located(self) -> dict:  # type: ignore[type-arg]
-        if self._parent is not None:
-            return self._parent._located()
-        if self._positions is None:
-            from unitgen.spec.locate import locate
-
-            self._positions = locate(self._text)
-        return self._positions
+    def fallback(self) -> Location:
+        """The table this view is rooted at, or the file's start."""
+        if self.parent is None:
+            return Location(self.file, 1, 1)
+        return self.parent.location(self.prefix[len(self.parent.prefix) :])
 
 
+@attrs.frozen
 class NoOrigins(Origins):
-    def __init__(self, fallback: Location) -> None:
-        self.fallback = fallback
+    """Data with no positions: every value is located at ``at``."""
+
+    at: Location
 
     def find(self, path: KeyPath) -> Location | None:
         return None
 
+    def fallback(self) -> Location:
+        return self.at
 
-class Document(NamedTuple):  # not attrs: made while the compiler still loads (see ``reading``)
+
+@attrs.frozen
+class Document:
     path: str  # as displayed in diagnostics (relative to the working directory when possible)
     data: dict[str, object]
     origins: Origins
 
 
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-@functools.lru_cache(maxsize=64)
-def _shown_prefix(head: str, cwd: str) -> str | None:
-    """How the names in one directory are displayed: ``head`` is a path's text up to and
-    including its last separator; the result is that directory relative to ``cwd`` with a
-    separator, or None when it does not lie below ``cwd``.
-
-    Every spec file of a directory shares its head, so this runs once per directory, and
-    ``display_path`` only slices and concatenates (``os.path.split`` and ``join`` cost
-    more than reading the file).
-    """
-    parent = os.path.split(head)[0]  # what os.path.split(path) gives as the parent
-    directory = os.path.realpath(parent or ".")
-    prefix = directory if directory.endswith(os.sep) else directory + os.sep  # as os.path.join joins
-    root = os.path.realpath(cwd) + os.sep
-    # The file's name holds no separator, so the full path lies below cwd exactly when
-    # this prefix does.
-    return prefix[len(root) :] if prefix.startswith(root) else None
-
-
-def display_path(path: str | Path, cwd: str | None = None) -> str:
-    """The path relative to the working directory (``cwd``, if the caller asked for it
-    once for many paths) when it lies below it."""
+def display_path(path: str | os.PathLike[str], cwd: str | None = None) -> str:
+    """The path relative to the working directory (or ``cwd``) when it lies below it, else as given."""
     text = os.fspath(path)
-    cut = text.rfind(os.sep) + 1
-    shown = _shown_prefix(text[:cut], os.getcwd() if cwd is None else cwd)
-    return text if shown is None else shown + text[cut:]  # else as given
+    directory, name = os.path.split(text)
+    prefix = os.path.realpath(directory or ".")
+    if not prefix.endswith(os.sep):  # as os.path.join joins
+        prefix += os.sep
+    root = os.path.realpath(os.getcwd() if cwd is None else cwd) + os.sep
+    # The name holds no separator, so the path lies below root exactly when its directory does.
+    return prefix[len(root) :] + name if prefix.startswith(root) else text
 
 
-def load_document(path: str | Path, diagnostics: Diagnostics) -> Document | None:
+def load_document(path: str | os.PathLike[str], diagnostics: Diagnostics) -> Document | None:
     """Read and parse one TOML file; report and return None when it cannot be read."""
     shown = display_path(path)
     raw = read_input(path, shown, diagnostics)
-    return None if raw is None else parse_document(raw, shown, diagnostics)
+    parsed = None if raw is None else parse_toml(raw, shown, diagnostics)
+    if parsed is None:
+        return None
+    text, data = parsed
+    return Document(shown, data, TextOrigins(shown, text))
 
 
-def read_input(path: str | Path, shown: str, diagnostics: Diagnostics) -> bytes | None:
+def read_input(path: str | os.PathLike[str], shown: str, diagnostics: Diagnostics) -> bytes | None:
     """A file's bytes; reports and returns None when it cannot be read."""
     try:
-        return read_bytes(path)
+        with open(path, "rb") as file:
+            return file.read()
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None
 
 
-def parse_document(raw: bytes, shown: str, diagnostics: Diagnostics) -> Document | None:
-    parsed = parse_toml(raw, shown, diagnostics)
-    return None if parsed is None else Document(shown, parsed[1], TextOrigins(shown, parsed[0]))
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def parse_toml(raw: bytes, shown: str, diagnostics: Diagnostics) -> tuple[str, dict[str, object]] | None:
@@ -184,9 +162,9 @@ def parse_toml(raw: bytes, shown: str, diagnostics: Diagnostics) -> tuple[str, d
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         match = _TOML_POSITION.search(message)
-        line, column = (int(match.group(1)), int(match.group(2))) if match else (None, None)
+        location = Location(shown, int(match.group(1)), int(match.group(2))) if match else Location(shown)
         message = _TOML_POSITION.sub("", message).strip()
-        diagnostics.error("S003", f"invalid TOML: {message}", location=Location(shown, line, column))
+        diagnostics.error("S003", f"invalid TOML: {message}", location=location)
         return None
     except RecursionError:
         diagnostics.error("S003", "invalid TOML: nesting is too deep", location=Location(shown))
