@@ -8,13 +8,15 @@ It is a scanner, not a validator: it trusts the document's shape.  It never rais
 cannot follow (garbage, an unterminated string, absurd nesting) it stops and returns what it
 found up to there, because a diagnostic with a position for most keys beats none at all.
 
-Speed matters (it runs on every spec file), so tokens are skipped by compiled regexes matched
-at an offset, never by a Python loop over characters; a plain ``key = value`` line takes a
-single match.  Offsets become line and column only at the end, from a table of line starts.
+It runs on every file a diagnostic is reported about, so it stays linear: tokens are skipped
+by compiled regexes matched at an offset, never by a Python loop over characters, and a plain
+``key = value`` line takes a single match.  Offsets become line and column only at the end,
+from a table of line starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from bisect import bisect_right
 
@@ -43,15 +45,12 @@ def locate(text: str) -> dict[Path, Position]:
     Inline tables and arrays are walked recursively.
     """
     scanner = _Scanner(text)
-    try:
+    with contextlib.suppress(_Unparseable, RecursionError):  # keep what was found before it
         scanner.document()
-    except (_Unparseable, RecursionError):
-        pass  # keep what was found before the part we cannot follow
     return scanner.positions()
 
 
-# Each pattern skips one whole token when matched at an offset.  Those that can match the
-# empty string (_BLANK, _SPACE, _PLAIN_LINE) never return None, hence the `type: ignore`s.
+# Each pattern skips one whole token when matched at an offset (see ``_match``).
 _BLANK = re.compile(r"[ \t\r\n]*(?:#[^\n]*[ \t\r\n]*)*")  # whitespace, newlines, comments
 _SPACE = re.compile(r"[ \t]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -71,9 +70,7 @@ _PLAIN_KEY = r"""(?P<key>[A-Za-z0-9_-]+|"[^"\\\n]*"|'[^'\n]*')[ \t]*=[ \t]*"""
 _PLAIN_VALUE = r"""(?P<value>"[^"\\\n]*"|'[^'\n]*'|[-+0-9A-Za-z_.:]+)"""
 _PLAIN_KEY_EQUALS = re.compile(_PLAIN_KEY)
 # Blank lines, then maybe `key = `, then maybe a plain value and a comment ending the line.
-_PLAIN_LINE = re.compile(
-    rf"{_BLANK.pattern}(?:{_PLAIN_KEY}(?:{_PLAIN_VALUE}[ \t]*(?:#[^\n]*)?(?=\r?\n|\Z))?)?"
-)
+_PLAIN_LINE = re.compile(rf"{_BLANK.pattern}(?:{_PLAIN_KEY}(?:{_PLAIN_VALUE}[ \t]*(?:#[^\n]*)?(?=\r?\n|\Z))?)?")
 # An array element and the separator after it.
 _PLAIN_ELEMENT = re.compile(rf"{_PLAIN_VALUE}{_BLANK.pattern}(?P<separator>[,\]])")
 
@@ -101,7 +98,7 @@ class _Scanner:
     def positions(self) -> dict[Path, Position]:
         line_starts = [0]
         line_starts.extend(match.end() for match in _NEWLINE.finditer(self.text))
-        positions = {}
+        positions: dict[Path, Position] = {}
         for path, offset in self.offsets.items():
             line = bisect_right(line_starts, offset)
             positions[path] = Position(line, offset - line_starts[line - 1] + 1)
@@ -113,17 +110,15 @@ class _Scanner:
 
     def document(self) -> None:
         text = self.text
-        match_plain_line = _PLAIN_LINE.match
-        mention = self.offsets.setdefault  # the hot loop: spare a method call per line
         table: Path = ()
         i = 0
         while True:
-            line = match_plain_line(text, i)
-            i = line.end()  # type: ignore[union-attr]
-            key, value = line.group("key", "value")  # type: ignore[union-attr]
+            line = _match(_PLAIN_LINE, text, i)
+            i = line.end()
+            key, value = line.group("key", "value")
             if key is not None:
-                path = table + (_plain_key_name(key),)
-                mention(path, line.start("key"))  # type: ignore[union-attr]
+                path = (*table, _plain_key_name(key))
+                self.mention(path, line.start("key"))
                 if value is None:  # not a plain value: skip it token by token
                     i = self.value(path, i)
             elif i >= len(text):
@@ -179,23 +174,21 @@ class _Scanner:
             path += (name,)
             self.mention(path, offset)
         i = self.expect("=", i)
-        return self.value(path, _SPACE.match(self.text, i).end())  # type: ignore[union-attr]
+        return self.value(path, _match(_SPACE, self.text, i).end())
 
     def key(self, i: int) -> tuple[list[tuple[str, int]], int]:
         """A (dotted) key as (name, offset) parts, and the offset just after it."""
         text = self.text
         parts = []
         while True:
-            i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
+            i = _match(_SPACE, text, i).end()
             first = text[i : i + 1]
             if first == '"':
-                match = _BASIC_STRING.match(text, i)
+                match = _match(_BASIC_STRING, text, i)
             elif first == "'":
-                match = _LITERAL_STRING.match(text, i)
+                match = _match(_LITERAL_STRING, text, i)
             else:
-                match = _BARE_KEY.match(text, i)
-            if match is None:
-                raise _Unparseable
+                match = _match(_BARE_KEY, text, i)
             name = match.group()
             if first == '"':
                 name = _unescape(name[1:-1])
@@ -205,7 +198,7 @@ class _Scanner:
             if len(parts) > _MAX_DEPTH:
                 raise _Unparseable
             end = match.end()
-            i = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+            i = _match(_SPACE, text, end).end()
             if not text.startswith(".", i):
                 return parts, end
             i += 1
@@ -221,23 +214,19 @@ class _Scanner:
         if first == "{":
             return self.inline_table(path, i)
         if first == '"':
-            multiline = text.startswith('"""', i)
-            match = (_MULTILINE_BASIC if multiline else _BASIC_STRING).match(text, i)
+            pattern = _MULTILINE_BASIC if text.startswith('"""', i) else _BASIC_STRING
         elif first == "'":
-            multiline = text.startswith("'''", i)
-            match = (_MULTILINE_LITERAL if multiline else _LITERAL_STRING).match(text, i)
+            pattern = _MULTILINE_LITERAL if text.startswith("'''", i) else _LITERAL_STRING
         else:
-            match = _SCALAR.match(text, i)
-        if match is None:
-            raise _Unparseable
-        return match.end()
+            pattern = _SCALAR
+        return _match(pattern, text, i).end()
 
     def array(self, path: Path, i: int) -> int:
         text = self.text
         i += 1
         index = 0
         while True:
-            i = _BLANK.match(text, i).end()  # type: ignore[union-attr]
+            i = _match(_BLANK, text, i).end()
             if text.startswith("]", i):
                 return i + 1
             if i == len(text):
@@ -251,7 +240,7 @@ class _Scanner:
                     return i
             else:
                 i = self.value(element, i)
-                i = _BLANK.match(text, i).end()  # type: ignore[union-attr]
+                i = _match(_BLANK, text, i).end()
                 if not text.startswith(",", i):
                     return self.expect("]", i)
                 i += 1
@@ -263,21 +252,30 @@ class _Scanner:
         text = self.text
         i += 1
         while True:
-            i = _BLANK.match(text, i).end()  # type: ignore[union-attr]
+            i = _match(_BLANK, text, i).end()
             if text.startswith("}", i):
                 return i + 1
             i = self.key_value(path, i)
-            i = _BLANK.match(text, i).end()  # type: ignore[union-attr]
+            i = _match(_BLANK, text, i).end()
             if not text.startswith(",", i):
                 return self.expect("}", i)
             i += 1
 
     def expect(self, token: str, i: int) -> int:
         """The offset after ``token``, which must come next after optional spaces."""
-        i = _SPACE.match(self.text, i).end()  # type: ignore[union-attr]
+        i = _match(_SPACE, self.text, i).end()
         if not self.text.startswith(token, i):
             raise _Unparseable
         return i + len(token)
+
+
+def _match(pattern: re.Pattern[str], text: str, i: int) -> re.Match[str]:
+    """The token ``pattern`` matches at offset ``i`` (patterns that can match the empty
+    string always do); raises _Unparseable when there is none."""
+    match = pattern.match(text, i)
+    if match is None:
+        raise _Unparseable
+    return match
 
 
 def _plain_key_name(key: str) -> str:
