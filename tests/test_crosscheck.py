@@ -25,8 +25,8 @@ def test_find_cycles() -> None:
 
 
 def test_find_cycles_reaches_nodes_without_successors_from_their_predecessors() -> None:
-    # "a" and "b" sort first and have no successors, so they are skipped as roots and
-    # only entered from a cycle's members: the cycles found must not change.
+    # "a" and "b" sort first and have no successors: visited as roots of their own, they
+    # must not hide the cycle that runs through their predecessors.
     graph = {"a": set(), "b": set(), "c": {"a", "d"}, "d": {"b", "c"}, "e": {"e", "a"}}
     assert find_cycles(graph) == [["c", "d"]]
     assert find_cycles({"a": set(), "b": {"a"}}) == []

@@ -5,13 +5,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
-from unitgen.spec import templating
-from unitgen.compile.convert import container_name, unit_reference
+from unitgen.compile.convert import container_name, sidekick_names, unit_reference
 from unitgen.diagnostics import Diagnostics, did_you_mean
-from unitgen.spec.model import ServiceSpec
+from unitgen.spec import templating
+from unitgen.spec.model import Relations, ServiceSpec
 from unitgen.spec.source import KeyPath
-from unitgen.systemd.unitnames import split_name, systemd_name_problem
 from unitgen.spec.validate import PORT
+from unitgen.systemd.fleetrules import glob_matches
+from unitgen.systemd.unitnames import split_name, systemd_name_problem
 
 ORDERING = ("after", "before")
 REQUIREMENT = ("requires", "binds_to")
@@ -21,15 +22,10 @@ Problem = tuple[str, str, str | None]  # a diagnostic's code, message and hint
 
 class CrossChecker:
     def __init__(self, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
-        from unitgen.compile.sidekicks import sidekick_names
-
         self.specs = specs
         self.diagnostics = diagnostics
         self.by_name = {spec.name: spec for spec in specs}
         self.generated: dict[str, ServiceSpec] = {}
-        # What is wrong with a referenced name, by name: the verdict depends on the name
-        # alone, and most specs reference the same few names (docker.service).
-        self.reference_problems: dict[str, Problem | None] = {}
         for spec in specs:
             for name in (spec.unit_name, *sidekick_names(spec)):
                 other = self.generated.setdefault(name, spec)
@@ -43,7 +39,7 @@ class CrossChecker:
                     )
 
     def error(self, spec: ServiceSpec, code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
-        self.diagnostics.error(code, message, hint=hint, **spec.origins.where(path))  # type: ignore[arg-type]
+        self.diagnostics.error(code, message, hint=hint, **spec.origins.where(path))
 
     def run(self) -> None:
         for spec in self.specs:
@@ -56,17 +52,9 @@ class CrossChecker:
     # --- references -----------------------------------------------------------------
 
     def references(self, spec: ServiceSpec) -> None:
-        problems = self.reference_problems
-        relations = spec.relations
-        for key, _ in relations.DIRECTIVES:
-            names = getattr(relations, key)
-            if not names:  # most are
-                continue
-            for i, name in enumerate(names):
-                if name in problems:
-                    problem = problems[name]
-                else:
-                    problem = problems[name] = self.reference_problem(name)
+        for key, _ in Relations.DIRECTIVES:
+            for i, name in enumerate(getattr(spec.relations, key)):
+                problem = self.reference_problem(name)
                 if problem is not None:
                     code, message, hint = problem
                     self.error(spec, code, message, ("unit", key, i), hint)
@@ -82,10 +70,16 @@ class CrossChecker:
         if "." not in name.rsplit("@", 1)[-1]:
             found = self.by_name.get(name)
             if found is None:
-                hint = did_you_mean(name, self.by_name) or "name an external unit with its suffix, e.g. 'docker.service'"
+                hint = (
+                    did_you_mean(name, self.by_name) or "name an external unit with its suffix, e.g. 'docker.service'"
+                )
                 return "S310", f"{name!r} is not a spec", hint
             if found.is_template:
-                return "S311", f"{name!r} is a template; name one of its instances", f"e.g. '{found.name}@{found.instances[0]}.service'"
+                return (
+                    "S311",
+                    f"{name!r} is a template; name one of its instances",
+                    f"e.g. '{found.name}@{found.instances[0]}.service'",
+                )
             return None
         prefix, instance, _ = split_name(name)
         found = self.by_name.get(prefix)
@@ -125,11 +119,7 @@ class CrossChecker:
     # --- placement ------------------------------------------------------------------
 
     def machine_of(self) -> None:
-        from unitgen.systemd.fleetrules import glob_matches as path_match
-
         for spec in self.specs:
-            if not spec.placement.machine_of:  # most specs
-                continue
             for i, name in enumerate(spec.placement.machine_of):
                 path = ("fleet", "machine_of", i)
                 if templating.is_template(name):
@@ -137,7 +127,9 @@ class CrossChecker:
                 unit_name = unit_reference(name)
                 peer = self.by_name.get(name) if "." not in name else self.generated.get(unit_name)
                 if peer is None and "." not in name:
-                    self.error(spec, "S330", f"MachineOf names unknown spec {name!r}", path, did_you_mean(name, self.by_name))
+                    self.error(
+                        spec, "S330", f"MachineOf names unknown spec {name!r}", path, did_you_mean(name, self.by_name)
+                    )
                     continue
                 if peer is not None and peer.placement.global_:
                     self.error(
@@ -148,12 +140,17 @@ class CrossChecker:
                         "make this unit global with the same machine_metadata instead",
                     )
                 for pattern in spec.placement.conflicts:
-                    if path_match(pattern, unit_name):
+                    if glob_matches(pattern, unit_name):
                         self.error(spec, "S332", f"MachineOf {unit_name} contradicts Conflicts {pattern!r}", path)
                 if peer is not None:
                     for pattern in peer.placement.conflicts:
-                        if path_match(pattern, spec.unit_name):
-                            self.error(spec, "S332", f"MachineOf {unit_name}, whose Conflicts {pattern!r} excludes this unit", path)
+                        if glob_matches(pattern, spec.unit_name):
+                            self.error(
+                                spec,
+                                "S332",
+                                f"MachineOf {unit_name}, whose Conflicts {pattern!r} excludes this unit",
+                                path,
+                            )
 
     def container_names(self) -> None:
         seen: dict[str, ServiceSpec] = {}
@@ -163,7 +160,13 @@ class CrossChecker:
                 continue
             other = seen.get(name)
             if other is not None and can_share_machine(spec, other):
-                self.error(spec, "S340", f"container name {name!r} is also used by spec {other.name!r}", ("container", "name"), "docker allows one container per name on a machine")
+                self.error(
+                    spec,
+                    "S340",
+                    f"container name {name!r} is also used by spec {other.name!r}",
+                    ("container", "name"),
+                    "docker allows one container per name on a machine",
+                )
             seen.setdefault(name, spec)
 
     def host_ports(self) -> None:
@@ -188,8 +191,6 @@ class CrossChecker:
 
 def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:
     """False only when fleet's constraints guarantee two units never meet on one machine."""
-    from unitgen.systemd.fleetrules import glob_matches as path_match
-
     meta_a, meta_b = dict(a.placement.machine_metadata), dict(b.placement.machine_metadata)
     for key in meta_a.keys() & meta_b.keys():
         if not set(meta_a[key]) & set(meta_b[key]):
@@ -197,7 +198,7 @@ def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:
     if a.placement.machine_id and b.placement.machine_id and a.placement.machine_id != b.placement.machine_id:
         return False
     for one, other in ((a, b), (b, a)):
-        if any(path_match(p, other.unit_name) for p in one.placement.conflicts):
+        if any(glob_matches(p, other.unit_name) for p in one.placement.conflicts):
             return False
     return True
 
@@ -213,23 +214,17 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     stack: list[str] = []
     on_stack: set[str] = set()
     cycles: list[list[str]] = []
-    counter = 0
+    work: list[tuple[str, list[str]]] = []  # the depth-first path: each node with the successors left to visit
+
+    def enter(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        work.append((node, sorted(graph.get(node, ()), reverse=True)))
+
     for root in sorted(graph):
-        if root in index or not graph[root]:
-            # A node without successors is a component of its own; entering it from a
-            # predecessor later (if any) finds the same, so roots like it can be skipped,
-            # and most specs of a project order themselves after nothing but externals.
+        if root in index:
             continue
-        work: list[tuple[str, list[str]]] = []
-
-        def enter(node: str) -> None:
-            nonlocal counter
-            index[node] = low[node] = counter
-            counter += 1
-            stack.append(node)
-            on_stack.add(node)
-            work.append((node, sorted(graph.get(node, ()), reverse=True)))
-
         enter(root)
         while work:
             node, successors = work[-1]
