@@ -13,12 +13,11 @@ Output is DOT (Graphviz) or Mermaid (a ``flowchart``), byte-stable for the same 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import attrs
 
-if TYPE_CHECKING:
-    from unitgen.compile.compiler import CompiledUnit
+from unitgen.compile.compiler import CompiledUnit
+from unitgen.fleet.submit import expand
 
 # (section, key, edge label); every edge points from the unit that says it to the unit named.
 RELATIONS = (
@@ -56,12 +55,6 @@ class Graph:
     groups: tuple[str, ...]  # environments drawn as clusters (none for a single one)
 
 
-def _expand(value: str, name: str) -> str:
-    from unitgen.fleet.submit import expand
-
-    return expand(value, name)
-
-
 def metadata_text(values: Sequence[str]) -> str:
     """fleet's rule in short: values of one key are alternatives (``|``), different keys must all match (``,``)."""
     by_key: dict[str, list[str]] = {}
@@ -86,8 +79,7 @@ def placement_lines(unit: CompiledUnit) -> tuple[str, ...]:
                 lines.append(f"{key}={', '.join(values)}")
     if not lines:
         lines.append("any machine")
-    stem, _, suffix = unit.unit.name.rpartition(".")
-    if stem.endswith("@") and unit.spec.instances:
+    if unit.unit.name.rpartition(".")[0].endswith("@") and unit.spec.instances:
         lines.append("instances: " + ", ".join(unit.spec.instances))
     return tuple(lines)
 
@@ -109,7 +101,7 @@ def build(units: Sequence[CompiledUnit]) -> Graph:
         for section, directive, label in RELATIONS:
             for value in unit.unit.values(section, directive):
                 for word in value.split():
-                    target = _expand(word, name)
+                    target = expand(word, name)
                     if target == name:
                         continue
                     target_key = key(env, target)

@@ -27,12 +27,10 @@ import shlex
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import attrs
 
-if TYPE_CHECKING:
-    from unitgen.compile.compiler import CompiledUnit
+from unitgen.compile.compiler import CompiledUnit
 
 ORDERING_AFTER = ("After",)
 ORDERING_BEFORE = ("Before",)
@@ -107,7 +105,8 @@ def nodes(units: Sequence[CompiledUnit]) -> tuple[list[Node], list[Node]]:
     Their rank keeps the compile order, with a spec's instances grouped by instance:
     ``app@1``, its sidekicks ``app-announce@1``…, then ``app@2``…
     """
-    templates, running = [], []
+    templates: list[Node] = []
+    running: list[Node] = []
     first_of_spec: dict[str, int] = {}
     for index, unit in enumerate(units):
         spec_rank = first_of_spec.setdefault(unit.spec.name, index)
@@ -115,7 +114,9 @@ def nodes(units: Sequence[CompiledUnit]) -> tuple[list[Node], list[Node]]:
             templates.append(Node(unit.unit.name, unit.path, True, unit, (spec_rank, 0, index)))
             directory = unit.path.rpartition("/")[0]
             for i, name in enumerate(unit.instance_names(), start=1):
-                running.append(Node(name, f"{directory}/{name}" if directory else name, False, unit, (spec_rank, i, index)))
+                running.append(
+                    Node(name, f"{directory}/{name}" if directory else name, False, unit, (spec_rank, i, index))
+                )
         else:
             running.append(Node(unit.unit.name, unit.path, False, unit, (spec_rank, 0, index)))
     return templates, running
@@ -159,10 +160,8 @@ def topological(items: Sequence[Node]) -> list[Node]:
     heapq.heapify(ready)
     ordered: list[Node] = []
     while waiting:
-        if ready:
-            name = heapq.heappop(ready)[1]
-        else:  # a cycle: start it at the earliest unit
-            name = min(waiting, key=lambda n: known[n].rank)
+        # With none ready, a cycle: start it at the earliest unit.
+        name = heapq.heappop(ready)[1] if ready else min(waiting, key=lambda n: known[n].rank)
         del waiting[name]
         ordered.append(known[name])
         for other, deps in waiting.items():
@@ -193,7 +192,7 @@ def plan_calls(
     shown_dir: str = "",
 ) -> list[Call]:
     """The fleetctl command lines for ``order``; paths are ``shown_dir/<relative path>``."""
-    calls = []
+    calls: list[Call] = []
     for node in order:
         path = f"{shown_dir}/{node.path}" if shown_dir else node.path
         if node.template or not start:
@@ -220,7 +219,9 @@ def run_calls(calls: Sequence[Call], runner: Runner = _run, before: Callable[[Ca
         try:
             status = runner(call.argv)
         except OSError as error:
-            return Outcome(tuple(done), call, 127, f"cannot run {call.argv[0]}: {error.strerror or error}", tuple(calls[i + 1 :]))
+            return Outcome(
+                tuple(done), call, 127, f"cannot run {call.argv[0]}: {error.strerror or error}", tuple(calls[i + 1 :])
+            )
         except KeyboardInterrupt:
             return Outcome(tuple(done), call, 130, "interrupted", tuple(calls[i + 1 :]))
         if status != 0:
@@ -239,4 +240,8 @@ def resolve_fleetctl(setting: str, base: Path) -> str:
 
 def instance_files(order: Sequence[Node], out_dir: Path) -> list[str]:
     """Instance files beside their templates: fleetctl would use them as they are."""
-    return [node.path for node in order if not node.template and node.unit.unit.name != node.name and (out_dir / node.path).exists()]
+    return [
+        node.path
+        for node in order
+        if not node.template and node.unit.unit.name != node.name and (out_dir / node.path).exists()
+    ]
