@@ -433,7 +433,7 @@ def test_absurd_nesting_stops_at_a_depth_of_100() -> None:
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SHORT_ESCAPES = {"\b": r"\b", "\t": r"\t", "\n": r"\n", "\f": r"\f", "\r": r"\r"}
-_COMMENTS = ["#", "# plain", '# [x] = "y" \'z\' {', '# """', "#\tключ ✓"]
+_COMMENTS = ["#", "# plain", "# [x] = \"y\" 'z' {", '# """', "#\tключ ✓"]
 
 
 class Raw(str):

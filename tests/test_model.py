@@ -34,4 +34,6 @@ def test_a_model_object_cannot_change_and_equals_its_twin() -> None:
     relations = model.Relations(after=("a.service",))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         relations.after = ()  # type: ignore[misc]
-    assert relations == model.Relations(after=("a.service",)) and hash(relations) == hash(model.Relations(after=("a.service",)))
+    assert relations == model.Relations(after=("a.service",)) and hash(relations) == hash(
+        model.Relations(after=("a.service",))
+    )

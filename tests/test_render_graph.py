@@ -13,8 +13,8 @@ import pytest
 from conftest import require, require_tool
 from helpers import REPO, run_unitgen, write_specs
 
-from unitgen.fleet import graph
 from unitgen.compile.compiler import compile_specs
+from unitgen.fleet import graph
 
 
 @pytest.fixture
@@ -48,13 +48,19 @@ def test_render_a_template_by_its_spec_name(tmp_path: Path) -> None:
     assert "Conflicts=app@*.service" in proc.stdout
     instance = run_unitgen("render", "app@a.service", cwd=tmp_path)
     assert instance.returncode == 2
-    assert "app@a.service is an instance; fleet builds it from the template: unitgen render app@.service" in instance.stderr
+    assert (
+        "app@a.service is an instance; fleet builds it from the template: unitgen render app@.service"
+        in instance.stderr
+    )
 
 
 def test_render_asks_for_an_environment_when_the_name_is_ambiguous(examples: Path) -> None:
     proc = run_unitgen("render", "web", cwd=examples)
     assert proc.returncode == 2
-    assert "'web' is compiled for several environments (prod, stage, test): add --env ENV, or name it ENV/web.service" in proc.stderr
+    assert (
+        "'web' is compiled for several environments (prod, stage, test): add --env ENV, or name it ENV/web.service"
+        in proc.stderr
+    )
 
 
 def test_render_unknown_name_suggests_one(examples: Path) -> None:
@@ -152,7 +158,9 @@ def test_graph_of_several_environments_is_clustered(examples: Path) -> None:
         assert f'  subgraph "cluster_{env}" {{\n    label="{env}";\n' in dot
     assert '"prod/nginx-elb-presence.service" -> "prod/nginx.service" [label="BindsTo", style=bold];' in dot
     assert '"prod/nginx.service" -> "prod/web.service" [label="Wants", style=dashed];' in dot
-    assert '"prod/docker.service" [label="docker.service\\nnot compiled by unitgen", style=dashed, color=gray50];' in dot
+    assert (
+        '"prod/docker.service" [label="docker.service\\nnot compiled by unitgen", style=dashed, color=gray50];' in dot
+    )
     assert "MachineMetadata environment=prod, role=django" in dot
     mermaid = run_unitgen("graph", "--format", "mermaid", cwd=examples).stdout
     assert mermaid.count("  subgraph env") == 3 and mermaid.count("\n  end\n") == 3
@@ -181,7 +189,9 @@ SVG = "{http://www.w3.org/2000/svg}"
 def drawn_by_graphviz(dot_text: str) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
     """Run the real ``dot`` and read back what it drew: each node's title and the lines
     of its label, each edge's "source->target" title and label.  Fails on any warning."""
-    rendered = subprocess.run([require_tool("dot"), "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=60)
+    rendered = subprocess.run(
+        [require_tool("dot"), "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=60
+    )
     assert rendered.returncode == 0 and rendered.stderr == "", rendered.stderr
     nodes: dict[str, list[str]] = {}
     edges: list[tuple[str, str]] = []
@@ -213,7 +223,9 @@ def test_graphviz_reads_quotes_backslashes_and_markup_in_labels_literally() -> N
     # \N and \l would be graphviz escapes (the node's name, a left-justified line) if unquoted.
     tricky = graph.Node('a"b\\c.service', 'a"b\\c.service', None, ("x<y>&#", "100%", "\\N\\l"))
     plain = graph.Node("d.service", "d.service", None, ())
-    drawn, edges = drawn_by_graphviz(graph.to_dot(graph.Graph((tricky, plain), (graph.Edge(tricky.key, plain.key, "After"),), ())))
+    drawn, edges = drawn_by_graphviz(
+        graph.to_dot(graph.Graph((tricky, plain), (graph.Edge(tricky.key, plain.key, "After"),), ()))
+    )
     assert sorted(drawn.values()) == [['a"b\\c.service', "x<y>&#", "100%", "\\N\\l"], ["d.service"]]
     assert len(edges) == 1 and edges[0][1] == "After" and edges[0][0].endswith("->d.service")
 
@@ -227,7 +239,10 @@ def parsed_by_mermaid(text: str, tmp_path: Path) -> tuple[str, dict[str, list[st
     """Parse with the real mermaid package: (diagram type, node id -> label lines as a
     browser shows them, edges as (source id, label, target id))."""
     node = require_tool("node")
-    require((MERMAID / "node_modules" / "mermaid").is_dir(), "the Mermaid parser is not installed (cd tests/support/mermaid && npm ci)")
+    require(
+        (MERMAID / "node_modules" / "mermaid").is_dir(),
+        "the Mermaid parser is not installed (cd tests/support/mermaid && npm ci)",
+    )
     source = tmp_path / "graph.mmd"
     source.write_text(text)
     proc = subprocess.run([node, str(MERMAID / "parse.mjs"), str(source)], capture_output=True, text=True, timeout=120)
@@ -241,7 +256,10 @@ def test_mermaid_parses_every_unit_and_relation_as_built(project: str, tmp_path:
     if project == "graph specs":
         specs, args = write_specs(tmp_path, GRAPH_SPECS), ("graph", "--format", "mermaid")
     else:
-        specs, args = shutil.copytree(REPO / "specs", tmp_path / "specs"), ("graph", "--format", "mermaid", "--env", "prod")
+        specs, args = (
+            shutil.copytree(REPO / "specs", tmp_path / "specs"),
+            ("graph", "--format", "mermaid", "--env", "prod"),
+        )
     proc = run_unitgen(*args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     kind, nodes, edges = parsed_by_mermaid(proc.stdout, tmp_path)
@@ -249,7 +267,9 @@ def test_mermaid_parses_every_unit_and_relation_as_built(project: str, tmp_path:
     assert kind == "flowchart-v2"
     assert sorted(nodes.values()) == sorted([node.name, *node.lines] for node in built.nodes)
     name = {id_: lines[0] for id_, lines in nodes.items()}
-    assert sorted((name[a], label, name[b]) for a, label, b in edges) == sorted((e.source, e.label, e.target) for e in built.edges)
+    assert sorted((name[a], label, name[b]) for a, label, b in edges) == sorted(
+        (e.source, e.label, e.target) for e in built.edges
+    )
 
 
 def test_mermaid_reads_quotes_brackets_and_markup_in_labels_literally(tmp_path: Path) -> None:

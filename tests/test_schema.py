@@ -144,21 +144,36 @@ INVALID = {
     "wrong type": (HEAD + 'pull = "yes"\n', {"container.pull"}),
     "argv item of the wrong type": (HEAD + 'command = ["run", true]\n', {"container.command[1]"}),
     "env table without its value": (HEAD + "env = { MODE = { secret = false } }\n", {"container.env.MODE"}),
-    "env table with an unknown key": (HEAD + 'env = { MODE = { value = "x", secrte = false } }\n', {"container.env.MODE.secrte"}),
+    "env table with an unknown key": (
+        HEAD + 'env = { MODE = { value = "x", secrte = false } }\n',
+        {"container.env.MODE.secrte"},
+    ),
     "env value of the wrong type": (HEAD + "env = { MODE = 3 }\n", {"container.env.MODE"}),
     "value outside the enum": (HEAD + '[service]\nrestart = "sometimes"\n', {"service.restart"}),
     "array item of the wrong type": (HEAD + '[unit]\nafter = ["docker.service", 3]\n', {"unit.after[1]"}),
     "string instead of an array": (HEAD + '[instances]\nnames = "1"\n', {"instances.names"}),
-    "table-list field of the wrong type": (HEAD + '[[container.secrets]]\nbucket = 1\nkey = "k"\n', {"container.secrets[0].bucket"}),
+    "table-list field of the wrong type": (
+        HEAD + '[[container.secrets]]\nbucket = 1\nkey = "k"\n',
+        {"container.secrets[0].bucket"},
+    ),
     "unknown key in a table-list": (
         HEAD + '[[container.secrets]]\nbucket = "b"\nkey = "k"\nbuket = "c"\n',
         {"container.secrets[0].buket"},
     ),
-    "metadata value of the wrong type": (HEAD + "[fleet]\nmachine_metadata = { role = 1 }\n", {"fleet.machine_metadata.role"}),
-    "directive value of the wrong type": (HEAD + "[service]\nextra = { LimitNOFILE = 65536 }\n", {"service.extra.LimitNOFILE"}),
+    "metadata value of the wrong type": (
+        HEAD + "[fleet]\nmachine_metadata = { role = 1 }\n",
+        {"fleet.machine_metadata.role"},
+    ),
+    "directive value of the wrong type": (
+        HEAD + "[service]\nextra = { LimitNOFILE = 65536 }\n",
+        {"service.extra.LimitNOFILE"},
+    ),
     "integer expected": (HEAD + '[presence.etcd]\nport = "8000"\n', {"presence.etcd.port"}),
     "boolean expected in a nested table": (HEAD + '[fleet]\nglobal = "true"\n', {"fleet.global"}),
-    "inside an environment overlay": (HEAD + '[environments.prod.container]\npull = "no"\n', {"environments.prod.container.pull"}),
+    "inside an environment overlay": (
+        HEAD + '[environments.prod.container]\npull = "no"\n',
+        {"environments.prod.container.pull"},
+    ),
     "extends in an overlay": (HEAD + '[environments.prod]\nextends = "web"\n', {"environments.prod.extends"}),
     "several problems at once": (
         HEAD + '[service]\nrestart = "never"\nuser = 0\n[unit]\nwnats = ["a.service"]\n',
@@ -180,7 +195,9 @@ def test_invalid_project_file_fails_both_at_the_same_key(tmp_path: Path) -> None
     data = tomllib.loads(text)
     expected = {"paths.fleetctl", "paths.docekr", "environments.prod.var"}
     assert schema_paths(data, json_schema("project")) == expected
-    specs = write_specs(tmp_path, {"unitgen.toml": text, "app.toml": '[container]\nimage = "example/app"\ntag = "v1"\n'})
+    specs = write_specs(
+        tmp_path, {"unitgen.toml": text, "app.toml": '[container]\nimage = "example/app"\ntag = "v1"\n'}
+    )
     result = compile_specs(specs)
     assert {d.key_path for d in result.diagnostics if d.is_error} == expected
 

@@ -235,7 +235,16 @@ def test_dry_run_prints_the_exact_commands_and_runs_nothing(examples: tuple[Path
 def test_global_flags_go_before_the_subcommand(examples: tuple[Path, FakeFleet]) -> None:
     root, fleet = examples
     proc = run_unitgen(
-        "submit", "--env", "test", "--driver", "etcd", "--tunnel", "bastion:2222", "--endpoint", "http://10.0.0.1:2379", cwd=root
+        "submit",
+        "--env",
+        "test",
+        "--driver",
+        "etcd",
+        "--tunnel",
+        "bastion:2222",
+        "--endpoint",
+        "http://10.0.0.1:2379",
+        cwd=root,
     )
     assert proc.returncode == 0, proc.stderr
     assert fleet.calls()[0] == (
@@ -344,7 +353,10 @@ def _spec(unit: str = "") -> str:
 
 
 def test_before_puts_the_writer_first(tmp_path: Path) -> None:
-    assert _order(tmp_path, {"a.toml": _spec(), "z.toml": _spec('[unit]\nbefore = ["a"]\n')}) == ["z.service", "a.service"]
+    assert _order(tmp_path, {"a.toml": _spec(), "z.toml": _spec('[unit]\nbefore = ["a"]\n')}) == [
+        "z.service",
+        "a.service",
+    ]
 
 
 def test_explicit_ordering_wins_over_a_requirement(tmp_path: Path) -> None:
@@ -353,7 +365,11 @@ def test_explicit_ordering_wins_over_a_requirement(tmp_path: Path) -> None:
 
 
 def test_requirement_without_ordering_still_goes_first(tmp_path: Path) -> None:
-    files = {"a.toml": _spec('[unit]\nbinds_to = ["m"]\n'), "m.toml": _spec('[unit]\nwants = ["z"]\n'), "z.toml": _spec()}
+    files = {
+        "a.toml": _spec('[unit]\nbinds_to = ["m"]\n'),
+        "m.toml": _spec('[unit]\nwants = ["z"]\n'),
+        "z.toml": _spec(),
+    }
     assert _order(tmp_path, files) == ["z.service", "m.service", "a.service"]
 
 
@@ -390,5 +406,9 @@ def test_run_calls_stops_at_a_call_that_cannot_run_or_is_interrupted() -> None:
         return 0
 
     outcome = run_calls(calls, interrupted_at_b)
-    assert (outcome.submitted, outcome.not_submitted, outcome.error) == (["a.service"], ["b.service", "c.service"], "interrupted")
+    assert (outcome.submitted, outcome.not_submitted, outcome.error) == (
+        ["a.service"],
+        ["b.service", "c.service"],
+        "interrupted",
+    )
     assert run_calls(calls, lambda argv: 0).ok
