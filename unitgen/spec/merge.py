@@ -30,7 +30,7 @@ class Layer:
 
 
 def merge_layers(layers: Sequence[Layer], key: Key, fallback_from: Origins | None = None) -> Layer:
-    """The layers merged in order, each over those before it.
+    """The layers merged in order, each over those before it; ``key`` is their schema.
 
     What no layer locates is located as the first layer's data as a whole, or as
     ``fallback_from``'s when given (a spec's own file, under the defaults it is merged over).
