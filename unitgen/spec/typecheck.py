@@ -7,6 +7,7 @@ and every problem of a file is reported in one run.
 from __future__ import annotations
 
 import datetime
+import sys
 
 from unitgen.diagnostics import Diagnostics, did_you_mean, one_of
 from unitgen.spec import schema
@@ -169,7 +170,9 @@ class _Checker:
                 continue
             checked = self.value(item, field, (*path, name))
             if checked is not None:
-                good[name] = checked
+                # One copy of each key name, however many specs hold it: a compile keeps
+                # every spec's data until it ends.
+                good[sys.intern(name)] = checked
         return good
 
     def unknown_key(self, name: str, key: Key, path: KeyPath) -> None:
