@@ -1,4 +1,5 @@
-"""Command line: thin click commands; each imports only the stages it runs.
+"""The command line: one click command per job, each calling ``compile_specs`` and the
+stage that does the job.
 
 Exit status: 0 success, 1 invalid input (specs, units or an out-of-date ``out/``),
 2 usage errors.  No input produces a traceback; an internal error is reported in one
@@ -7,21 +8,41 @@ line (set UNITGEN_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from unitgen import __version__
-from unitgen import compile_command as commands
-from unitgen.compile_command import echo_formatted, summary, use_color
+from unitgen.diagnostics import Diagnostic, did_you_mean
+from unitgen.output import cache
+from unitgen.output.plan import shown
+
+# The compiler is imported by the commands that compile: a memo answers ``check`` and an
+# unchanged ``compile`` in less time than importing it takes.
+if TYPE_CHECKING:
+    from unitgen.compile.compiler import CompiledUnit, CompileResult
 
 EXIT_INVALID = 1
-EXIT_USAGE = 2
+
+_SEVERITY_COLORS = {"error": "red", "warning": "yellow", "note": "cyan"}
 
 
-def echo_diagnostics(diagnostics: Iterable, *, fmt: str = "text") -> None:  # type: ignore[type-arg]
+def use_color() -> bool | None:
+    """Never with NO_COLOR set; else click decides (colour only on a terminal)."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def echo_formatted(diagnostics: Iterable[tuple[str, str]]) -> None:
+    """Diagnostics already formatted, as (severity, text): fresh ones, or a memo's."""
+    for severity, text in diagnostics:
+        click.secho(text, fg=_SEVERITY_COLORS[severity], err=True, color=use_color())
+
+
+def echo_diagnostics(diagnostics: Iterable[Diagnostic], *, fmt: str = "text") -> None:
     items = list(diagnostics)
     if fmt == "json":
         import json
@@ -31,15 +52,19 @@ def echo_diagnostics(diagnostics: Iterable, *, fmt: str = "text") -> None:  # ty
     echo_formatted((d.severity.value, d.format()) for d in items)
 
 
-def parse_sets(values: Iterable[str]) -> dict[str, str]:
-    from unitgen.entry import split_assignment
+def summary(diagnostics: Iterable[Diagnostic]) -> str:
+    items = list(diagnostics)
+    errors = sum(1 for d in items if d.is_error)
+    return f"{errors} error(s), {len(items) - errors} warning(s)"
 
+
+def parse_sets(values: Iterable[str]) -> dict[str, str]:
+    """``--set NAME=VALUE`` items as a mapping; a later item of the same name wins."""
     result = {}
     for item in values:
-        assignment = split_assignment(item)
-        if assignment is None:
+        name, equals, value = item.partition("=")
+        if not name or not equals:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
-        name, value = assignment
         result[name] = value
     return result
 
@@ -91,14 +116,26 @@ def main() -> None:
     """
 
 
-def _compile(specs: Path, environment: str | None, sets: tuple[str, ...], reading=None):  # type: ignore[no-untyped-def]
-    from unitgen.compile_command import UsageError
+def _compile(specs: Path, environment: str | None, sets: tuple[str, ...]) -> CompileResult:
+    """The one compile, with a request it cannot answer reported as a usage error."""
+    from unitgen.compile.compiler import CompileRequestError, compile_specs
 
-    parse_sets(sets)  # a bad NAME=VALUE is a usage error before anything runs
+    overrides = parse_sets(sets)
     try:
-        return commands.compile_specs(specs, environment, sets, reading)
-    except UsageError as error:
+        return compile_specs(specs, environment=environment, overrides=overrides)
+    except CompileRequestError as error:
         raise click.UsageError(str(error)) from None
+
+
+def _cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool) -> cache.Key | None:
+    parse_sets(sets)  # a bad NAME=VALUE is a usage error before the cache is asked
+    return None if no_cache else cache.key_for(specs, environment, sets)
+
+
+def _remember(key: cache.Key | None, specs: Path, environment: str | None, sets: tuple[str, ...], result: CompileResult, diagnostics: list[Diagnostic]) -> None:
+    """Memoise a compile without errors, unless a spec changed while it ran."""
+    if key is not None and result.ok and cache.key_for(specs, environment, sets) == key:
+        cache.store(key, cache.memo_of(result, specs, diagnostics))
 
 
 @main.command(short_help="Compile the specs into the output directory.")
@@ -122,13 +159,53 @@ def compile(
     Example:
       unitgen compile specs/ --env prod --set version=v42
     """
-    from unitgen.compile_command import UsageError, run_compile
+    from unitgen.output import plan as output
+    from unitgen.output.write import apply
 
-    parse_sets(sets)  # a bad NAME=VALUE is a usage error before anything runs
-    try:
-        run_compile(specs, environment, sets, force=force, verify=verify, quiet=quiet, no_cache=no_cache)
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
+    key = None if verify else _cache_key(specs, environment, sets, no_cache=no_cache)
+    memo = None if key is None else cache.lookup(key)
+    if memo is not None and memo.matches_output():
+        echo_formatted(memo.diagnostics)
+        _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
+        return
+    result = _compile(specs, environment, sets)
+    diagnostics = result.diagnostics
+    compiled_diagnostics = diagnostics.sorted()  # what a memo replays: not what plan adds below
+    if verify and result.ok:
+        from unitgen.compile.verify import verify_compiled
+
+        verify_compiled(result, diagnostics)
+    plan = output.plan(result.files, result.out_dir, diagnostics, force=force, scope=result.scope) if result.ok else None
+    echo_diagnostics(diagnostics.sorted())
+    if diagnostics.has_errors or plan is None:
+        click.echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
+        sys.exit(EXIT_INVALID)
+    apply(plan, result.files, result.out_dir)
+    if memo is None:
+        _remember(key, specs, environment, sets, result, compiled_diagnostics)
+    counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
+    _echo_compiled(result.out_dir, len(result.units), counts, result.instances_to_start(), quiet=quiet)
+
+
+def _echo_compiled(
+    out_dir: str | os.PathLike[str],
+    units: int,
+    counts: tuple[int, int, int],
+    instances: Iterable[tuple[str | None, Iterable[str]]],
+    *,
+    quiet: bool,
+) -> None:
+    """What compile prints once out/ is in sync."""
+    if quiet:
+        return
+    where = shown(out_dir)
+    written, removed, unchanged = counts
+    click.echo(f"{where}: {units} unit(s), {written} written, {removed} removed, {unchanged} unchanged")
+    for env, names in instances:
+        names = list(names)
+        if names:
+            directory = f"{where}/{env}" if env else where
+            click.echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{directory}/{n}" for n in names))
 
 
 @main.command(short_help="Check unit files, generated or hand-written.")
@@ -170,9 +247,9 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: st
 # --- check and diff -------------------------------------------------------------------
 
 
-def _compiled_or_exit(specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False, reading=None):  # type: ignore[no-untyped-def]
+def _compiled_or_exit(specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False) -> CompileResult:
     """Compile in memory; print diagnostics; exit 1 when the specs do not compile."""
-    result = _compile(specs, environment, sets, reading)
+    result = _compile(specs, environment, sets)
     if need_env and environment is None and result.project.environments:
         known = ", ".join(result.project.environments)
         raise click.UsageError(f"this project has environments ({known}): choose one with --env")
@@ -194,45 +271,42 @@ def _compile_command(specs: Path, environment: str | None, sets: tuple[str, ...]
     return shlex.join(words)
 
 
-_DIFF_COLORS = (("+++", {"bold": True}), ("---", {"bold": True}), ("@@", {"fg": "cyan"}), ("+", {"fg": "green"}), ("-", {"fg": "red"}))
+_DIFF_COLORS: tuple[tuple[str, dict[str, str | bool]], ...] = (("+++", {"bold": True}), ("---", {"bold": True}), ("@@", {"fg": "cyan"}), ("+", {"fg": "green"}), ("-", {"fg": "red"}))
 
 
 def _echo_diff(text: str) -> None:
     color = use_color()
     for line in text.splitlines():
         style = next((s for prefix, s in _DIFF_COLORS if line.startswith(prefix)), {})
-        click.secho(line, color=color, **style)  # type: ignore[arg-type]
+        click.secho(line, color=color, **style)
 
 
 def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet: bool, no_cache: bool) -> bool:
     """Print how out/ differs from the specs; True when it is up to date."""
-    key = commands.cache_key(specs, environment, sets, no_cache=no_cache)
-    memo = commands.memo_for(key)
-    if commands.memo_in_sync(memo):
+    key = _cache_key(specs, environment, sets, no_cache=no_cache)
+    memo = None if key is None else cache.lookup(key)
+    if memo is not None and memo.matches_output():
         echo_formatted(memo.diagnostics)
-        _echo_up_to_date(commands.shown(memo.out_dir), memo.units)
+        _echo_up_to_date(shown(memo.out_dir), memo.units)
         return True
-    reading = commands.recalled_reading(specs, key)
-    if key is not None:
-        key = key._replace(inputs=None, digests=None)  # the reading's now, and let go with them
-    result = _compiled_or_exit(specs, environment, sets, reading=reading)
+    result = _compiled_or_exit(specs, environment, sets)
     if memo is None:
-        commands.remember(key, specs, result, commands.instances_to_start(result))
+        _remember(key, specs, environment, sets, result, result.diagnostics.sorted())
     from unitgen.output.drift import compare
 
-    drift = compare(result.files, result.out_dir, scope=commands.env_scope(result))
-    shown = commands.shown(result.out_dir)
+    drift = compare(result.files, result.out_dir, scope=result.scope)
+    where = shown(result.out_dir)
     if not quiet:
         for change in drift.changes:
-            _echo_diff(change.diff(f"{shown}/{change.path}"))
+            _echo_diff(change.diff(f"{where}/{change.path}"))
     color = use_color()
     for change in drift.changes:
-        click.secho(f"{shown}/{change.path}: {change.describe()}", err=True, fg="yellow", color=color)
+        click.secho(f"{where}/{change.path}: {change.describe()}", err=True, fg="yellow", color=color)
     if drift.in_sync:
-        _echo_up_to_date(shown, len(drift.unchanged))
+        _echo_up_to_date(where, len(drift.unchanged))
         return True
     click.secho(
-        f"unitgen: {shown}/ is out of date ({drift.summary()}); run: {_compile_command(specs, environment, sets)}",
+        f"unitgen: {where}/ is out of date ({drift.summary()}); run: {_compile_command(specs, environment, sets)}",
         err=True,
         fg="red",
         color=color,
@@ -240,8 +314,8 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
     return False
 
 
-def _echo_up_to_date(shown: str, units: int) -> None:
-    click.echo(f"{shown}: {units} unit(s) up to date", err=True)
+def _echo_up_to_date(where: str, units: int) -> None:
+    click.echo(f"{where}: {units} unit(s) up to date", err=True)
 
 
 @main.command(short_help="Fail when out/ is out of date; touch nothing.")
@@ -350,13 +424,13 @@ def submit(
     if no_block and not start:
         raise click.UsageError("--no-block applies to fleetctl start: use it with --start")
     result = _compiled_or_exit(specs, environment, sets, need_env=True)
-    shown = commands.shown(result.out_dir)
-    drift = compare(result.files, result.out_dir, scope=commands.env_scope(result))
+    where = shown(result.out_dir)
+    drift = compare(result.files, result.out_dir, scope=result.scope)
     if not drift.in_sync:
         for change in drift.changes:
-            click.echo(f"{shown}/{change.path}: {change.kind}", err=True)
+            click.echo(f"{where}/{change.path}: {change.kind}", err=True)
         click.echo(
-            f"unitgen: {shown}/ is out of date ({drift.summary()}); nothing submitted. "
+            f"unitgen: {where}/ is out of date ({drift.summary()}); nothing submitted. "
             f"Run {_compile_command(specs, environment, sets)} first.",
             err=True,
         )
@@ -365,7 +439,7 @@ def submit(
     stray = fleet.instance_files(order, result.out_dir)
     if stray:
         click.echo(
-            f"unitgen: instance files beside their templates ({', '.join(f'{shown}/{p}' for p in stray)}): "
+            f"unitgen: instance files beside their templates ({', '.join(f'{where}/{p}' for p in stray)}): "
             "fleetctl would submit them as they are instead of building them from the template; "
             "remove them. Nothing submitted.",
             err=True,
@@ -378,7 +452,7 @@ def submit(
         flags=fleet.global_flags({"endpoint": endpoint, "tunnel": tunnel, "driver": driver}),
         start=start,
         no_block=no_block,
-        shown_dir=shown,
+        shown_dir=where,
     )
     if dry_run:
         for call in calls:
@@ -443,10 +517,8 @@ def _complete_unit(ctx: click.Context, param: click.Parameter, incomplete: str) 
     return sorted(n for n in names if n.startswith(incomplete))
 
 
-def _pick_unit(result, name: str):  # type: ignore[no-untyped-def]
+def _pick_unit(result: CompileResult, name: str) -> CompiledUnit:
     """The compiled unit NAME means: a path under out/, a unit name, or a spec-style short name."""
-    from unitgen.diagnostics import did_you_mean
-
     wanted = {name, f"{name}.service", f"{name}@.service"}
     found = [u for u in result.units if u.path in wanted or u.name in wanted]
     if len(found) == 1:
@@ -510,12 +582,18 @@ def graph(specs: Path, environment: str | None, sets: tuple[str, ...], fmt: str)
 
 
 def run() -> None:
-    """Entry point wrapper: internal errors become one line, not a traceback."""
+    """The ``unitgen`` command: internal errors become one line, not a traceback."""
     try:
         main(standalone_mode=True)
-    except SystemExit:
-        raise
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as error:  # noqa: BLE001 - the last line of defence
-        commands.internal_error(error)
+    except Exception as error:  # the last line of defence
+        internal_error(error)
+
+
+def internal_error(error: Exception) -> NoReturn:
+    """A bug in unitgen: one line (UNITGEN_DEBUG=1 shows the traceback), exit status 3."""
+    if os.environ.get("UNITGEN_DEBUG"):
+        raise error
+    click.echo(f"unitgen: internal error: {type(error).__name__}: {error} (set UNITGEN_DEBUG=1 for details)", err=True)
+    sys.exit(3)
