@@ -167,7 +167,7 @@ def test_a_damaged_entry_means_its_file_is_parsed_again(specs: Path, tmp_path: P
 def test_an_entry_holds_what_parsing_gave() -> None:
     problems = [
         Diagnostic("S100", Severity.ERROR, "unknown key", Location("specs/a.toml", 3, 1), "container.imag", "did you mean 'image'?"),
-        Diagnostic("S900", Severity.WARNING, "no place", None, None, None),
+        Diagnostic("S000", Severity.WARNING, "no place", None, None, None),
     ]
     data = {"container": {"image": "x", "command": ["a", "100%"]}, "instances": {"names": ["1"]}, "n": 3, "b": True}
     entry = memo_entry(b"\x01\x23" * 16, "specs/a.toml", data, problems)
