@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from unitgen.diagnostics import Diagnostic, Location, Severity
 from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
-from unitgen.lint.codes import CODES, severity
+from unitgen.codes import LINT_CODES as CODES
+from unitgen.codes import severity
 from unitgen.lint.context import Context, sections_for
 from unitgen.systemd.unitfile import parse_go_systemd, parse_systemd
 from unitgen.systemd.unitnames import FLEET_SUFFIXES

@@ -8,7 +8,7 @@ import attrs
 
 from unitgen.diagnostics import Diagnostic, Location
 from unitgen.systemd.directives import KNOWN
-from unitgen.lint.codes import severity
+from unitgen.codes import severity
 from unitgen.systemd.unitfile import GoParse, ParsedUnit
 from unitgen.systemd.unitnames import split_name
 
