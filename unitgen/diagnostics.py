@@ -5,22 +5,22 @@ so that one run reports everything.  Formatting follows the compiler convention 
 ruff and mypy users know: ``path:line:col: CODE severity message``.
 
 Every code is one of ``unitgen.codes``; a diagnostic with any other code cannot be made.
-
-Locations and diagnostics are named tuples rather than attrs classes: the memo of parses
-stores them as plain tuples, and ``lint --strict`` replaces a severity with ``_replace``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple, TypedDict, Unpack
+from typing import TypedDict, Unpack
+
+import attrs
 
 from unitgen.codes import CODES, Severity
 
 __all__ = ["Diagnostic", "Diagnostics", "Location", "Severity", "Where", "did_you_mean", "one_of"]
 
 
-class Location(NamedTuple):
+@attrs.frozen
+class Location:
     """A place in an input file; line and column are 1-based, None when unknown."""
 
     file: str
@@ -42,32 +42,21 @@ class Where(TypedDict, total=False):
     key_path: str | None
 
 
-class _Fields(NamedTuple):
-    code: str
+def _registered(instance: object, attribute: object, code: str) -> None:
+    # Codes come from unitgen's own source, never from its input: an unknown one is a bug
+    # in unitgen, caught by any test that reaches it.
+    if code not in CODES:
+        raise ValueError(f"diagnostic code {code!r} is not in unitgen/codes.py")
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str = attrs.field(validator=_registered)
     severity: Severity
     message: str
     location: Location | None = None
     key_path: str | None = None
     hint: str | None = None
-
-
-class Diagnostic(_Fields):
-    __slots__ = ()
-
-    def __new__(
-        cls,
-        code: str,
-        severity: Severity,
-        message: str,
-        location: Location | None = None,
-        key_path: str | None = None,
-        hint: str | None = None,
-    ) -> Diagnostic:
-        # Codes come from unitgen's own source, never from its input: an unknown one is a
-        # bug in unitgen, caught by any test that reaches it.
-        if code not in CODES:
-            raise ValueError(f"diagnostic code {code!r} is not in unitgen/codes.py")
-        return super().__new__(cls, code, severity, message, location, key_path, hint)
 
     @property
     def is_error(self) -> bool:

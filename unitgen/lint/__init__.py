@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from unitgen.diagnostics import Diagnostic, Location, Severity
-from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
+import attrs
+
 from unitgen.codes import LINT_CODES as CODES
 from unitgen.codes import severity
+from unitgen.diagnostics import Diagnostic, Location, Severity
+from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
 from unitgen.lint.context import Context, sections_for
 from unitgen.systemd.unitfile import parse_go_systemd, parse_systemd
 from unitgen.systemd.unitnames import FLEET_SUFFIXES
@@ -81,5 +83,5 @@ def lint_paths(
         findings.extend(lint_text(data, path))
     kept = [d for d in findings if _wanted(d.code, select, ignore)]
     if strict:
-        kept = [d._replace(severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in kept]
+        kept = [attrs.evolve(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in kept]
     return sorted(kept, key=Diagnostic.sort_key), read
