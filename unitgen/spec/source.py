@@ -5,19 +5,11 @@ from __future__ import annotations
 import functools
 import os
 import re
-import sys
-from typing import TYPE_CHECKING, NamedTuple
+import tomllib
+from pathlib import Path
+from typing import NamedTuple
 
 from unitgen.diagnostics import Diagnostics, Location
-from unitgen.files import read_bytes
-
-if TYPE_CHECKING:  # pathlib is not loaded before the reading workers fork
-    from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 KeyPath = tuple[str | int, ...]
 
@@ -155,7 +147,7 @@ def load_document(path: str | Path, diagnostics: Diagnostics) -> Document | None
 def read_input(path: str | Path, shown: str, diagnostics: Diagnostics) -> bytes | None:
     """A file's bytes; reports and returns None when it cannot be read."""
     try:
-        return read_bytes(path)
+        return Path(path).read_bytes()
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None
