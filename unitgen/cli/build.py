@@ -99,14 +99,21 @@ def _echo_compiled(
             click.echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{directory}/{n}" for n in names))
 
 
-_DIFF_COLORS: tuple[tuple[str, dict[str, str | bool]], ...] = (("+++", {"bold": True}), ("---", {"bold": True}), ("@@", {"fg": "cyan"}), ("+", {"fg": "green"}), ("-", {"fg": "red"}))
+# Prefix of a unified diff's line -> (colour, bold); the first that matches applies.
+_DIFF_STYLES: tuple[tuple[str, str | None, bool], ...] = (
+    ("+++", None, True),
+    ("---", None, True),
+    ("@@", "cyan", False),
+    ("+", "green", False),
+    ("-", "red", False),
+)
 
 
 def _echo_diff(text: str) -> None:
     color = use_color()
     for line in text.splitlines():
-        style = next((s for prefix, s in _DIFF_COLORS if line.startswith(prefix)), {})
-        click.secho(line, color=color, **style)
+        fg, bold = next(((fg, bold) for prefix, fg, bold in _DIFF_STYLES if line.startswith(prefix)), (None, False))
+        click.secho(line, fg=fg, bold=bold or None, color=color)
 
 
 def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet: bool, no_cache: bool) -> bool:

@@ -163,7 +163,7 @@ def passthrough_findings(unit: ir.Unit, text: str) -> list[Diagnostic]:
     for finding in lint_text(text.encode("utf-8", "surrogateescape"), unit.name):
         if not finding.is_error:
             continue
-        directive = origins.get(finding.location.line if finding.location else 0)
+        directive = origins.get((finding.location.line or 0) if finding.location else 0)
         origin = directive.origin if directive is not None else None
         where = origin.where() if origin is not None else {}
         found.append(

@@ -186,7 +186,7 @@ def _parse(data: object, digest: str) -> Memo | None:
     version, or damaged into other valid JSON, is a miss rather than a crash later."""
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("digest") != digest:
         return None
-    fields = {field.name: data.get(field.name) for field in attrs.fields(Memo)}
+    fields: dict[str, Any] = {field.name: data.get(field.name) for field in attrs.fields(Memo)}
     valid = (
         _is_path(fields["out_dir"])
         and (fields["out_link"] is None or _is_path(fields["out_link"]))
