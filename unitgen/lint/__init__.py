@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from unitgen.diagnostics import Diagnostic, Location, Severity
 from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
 from unitgen.lint.codes import CODES, severity
-from unitgen.lint.context import Context, sections_for
-from unitgen.systemd.unitfile import parse_go_systemd, parse_systemd
+from unitgen.lint.context import Context
+from unitgen.systemd.directives import sections_for
+from unitgen.systemd.gounitfile import parse_go_systemd
+from unitgen.systemd.unitfile import parse_systemd
 from unitgen.systemd.unitnames import FLEET_SUFFIXES
 
 __all__ = ["CODES", "lint_paths", "lint_text"]
@@ -43,7 +45,7 @@ def unit_files(paths: Sequence[str]) -> list[str]:
         if not os.path.isdir(path):
             found.append(path)
             continue
-        below = []
+        below: list[str] = []
         for root, dirs, files in os.walk(path):
             dirs.sort()
             below.extend(os.path.join(root, name) for name in files if name.rpartition(".")[2] in FLEET_SUFFIXES)
