@@ -10,6 +10,7 @@ from helpers import SIMPLE_SPEC, run_unitgen, write_specs
 
 from unitgen.compile.compiler import compile_specs
 from unitgen.systemd.analyze import find_systemd_analyze, verify_units
+from unitgen.systemd.unitfile import parse_systemd
 
 PROJECT = """\
 [runtime]
@@ -29,7 +30,8 @@ def error_lines(tmp_path: Path, files: dict[str, str]) -> list[str]:
 
 
 def directives(unit: str, key: str) -> list[str]:
-    return [line.split("=", 1)[1] for line in unit.split("\n") if line.startswith(key + "=")]
+    """The values of every ``key=`` in the unit, as systemd reads them."""
+    return [entry.value for entry in parse_systemd(unit.encode()).entries if entry.key == key]
 
 
 def verify_clean(files: dict[str, str]) -> None:
