@@ -20,6 +20,7 @@ from support.user_manager import UserManager, available
 from support.verify_dump import verify_with_dump
 
 from unitgen.systemd.analyze import find_systemd_analyze
+from unitgen.systemd.unitfile import parse_systemd
 from unitgen.compile.compiler import compile_specs
 
 ARGUMENT = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=30)
@@ -94,8 +95,8 @@ def test_systemd_executes_exactly_the_spec_argv(
     values = []
     for argv, env_value in batch:
         unit = compile_command(tmp_path_factory.mktemp("b"), argv, env_value, docker=dumper)
-        (start,) = [line for line in unit.split("\n") if line.startswith("ExecStart=")]
-        values.append(start.removeprefix("ExecStart="))
+        (start,) = [entry.value for entry in parse_systemd(unit.encode()).entries if entry.key == "ExecStart"]
+        values.append(start)
     seen = user_manager.run_execs(values)
     for (argv, env_value), got in zip(batch, seen):
         assert got == [os.fsencode(a) for a in expected_run_argv(dumper, argv, env_value)]
