@@ -52,18 +52,16 @@ def _machine_id(ids: Sequence[FleetValue]) -> list[FleetProblem]:
     for position, v in enumerate(ids):
         if position > 0:
             problems.append(
-                FleetProblem(
+                FleetProblem.warning(
                     "L414",
-                    Severity.WARNING,
                     f"only the first MachineID value counts; '{v.value}' is ignored",
                     v.option_index,
                 )
             )
         elif "%" not in v.value and not _MACHINE_ID.fullmatch(v.value):
             problems.append(
-                FleetProblem(
+                FleetProblem.warning(
                     "L414",
-                    Severity.WARNING,
                     f"MachineID '{v.value}' is neither a 32-hex-digit machine ID nor its first 8 digits: no machine will match",
                     v.option_index,
                     "use the value of /etc/machine-id",
@@ -86,9 +84,8 @@ def _machine_of(peers: Sequence[FleetValue]) -> list[FleetProblem]:
             why = f"'{v.value}', which is not a valid unit name"
         if why:
             problems.append(
-                FleetProblem(
+                FleetProblem.warning(
                     "L408",
-                    Severity.WARNING,
                     f"MachineOf= names {why}: no such unit is ever scheduled, so this unit never is either",
                     v.option_index,
                     "one MachineOf= line per peer unit",
@@ -104,9 +101,8 @@ def _metadata(values: Sequence[FleetValue]) -> list[FleetProblem]:
         if len(parts) == 2 and parts[0] and parts[1]:
             if parts[0][-1] in "<>!":
                 problems.append(
-                    FleetProblem(
+                    FleetProblem.warning(
                         "L406",
-                        Severity.WARNING,
                         f"MachineMetadata={v.value} is no comparison: fleet v1.0.0 matches exactly, so this requires "
                         f"a metadata key '{parts[0]}' with the value '{parts[1]}'",
                         v.option_index,
@@ -117,9 +113,8 @@ def _metadata(values: Sequence[FleetValue]) -> list[FleetProblem]:
         if v.value == "":
             continue  # an empty item between two spaces: dropped and harmless
         problems.append(
-            FleetProblem(
+            FleetProblem.warning(
                 "L406",
-                Severity.WARNING,
                 f"MachineMetadata value '{v.value}' is not exactly key=value with both sides non-empty: fleet drops it silently, so the constraint vanishes",
                 v.option_index,
                 'one key=value per line, or "k1=v1" "k2=v2"',
@@ -135,9 +130,8 @@ def _globs(conflicts: Sequence[tuple[FleetValue, str]], replaces: Sequence[Fleet
         problem = pattern_problem(pattern)
         if problem:
             problems.append(
-                FleetProblem(
+                FleetProblem.warning(
                     "L412",
-                    Severity.WARNING,
                     f"{v.key} pattern '{pattern}' is not a valid glob (Go path.Match: {problem}): fleet treats it as matching nothing",
                     v.option_index,
                 )
@@ -152,9 +146,8 @@ def _global(values: Sequence[FleetValue]) -> list[FleetProblem]:
         if lowered in TRUTHY or lowered in _CLEARLY_FALSE:
             continue
         problems.append(
-            FleetProblem(
+            FleetProblem.warning(
                 "L410",
-                Severity.WARNING,
                 f"fleet reads Global={v.value} as false (it accepts only true, yes, 1, on, t)",
                 v.option_index,
                 "write Global=true",
@@ -271,9 +264,8 @@ def _unsatisfiable(
                 )
         if reasons and len(reasons) == len(samples):
             problems.append(
-                FleetProblem(
+                FleetProblem.warning(
                     "L411",
-                    Severity.WARNING,
                     "MachineOf can never be satisfied once fleet expands the specifiers: "
                     + reasons[0]
                     + "; fleet accepts the unit but never schedules it",

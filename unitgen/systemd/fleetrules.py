@@ -46,6 +46,10 @@ class FleetProblem:
     option_index: int | None = None  # index into the options given, None: the whole section
     hint: str | None = None
 
+    @classmethod
+    def warning(cls, code: str, message: str, option_index: int | None, hint: str | None = None) -> FleetProblem:
+        return cls(code, Severity.WARNING, message, option_index, hint)
+
 
 @attrs.frozen
 class FleetValue:
@@ -125,9 +129,8 @@ def read_lines(options: Sequence[tuple[str, str]]) -> tuple[dict[str, list[Fleet
 
 
 def _unknown_key(index: int, key: str) -> FleetProblem:
-    return FleetProblem(
+    return FleetProblem.warning(
         "L404",
-        Severity.WARNING,
         f"fleet does not know [X-Fleet] key '{key}': fleetctl only warns "
         f"'unrecognized requirement in [X-Fleet] section: \"{key}\"' and the scheduler ignores it",
         index,
@@ -159,16 +162,15 @@ def _line_splitting(index: int, key: str, raw: str, canonical: str) -> FleetProb
 
 
 def _split_problem(index: int, key: str, why: str) -> FleetProblem:
-    return FleetProblem("L407", Severity.WARNING, f"{key}=: {why}", index)
+    return FleetProblem.warning("L407", f"{key}=: {why}", index)
 
 
 def _literal_specifiers(index: int, key: str, raw: str) -> FleetProblem | None:
     literal = sorted({"%" + m.group(1) for m in _PERCENT.finditer(raw) if m.group(1) not in FLEET_SPECIFIERS})
     if not literal:
         return None
-    return FleetProblem(
+    return FleetProblem.warning(
         "L409",
-        Severity.WARNING,
         f"{key}=: fleet expands only %n %N %p %i in [X-Fleet]; {', '.join(repr(s) for s in literal)} stays literal"
         + (" ('%%' is not an escape there)" if "%%" in literal else ""),
         index,

@@ -39,6 +39,19 @@ _BASE_STUBS = ("sysinit.target", "basic.target", "shutdown.target")
 _REQUIRING_KEYS = ("Requires", "BindsTo", "Requisite")  # a missing unit named here fails the verify
 _STUB_SERVICE = "unitgen-verify-stub.service"
 _STUB_HEAD = "[Unit]\nDefaultDependencies=no\n"
+# What each type needs besides _STUB_HEAD to load; {name}, {path} and {stub_service} are filled in.
+_STUB_BODIES = {
+    "target": "",
+    "slice": "",
+    "service": "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=-/bin/true\n",
+    "socket": "[Socket]\nListenFIFO=/run/unitgen-verify/{name}\nService={stub_service}\n",
+    "timer": "[Timer]\nOnActiveSec=1d\nUnit={stub_service}\n",
+    "path": "[Path]\nPathExists=/run/unitgen-verify\nUnit={stub_service}\n",
+    "mount": "[Mount]\nWhat=tmpfs\nWhere={path}\n",
+    "automount": "[Automount]\nWhere={path}\n",
+    "swap": "[Swap]\nWhat={path}\n",
+}
+_NAMED_BY_PATH = frozenset({"mount", "automount", "swap"})  # the name must match the path inside
 
 
 @attrs.frozen
@@ -164,26 +177,15 @@ def _unit_name_to_path(prefix: str) -> str:
 def _stub_unit_text(name: str) -> str | None:
     """Least unit file that loads cleanly as NAME, or None when no file should be written."""
     prefix, _, suffix = name.rpartition(".")
-    if suffix in ("target", "slice"):
-        return _STUB_HEAD
-    if suffix == "service":
-        return _STUB_HEAD + "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=-/bin/true\n"
-    if suffix == "socket":
-        return _STUB_HEAD + f"[Socket]\nListenFIFO=/run/unitgen-verify/{name}\nService={_STUB_SERVICE}\n"
-    if suffix == "timer":
-        return _STUB_HEAD + f"[Timer]\nOnActiveSec=1d\nUnit={_STUB_SERVICE}\n"
-    if suffix == "path":
-        return _STUB_HEAD + f"[Path]\nPathExists=/run/unitgen-verify\nUnit={_STUB_SERVICE}\n"
-    if "@" in prefix or "%" in prefix:
-        return None
-    path = _unit_name_to_path(prefix)
-    if suffix == "mount":
-        return _STUB_HEAD + f"[Mount]\nWhat=tmpfs\nWhere={path}\n"
-    if suffix == "automount":
-        return _STUB_HEAD + f"[Automount]\nWhere={path}\n"
-    if suffix == "swap":
-        return _STUB_HEAD + f"[Swap]\nWhat={path}\n"
-    return None  # device and scope units cannot come from a unit file
+    body = _STUB_BODIES.get(suffix)
+    if body is None:
+        return None  # device and scope units cannot come from a unit file
+    path = ""
+    if suffix in _NAMED_BY_PATH:
+        if "@" in prefix or "%" in prefix:
+            return None
+        path = _unit_name_to_path(prefix)
+    return _STUB_HEAD + body.format(name=name, path=path, stub_service=_STUB_SERVICE)
 
 
 def _write_stub_executable(root: Path, path: str) -> None:
