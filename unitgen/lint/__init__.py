@@ -29,7 +29,6 @@ def lint_text(data: bytes, path: str) -> list[Diagnostic]:
     ctx = Context(
         path=path,
         unit_name=unit_name,
-        data=data,
         parsed=parse_systemd(data, sections_for(unit_name)),
         go=parse_go_systemd(data),
     )

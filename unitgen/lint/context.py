@@ -21,11 +21,10 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-@attrs.define
+@attrs.frozen
 class Context:
     path: str
     unit_name: str
-    data: bytes
     parsed: ParsedUnit
     go: GoParse
     findings: list[Diagnostic] = attrs.Factory(list)

@@ -83,7 +83,7 @@ class Problem:
     message: str
 
 
-@attrs.define
+@attrs.frozen
 class ParsedUnit:
     pieces: list[Piece]
     headers: list[Header]
@@ -92,7 +92,7 @@ class ParsedUnit:
     problems: list[Problem]
 
 
-def split_pieces(data: bytes) -> list[Piece]:
+def _split_pieces(data: bytes) -> list[Piece]:
     """Cut ``data`` where systemd ends lines; keep the editor's line/column for each piece."""
     pieces: list[Piece] = []
     line = 1
@@ -147,7 +147,7 @@ def parse_systemd(data: bytes, sections: frozenset[str] | None = None) -> Parsed
     ``sections`` are the sections systemd reads for this unit type (None: any); in other
     sections systemd skips every line unchecked, so only their entries are recorded.
     """
-    pieces = split_pieces(data)
+    pieces = _split_pieces(data)
     unit = ParsedUnit(pieces, [], [], [], [])
     section: str | None = None
     section_line: int | None = None
