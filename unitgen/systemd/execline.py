@@ -27,6 +27,7 @@ class ExecLine:
 
 
 def parse_exec(value: str) -> ExecLine:
+    """The commands of one Exec value, and where systemd's reading of it goes wrong."""
     split = split_words(value)
     commands: list[Command] = []
     current: list[Word] = []
