@@ -60,11 +60,12 @@ print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in heavy), fil
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
-def test_help_imports_nothing_but_the_cli(command: str | None) -> None:
+def test_help_imports_no_stage_of_the_compiler(command: str | None) -> None:
     args = [command, "--help"] if command else ["--help"]
     proc = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True, cwd=REPO, timeout=60)
     loaded = proc.stderr.split("LOADED", 1)[1].split()
-    assert loaded == ["unitgen", "unitgen.cli", "unitgen.compile_command", "unitgen.entry"]
+    assert "unitgen.cli" in loaded
+    assert not [m for m in loaded if m.startswith(("unitgen.spec", "unitgen.compile.compiler", "unitgen.lint", "jinja2"))]
 
 
 # --- exit status -------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from unitgen.cli import main as cli_main
 from unitgen.compile.compiler import CompileResult, compile_specs
 from unitgen.diagnostics import Diagnostic
 from unitgen.lint import lint_text
-from unitgen.lint.codes import CODES
+from unitgen.codes import LINT_CODES as CODES
 from unitgen.systemd.unitfile import continues_line, parse_systemd
 
 # --- budgets ---------------------------------------------------------------------------

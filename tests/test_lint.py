@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from unitgen.diagnostics import Severity
 from unitgen.lint import lint_paths, lint_text
-from unitgen.lint.codes import CODES
+from unitgen.codes import LINT_CODES as CODES
 from unitgen.secretscan import secret_problem
 
 SERVICE = "[Service]\nExecStart=/usr/bin/true\n"
@@ -158,7 +158,7 @@ def test_file_name_rules(name: str, code: str) -> None:
 def test_every_code_is_exercised_and_documented() -> None:
     tested = {code for c in CASES for code, _, _ in c[3]} | {"L211", "L415", "L416", "L100"}
     assert set(CODES) == tested
-    assert all(c.summary and c.code.startswith("L") for c in CODES.values())
+    assert all(c.meaning and c.code.startswith("L") for c in CODES.values())
 
 
 def test_format_and_json(tmp_path: Path) -> None:

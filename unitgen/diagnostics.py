@@ -4,22 +4,20 @@ Stages never stop at the first problem: they append to a ``Diagnostics`` list an
 so that one run reports everything.  Formatting follows the compiler convention that
 ruff and mypy users know: ``path:line:col: CODE severity message``.
 
-Locations and diagnostics are named tuples rather than attrs classes: the spec files are
-read and checked while the compiler is still being imported, by a process that must not
-wait for attrs to load (see ``reading``).
+Every code is one of ``unitgen.codes``; a diagnostic with any other code cannot be made.
+
+Locations and diagnostics are named tuples rather than attrs classes: the memo of parses
+stores them as plain tuples, and ``lint --strict`` replaces a severity with ``_replace``.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict, Unpack
 
+from unitgen.codes import CODES, Severity
 
-class Severity(enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    NOTE = "note"
+__all__ = ["Diagnostic", "Diagnostics", "Location", "Severity", "Where", "did_you_mean", "one_of"]
 
 
 class Location(NamedTuple):
@@ -37,13 +35,39 @@ class Location(NamedTuple):
         return ":".join(parts)
 
 
-class Diagnostic(NamedTuple):
+class Where(TypedDict, total=False):
+    """Where a problem is, as keyword arguments for ``Diagnostic`` and ``Diagnostics``."""
+
+    location: Location | None
+    key_path: str | None
+
+
+class _Fields(NamedTuple):
     code: str
     severity: Severity
     message: str
     location: Location | None = None
     key_path: str | None = None
     hint: str | None = None
+
+
+class Diagnostic(_Fields):
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        code: str,
+        severity: Severity,
+        message: str,
+        location: Location | None = None,
+        key_path: str | None = None,
+        hint: str | None = None,
+    ) -> Diagnostic:
+        # Codes come from unitgen's own source, never from its input: an unknown one is a
+        # bug in unitgen, caught by any test that reaches it.
+        if code not in CODES:
+            raise ValueError(f"diagnostic code {code!r} is not in unitgen/codes.py")
+        return super().__new__(cls, code, severity, message, location, key_path, hint)
 
     @property
     def is_error(self) -> bool:
@@ -93,11 +117,11 @@ class Diagnostics:
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self._items.extend(diagnostics)
 
-    def error(self, code: str, message: str, **where: object) -> None:
-        self._items.append(Diagnostic(code, Severity.ERROR, message, **where))  # type: ignore[arg-type]
+    def error(self, code: str, message: str, *, hint: str | None = None, **where: Unpack[Where]) -> None:
+        self._items.append(Diagnostic(code, Severity.ERROR, message, hint=hint, **where))
 
-    def warning(self, code: str, message: str, **where: object) -> None:
-        self._items.append(Diagnostic(code, Severity.WARNING, message, **where))  # type: ignore[arg-type]
+    def warning(self, code: str, message: str, *, hint: str | None = None, **where: Unpack[Where]) -> None:
+        self._items.append(Diagnostic(code, Severity.WARNING, message, hint=hint, **where))
 
     @property
     def has_errors(self) -> bool:

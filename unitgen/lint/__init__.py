@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from unitgen.codes import LINT_CODES as CODES
+from unitgen.codes import severity
 from unitgen.diagnostics import Diagnostic, Location, Severity
 from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
-from unitgen.lint.codes import CODES, severity
 from unitgen.lint.context import Context
 from unitgen.systemd.directives import sections_for
 from unitgen.systemd.gounitfile import parse_go_systemd

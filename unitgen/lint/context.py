@@ -6,8 +6,8 @@ import re
 
 import attrs
 
+from unitgen.codes import severity
 from unitgen.diagnostics import Diagnostic, Location
-from unitgen.lint.codes import severity
 from unitgen.systemd.gounitfile import GoParse
 from unitgen.systemd.unitfile import ParsedUnit
 from unitgen.systemd.unitnames import split_name
