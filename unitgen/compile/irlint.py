@@ -7,16 +7,16 @@ mapped back to the spec key that produced the offending directive.
 from __future__ import annotations
 
 from unitgen.compile.ir import Directive, Unit
-from unitgen.diagnostics import Diagnostic, Diagnostics, Location
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Where
 from unitgen.systemd.fleetproblems import xfleet_problems
 from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
 
 
-def _where(directive: Directive | None, unit: Unit) -> dict[str, object]:
+def _where(directive: Directive | None, unit: Unit) -> Where:
     origin = directive.origin if directive is not None else None
     if origin is None:
         return {"location": Location(unit.source)}
-    return origin.where()
+    return origin.where()  # type: ignore[return-value]  # Origin.where() gives exactly these keys, typed loosely
 
 
 def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:
@@ -35,6 +35,6 @@ def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:
                 found.severity,
                 f"{unit.name}: {found.message}",
                 hint=found.hint,
-                **_where(directive, unit),  # type: ignore[arg-type]  # where() gives location/key_path keywords
+                **_where(directive, unit),
             )
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from unitgen.compile.render import line_origins
-from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity, Where
 from unitgen.systemd import analyze
 from unitgen.systemd.unitnames import systemd_name_problem
 
@@ -42,15 +42,16 @@ def verify_compiled(result: CompileResult, diagnostics: Diagnostics) -> None:
             if finding.noise:
                 continue
             unit = compiled.get(finding.unit)
-            where: dict[str, object] = {}
+            where: Where = {}
             if unit is not None:
                 directive = line_origins(unit.unit).get(finding.line or 0)
                 origin = directive.origin if directive is not None else None
-                where = origin.where() if origin is not None else {"location": Location(unit.spec.source)}
+                # Origin.where() gives exactly the keys of Where, typed loosely.
+                where = origin.where() if origin is not None else {"location": Location(unit.spec.source)}  # type: ignore[assignment]
             label = f"{env}/" if env else ""
-            message = f"systemd-analyze on {label}{finding.format()}"
-            # where() gives the location and key path as keyword arguments of a Diagnostic.
-            diagnostics.add(Diagnostic("V100", Severity.ERROR, message, **where))  # type: ignore[arg-type]
+            diagnostics.add(
+                Diagnostic("V100", Severity.ERROR, f"systemd-analyze on {label}{finding.format()}", **where)
+            )
 
 
 def verify_files(files: Sequence[str]) -> list[Diagnostic]:
