@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import require
 from helpers import REPO, SIMPLE_SPEC, run_unitgen, snapshot, write_specs
+from support.verify_dump import verify_with_dump
 
 from unitgen.systemd.analyze import find_systemd_analyze, verify_units
 from unitgen.compile.compiler import compile_specs
@@ -206,7 +207,7 @@ def test_long_command_lines_are_broken_between_words_and_systemd_reads_the_same_
     assert max(len(line.encode()) for line in lines) <= 2047
     assert sum(1 for line in lines if line.endswith("\\")) >= 2
     require(find_systemd_analyze(), "systemd-analyze is not installed")
-    verdict = verify_units({"web.service": unit}, debug=True)
+    verdict = verify_with_dump({"web.service": unit})
     assert verdict.problems == ()
     started = [argv for key, argv in verdict.commands["web.service"] if key == "ExecStart"][0]
     assert list(started[-len(args) :]) == args

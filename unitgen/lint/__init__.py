@@ -15,8 +15,10 @@ from unitgen.codes import LINT_CODES as CODES
 from unitgen.codes import severity
 from unitgen.diagnostics import Diagnostic, Location, Severity
 from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
-from unitgen.lint.context import Context, sections_for
-from unitgen.systemd.unitfile import parse_go_systemd, parse_systemd
+from unitgen.lint.context import Context
+from unitgen.systemd.directives import sections_for
+from unitgen.systemd.gounitfile import parse_go_systemd
+from unitgen.systemd.unitfile import parse_systemd
 from unitgen.systemd.unitnames import FLEET_SUFFIXES
 
 __all__ = ["CODES", "lint_paths", "lint_text"]
@@ -30,7 +32,6 @@ def lint_text(data: bytes, path: str) -> list[Diagnostic]:
     ctx = Context(
         path=path,
         unit_name=unit_name,
-        data=data,
         parsed=parse_systemd(data, sections_for(unit_name)),
         go=parse_go_systemd(data),
     )
@@ -46,7 +47,7 @@ def unit_files(paths: Sequence[str]) -> list[str]:
         if not os.path.isdir(path):
             found.append(path)
             continue
-        below = []
+        below: list[str] = []
         for root, dirs, files in os.walk(path):
             dirs.sort()
             below.extend(os.path.join(root, name) for name in files if name.rpartition(".")[2] in FLEET_SUFFIXES)

@@ -125,7 +125,7 @@ class CrossChecker:
     # --- placement ------------------------------------------------------------------
 
     def machine_of(self) -> None:
-        from unitgen.systemd.fleetrules import glob_matches as path_match
+        from unitgen.systemd.golib import glob_matches as path_match
 
         for spec in self.specs:
             if not spec.placement.machine_of:  # most specs
@@ -188,7 +188,7 @@ class CrossChecker:
 
 def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:
     """False only when fleet's constraints guarantee two units never meet on one machine."""
-    from unitgen.systemd.fleetrules import glob_matches as path_match
+    from unitgen.systemd.golib import glob_matches as path_match
 
     meta_a, meta_b = dict(a.placement.machine_metadata), dict(b.placement.machine_metadata)
     for key in meta_a.keys() & meta_b.keys():
