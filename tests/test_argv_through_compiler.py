@@ -17,8 +17,10 @@ from conftest import require
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.user_manager import UserManager, available
+from support.verify_dump import verify_with_dump
 
-from unitgen.systemd.analyze import find_systemd_analyze, verify_units
+from unitgen.systemd.analyze import find_systemd_analyze
+from unitgen.systemd.unitfile import parse_systemd
 from unitgen.compile.compiler import compile_specs
 
 ARGUMENT = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=30)
@@ -69,7 +71,7 @@ def expected_run_argv(docker: str, argv: list[str], env_value: str) -> list[str]
 def test_systemd_parses_exactly_the_spec_argv(tmp_path_factory: pytest.TempPathFactory, argv: list[str], env_value: str) -> None:
     require(find_systemd_analyze(), "systemd-analyze is not installed")
     unit = compile_command(tmp_path_factory.mktemp("a"), argv, env_value)
-    verdict = verify_units({"app.service": unit}, debug=True)
+    verdict = verify_with_dump({"app.service": unit})
     assert verdict.problems == (), [f.format() for f in verdict.problems]
     started = [words for key, words in verdict.commands["app.service"] if key == "ExecStart"]
     # The dump shows argv before $ expansion, where every literal '$' is doubled.
@@ -93,8 +95,8 @@ def test_systemd_executes_exactly_the_spec_argv(
     values = []
     for argv, env_value in batch:
         unit = compile_command(tmp_path_factory.mktemp("b"), argv, env_value, docker=dumper)
-        (start,) = [line for line in unit.split("\n") if line.startswith("ExecStart=")]
-        values.append(start.removeprefix("ExecStart="))
+        (start,) = [entry.value for entry in parse_systemd(unit.encode()).entries if entry.key == "ExecStart"]
+        values.append(start)
     seen = user_manager.run_execs(values)
     for (argv, env_value), got in zip(batch, seen):
         assert got == [os.fsencode(a) for a in expected_run_argv(dumper, argv, env_value)]

@@ -22,11 +22,10 @@ import pytest
 from helpers import RECORD_LOADED_MODULES, REPO, SIMPLE_SPEC, write_specs
 from test_cli import _environment, run_in_terminal
 
-from unitgen import memo_slot
+from unitgen.compile.compiler import compile_specs
 from unitgen.output import cache
 from unitgen.output import plan as output
-from unitgen import compile_command as commands
-from unitgen.compile.compiler import compile_specs
+from unitgen.output.write import apply
 from unitgen.diagnostics import Diagnostics
 from unitgen.output.drift import compare
 from unitgen.compile.header import header
@@ -115,12 +114,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def memo_files(cache_dir: Path) -> list[Path]:
-    """The compiles' memos (each with its memo of parses beside it: ``parse_memo_files``)."""
-    return sorted(p for p in cache_dir.iterdir() if not p.name.endswith(".parses")) if cache_dir.is_dir() else []
-
-
-def parse_memo_files(cache_dir: Path) -> list[Path]:
-    return sorted(cache_dir.glob("*.parses"))
+    return sorted(cache_dir.iterdir()) if cache_dir.is_dir() else []
 
 
 def the_memo(cache_dir: Path) -> Path:
@@ -150,11 +144,11 @@ def test_warm_output_is_the_cold_output(project: Path, options: tuple[str, ...])
     assert "0 written, 0 removed" in compiled and "instances to start in" in compiled
 
 
-def test_a_hit_loads_neither_the_compiler_nor_attrs(project: Path) -> None:
+def test_a_hit_loads_no_stage_of_the_compiler(project: Path) -> None:
     unitgen("check", cwd=project)
     warm = unitgen("check", cwd=project)
     assert warm.status == 0
-    assert not {"unitgen.compile.compiler", "unitgen.spec.resolve", "unitgen.spec.model", "unitgen.diagnostics", "attr", "jinja2"} & set(warm.modules)
+    assert not {"unitgen.compile.compiler", "unitgen.spec.resolve", "unitgen.spec.model", "jinja2"} & set(warm.modules)
     assert "unitgen.output.cache" in warm.modules  # it was asked, and it answered
 
 
@@ -258,10 +252,8 @@ def test_the_same_arguments_reuse_one_file(project: Path, private_cache: Path) -
         (project / "specs" / "web.toml").write_text(f"{WEB}# edit {number}\n")
         unitgen("check", cwd=project)
     assert len(memo_files(private_cache)) == 1
-    assert [p.name for p in parse_memo_files(private_cache)] == [memo_files(private_cache)[0].stem + ".parses"]
     unitgen("check", "--env", "prod", cwd=project)
     assert len(memo_files(private_cache)) == 2
-    assert len(parse_memo_files(private_cache)) == 2
 
 
 # --- the code fingerprint ----------------------------------------------------------------------
@@ -271,22 +263,22 @@ def test_the_code_fingerprint_follows_every_file_of_the_package(tmp_path: Path) 
     package = tmp_path / "unitgen"
     shutil.copytree(REPO / "unitgen", package, ignore=shutil.ignore_patterns("__pycache__"))
     specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
-    before = cache.code_fingerprint(str(package))
-    key = cache.key_for(specs, None, (), package_dir=str(package))
-    assert key is not None and [name for name, _, _ in before if name == os.path.join("compile", "compiler.py")]
+    before = cache.code_fingerprint(package)
+    key = cache.key_for(specs, None, (), package_dir=package)
+    assert key is not None and [name for name, _, _ in before if name == "compile/compiler.py"]
 
-    (package / "__pycache__").mkdir()
-    (package / "__pycache__" / "render.cpython-311.pyc").write_bytes(b"bytecode")
-    assert cache.code_fingerprint(str(package)) == before  # bytecode follows its source
+    (package / "compile" / "__pycache__").mkdir()
+    (package / "compile" / "__pycache__" / "render.cpython-311.pyc").write_bytes(b"bytecode")
+    assert cache.code_fingerprint(package) == before  # bytecode follows its source
 
-    module = package / "render.py"
+    module = package / "compile" / "render.py"
     module.write_text(module.read_text() + "\n")
-    after = cache.code_fingerprint(str(package))
+    after = cache.code_fingerprint(package)
     assert after != before
-    assert cache.key_for(specs, None, (), package_dir=str(package)) != key
+    assert cache.key_for(specs, None, (), package_dir=package) != key
 
     (package / "lint" / "new_rule.py").write_text("")
-    assert cache.code_fingerprint(str(package)) != after
+    assert cache.code_fingerprint(package) != after
 
 
 def test_an_unreadable_spec_means_no_key(tmp_path: Path) -> None:
@@ -295,54 +287,6 @@ def test_an_unreadable_spec_means_no_key(tmp_path: Path) -> None:
     (specs / "broken.toml").symlink_to("broken.toml")  # a symlink loop: ELOOP on open
     assert cache.key_for(specs, None, ()) is None
     assert cache.key_for(tmp_path / "no-such-dir", None, ()) is None
-
-
-def key_after_reading(specs: Path, *sets: str):  # type: ignore[no-untyped-def]
-    from unitgen.spec.reading import start_reading
-
-    reading = start_reading(specs, memoised=True)
-    reading.finish()
-    return commands.key_from_reading(cache.context_for(specs, None, sets), specs, reading)
-
-
-@pytest.mark.parametrize("with_project", [True, False])
-def test_the_key_a_first_compile_makes_from_its_reading_is_the_key_of_its_files(tmp_path: Path, with_project: bool) -> None:
-    specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC, "api.toml": SIMPLE_SPEC.replace("web", "api")})
-    if with_project:
-        (specs / "unitgen.toml").write_text('[paths]\ndocker = "/usr/bin/docker"\n')
-    from_files = cache.key_for(specs, None, ("a=1",))
-    from_reading = key_after_reading(specs, "a=1")
-    assert from_files is not None and from_reading is not None
-    assert (from_reading.digest, from_reading.slot, from_reading.context) == (from_files.digest, from_files.slot, from_files.context)
-
-
-def test_the_key_after_reading_is_of_the_bytes_parsed_not_of_a_later_edit(tmp_path: Path) -> None:
-    from unitgen.spec.reading import start_reading
-
-    specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
-    as_parsed = cache.key_for(specs, None, ())
-    reading = start_reading(specs, memoised=True)
-    reading.finish()
-    (specs / "web.toml").write_text(SIMPLE_SPEC + "# edited while the compile ran\n")
-    key = commands.key_from_reading(cache.context_for(specs, None, ()), specs, reading)
-    assert key is not None and as_parsed is not None and key.digest == as_parsed.digest != cache.key_for(specs, None, ()).digest  # type: ignore[union-attr]
-
-
-def test_a_reading_without_digests_or_with_an_unreadable_file_makes_no_key(tmp_path: Path) -> None:
-    from unitgen.spec.reading import start_reading
-
-    specs = write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
-    plain = start_reading(specs)
-    plain.finish()
-    context = cache.context_for(specs, None, ())
-    assert commands.key_from_reading(context, specs, plain) is None
-    assert commands.key_from_reading(context, specs, None) is None
-    assert commands.key_from_reading(None, specs, plain) is None
-    (specs / "broken.toml").symlink_to("broken.toml")  # a symlink loop: ELOOP on open
-    assert key_after_reading(specs) is None
-    (specs / "broken.toml").unlink()
-    (specs / "unitgen.toml").symlink_to("unitgen.toml")
-    assert key_after_reading(specs) is None
 
 
 # --- a damaged or unusable cache is a silent miss ----------------------------------------------
@@ -360,7 +304,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "empty": lambda memo: memo.write_bytes(b""),
     "deeply nested": lambda memo: memo.write_text("[" * 100_000),
     "wrong format version": lambda memo: _rewrite(memo, lambda d: d.update(format=999)),
-    "a field of the wrong type": lambda memo: _rewrite(memo, lambda d: d.update(units="6")),
+    "a field of the wrong type": lambda memo: _rewrite(memo, lambda d: d.update(files="prod/web.service")),
     "a missing field": lambda memo: _rewrite(memo, lambda d: d.pop("instances")),
     "an error to replay": lambda memo: _rewrite(memo, lambda d: d["diagnostics"][0].__setitem__(0, "error")),
     "a bad instance list": lambda memo: _rewrite(memo, lambda d: d.update(instances=[["prod", "worker@1.service"]])),
@@ -402,23 +346,22 @@ def test_the_cache_directory_is_private(project: Path, tmp_path: Path) -> None:
     directory = tmp_path / "fresh" / "unitgen"
     unitgen("check", cwd=project, env={"UNITGEN_CACHE_DIR": str(directory)})
     assert directory.stat().st_mode & 0o777 == 0o700
-    memo, parses = sorted(directory.iterdir())  # no temporary file left behind
-    assert parses.name == memo.stem + ".parses"
+    [memo] = directory.iterdir()  # no temporary file left behind
     assert memo.suffix == ".json"
-    assert memo.stat().st_mode & 0o777 == parses.stat().st_mode & 0o777 == 0o600
+    assert memo.stat().st_mode & 0o777 == 0o600
 
 
 def test_where_the_cache_lives(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("UNITGEN_CACHE_DIR", "/somewhere/else")
-    assert memo_slot.cache_dir() == "/somewhere/else"
+    assert cache.cache_dir() == Path("/somewhere/else")
     monkeypatch.delenv("UNITGEN_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
-    assert memo_slot.cache_dir() == "/xdg/unitgen"
+    assert cache.cache_dir() == Path("/xdg/unitgen")
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/is/ignored")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert memo_slot.cache_dir() == str(tmp_path / ".cache" / "unitgen")
+    assert cache.cache_dir() == tmp_path / ".cache" / "unitgen"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert memo_slot.cache_dir() == str(tmp_path / ".cache" / "unitgen")
+    assert cache.cache_dir() == tmp_path / ".cache" / "unitgen"
 
 
 # --- errors are never remembered ---------------------------------------------------------------
@@ -444,11 +387,11 @@ def test_a_refused_compile_is_never_replayed_as_a_success(project: Path) -> None
         assert not run.from_cache
 
 
-def test_entry_for_refuses_a_result_with_errors(tmp_path: Path) -> None:
+def test_a_result_with_errors_has_no_memo(tmp_path: Path) -> None:
     specs = write_specs(tmp_path, {"web.toml": "[container]\n"})
     result = compile_specs(specs)
     assert not result.ok
-    assert cache.entry_for(result, specs, [], result.diagnostics.sorted()) is None
+    assert cache.memo_of(result, specs, result.diagnostics.sorted()) is None
 
 
 # --- turning it off ----------------------------------------------------------------------------
@@ -515,7 +458,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # 
     results = {env: compile_specs(specs, environment=env) for env in (None, "prod", "stage")}
     everything = results[None]
     (root / "out").mkdir()
-    output.apply(output.plan(everything.files, everything.out_dir, Diagnostics()), everything.files, everything.out_dir)
+    apply(output.plan(everything.files, everything.out_dir, Diagnostics()), everything.files, everything.out_dir)
     return root / "out", results
 
 
@@ -535,7 +478,7 @@ def test_the_digest_check_agrees_with_plan_and_scoping(compiled: tuple[Path, dic
             target, change = MUTATIONS[mutation]
             change(out / target)
         found = Diagnostics()
-        scope = commands.env_scope(result)
+        scope = result.scope
         planned = output.plan(result.files, out, found, scope=scope)
         answer = output.in_sync_by_digest(paths, digest, out, scope=scope)
         assert answer == (planned.in_sync and not found.has_errors), (env, mutations)
@@ -585,9 +528,8 @@ def test_contents_digests_differ_exactly_when_the_files_do() -> None:
     assert output.contents_digest([("x", "é")]) == hashlib.sha256(piece).hexdigest()
 
 
-def test_instances_to_start_are_named_per_environment_without_rebuilding_any_unit(tmp_path: Path) -> None:
+def test_instances_to_start_are_named_per_environment(tmp_path: Path) -> None:
     specs = write_specs(tmp_path, {"unitgen.toml": PROJECT, "web.toml": WEB, "worker.toml": WORKER})
     result = compile_specs(specs)
     expected = ["worker@1.service", "worker@2.service", "worker-announce@1.service", "worker-announce@2.service"]
-    assert commands.instances_to_start(result) == [("prod", expected), ("stage", expected)]
-    assert all(not unit._rebuilder._built for unit in result.units)  # no IR was built again
+    assert result.instances_to_start() == [("prod", expected), ("stage", expected)]

@@ -60,11 +60,12 @@ print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in heavy), fil
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
-def test_help_imports_nothing_but_the_cli(command: str | None) -> None:
+def test_help_imports_no_stage_of_the_compiler(command: str | None) -> None:
     args = [command, "--help"] if command else ["--help"]
     proc = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True, cwd=REPO, timeout=60)
     loaded = proc.stderr.split("LOADED", 1)[1].split()
-    assert loaded == ["unitgen", "unitgen.cli", "unitgen.compile_command", "unitgen.entry"]
+    assert "unitgen.cli" in loaded
+    assert not [m for m in loaded if m.startswith(("unitgen.spec", "unitgen.compile.compiler", "unitgen.lint", "jinja2"))]
 
 
 # --- exit status -------------------------------------------------------------------------------
@@ -228,3 +229,26 @@ def test_session_transcript_is_a_real_run(tmp_path: Path) -> None:
         replayed += f"$ {command}\n{proc.stdout}"
     assert replayed == block, "docs/session.md is out of date; this run printed:\n" + replayed
     assert "```console\n" + block + "```" in (REPO / "README.md").read_text(), "README.md must show the same session"
+
+
+# --- output that cannot be written -----------------------------------------------------------
+
+
+def test_a_full_disk_under_standard_output_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    require(Path("/dev/full").exists(), "/dev/full is needed")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "unitgen", "schema"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr == "unitgen: standard output: No space left on device\n"
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read: the first write fails with EPIPE
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "unitgen", "schema"], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, "")

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from unitgen.diagnostics import Severity
-from unitgen.systemd.fleetrules import (
-    XFLEET_KEYS,
-    BadPattern,
-    conflicts_values,
-    expand_specifiers,
-    is_truthy,
-    path_match,
-    pattern_problem,
-    split_value,
-    xfleet_problems,
-)
+from unitgen.systemd.fleetproblems import xfleet_problems
+from unitgen.systemd.fleetrules import XFLEET_KEYS, expand_specifiers, is_truthy, split_value
+from unitgen.systemd.golib import BadPattern, go_fields, path_match, pattern_problem
 
 
 @pytest.mark.parametrize(
@@ -35,8 +27,14 @@ def test_split_value(raw: str, values: list[str]) -> None:
     assert split_value(raw) == values
 
 
+def test_go_fields_splits_on_any_unicode_blank() -> None:
+    assert go_fields("a* b*") == ["a*", "b*"]
+    assert go_fields(" c\td\u3000e\x85 ") == ["c", "d", "e"]
+
+
 def test_conflicts_split_on_any_whitespace() -> None:
-    assert conflicts_values(["a* b*", "c\td"]) == ["a*", "b*", "c", "d"]
+    problems = xfleet_problems([("MachineOf", "db.service"), ("Conflicts", "web.service\tdb.service")], "app.service")
+    assert [p.code for p in problems] == ["L402"]
 
 
 def test_truthy() -> None:
@@ -52,26 +50,62 @@ def test_expand_specifiers() -> None:
 
 # Go's own table (src/path/match_test.go): (pattern, name, matched, bad pattern).
 GO_MATCH_TESTS = [
-    ("abc", "abc", True, False), ("*", "abc", True, False), ("*c", "abc", True, False),
-    ("a*", "a", True, False), ("a*", "abc", True, False), ("a*", "ab/c", False, False),
-    ("a*/b", "abc/b", True, False), ("a*/b", "a/c/b", False, False),
-    ("a*b*c*d*e*/f", "axbxcxdxe/f", True, False), ("a*b*c*d*e*/f", "axbxcxdxexxx/f", True, False),
-    ("a*b*c*d*e*/f", "axbxcxdxe/xxx/f", False, False), ("a*b*c*d*e*/f", "axbxcxdxexxx/fff", False, False),
-    ("a*b?c*x", "abxbbxdbxebxczzx", True, False), ("a*b?c*x", "abxbbxdbxebxczzy", False, False),
-    ("ab[c]", "abc", True, False), ("ab[b-d]", "abc", True, False), ("ab[e-g]", "abc", False, False),
-    ("ab[^c]", "abc", False, False), ("ab[^b-d]", "abc", False, False), ("ab[^e-g]", "abc", True, False),
-    ("a\\*b", "a*b", True, False), ("a\\*b", "ab", False, False), ("a?b", "a☺b", True, False),
-    ("a[^a]b", "a☺b", True, False), ("a???b", "a☺b", False, False), ("a[^a][^a][^a]b", "a☺b", False, False),
-    ("[a-ζ]*", "α", True, False), ("*[a-ζ]", "A", False, False), ("a?b", "a/b", False, False),
-    ("a*b", "a/b", False, False), ("[\\]a]", "]", True, False), ("[\\-]", "-", True, False),
-    ("[x\\-]", "x", True, False), ("[x\\-]", "-", True, False), ("[x\\-]", "z", False, False),
-    ("[\\-x]", "x", True, False), ("[\\-x]", "-", True, False), ("[\\-x]", "a", False, False),
-    ("[]a]", "]", False, True), ("[-]", "-", False, True), ("[x-]", "x", False, True),
-    ("[x-]", "-", False, True), ("[x-]", "z", False, True), ("[-x]", "x", False, True),
-    ("[-x]", "-", False, True), ("[-x]", "a", False, True), ("\\", "a", False, True),
-    ("[a-b-c]", "a", False, True), ("[", "a", False, True), ("[^", "a", False, True),
-    ("[^bc", "a", False, True), ("a[", "a", False, True), ("a[", "ab", False, True),
-    ("a[", "x", False, True), ("a/b[", "x", False, True), ("*x", "xxx", True, False),
+    ("abc", "abc", True, False),
+    ("*", "abc", True, False),
+    ("*c", "abc", True, False),
+    ("a*", "a", True, False),
+    ("a*", "abc", True, False),
+    ("a*", "ab/c", False, False),
+    ("a*/b", "abc/b", True, False),
+    ("a*/b", "a/c/b", False, False),
+    ("a*b*c*d*e*/f", "axbxcxdxe/f", True, False),
+    ("a*b*c*d*e*/f", "axbxcxdxexxx/f", True, False),
+    ("a*b*c*d*e*/f", "axbxcxdxe/xxx/f", False, False),
+    ("a*b*c*d*e*/f", "axbxcxdxexxx/fff", False, False),
+    ("a*b?c*x", "abxbbxdbxebxczzx", True, False),
+    ("a*b?c*x", "abxbbxdbxebxczzy", False, False),
+    ("ab[c]", "abc", True, False),
+    ("ab[b-d]", "abc", True, False),
+    ("ab[e-g]", "abc", False, False),
+    ("ab[^c]", "abc", False, False),
+    ("ab[^b-d]", "abc", False, False),
+    ("ab[^e-g]", "abc", True, False),
+    ("a\\*b", "a*b", True, False),
+    ("a\\*b", "ab", False, False),
+    ("a?b", "a☺b", True, False),
+    ("a[^a]b", "a☺b", True, False),
+    ("a???b", "a☺b", False, False),
+    ("a[^a][^a][^a]b", "a☺b", False, False),
+    ("[a-ζ]*", "α", True, False),
+    ("*[a-ζ]", "A", False, False),
+    ("a?b", "a/b", False, False),
+    ("a*b", "a/b", False, False),
+    ("[\\]a]", "]", True, False),
+    ("[\\-]", "-", True, False),
+    ("[x\\-]", "x", True, False),
+    ("[x\\-]", "-", True, False),
+    ("[x\\-]", "z", False, False),
+    ("[\\-x]", "x", True, False),
+    ("[\\-x]", "-", True, False),
+    ("[\\-x]", "a", False, False),
+    ("[]a]", "]", False, True),
+    ("[-]", "-", False, True),
+    ("[x-]", "x", False, True),
+    ("[x-]", "-", False, True),
+    ("[x-]", "z", False, True),
+    ("[-x]", "x", False, True),
+    ("[-x]", "-", False, True),
+    ("[-x]", "a", False, True),
+    ("\\", "a", False, True),
+    ("[a-b-c]", "a", False, True),
+    ("[", "a", False, True),
+    ("[^", "a", False, True),
+    ("[^bc", "a", False, True),
+    ("a[", "a", False, True),
+    ("a[", "ab", False, True),
+    ("a[", "x", False, True),
+    ("a/b[", "x", False, True),
+    ("*x", "xxx", True, False),
 ]
 
 
@@ -89,7 +123,15 @@ def codes(options: list[tuple[str, str]], name: str | None = "app.service") -> l
 
 
 def test_keys() -> None:
-    assert {"MachineID", "MachineOf", "MachineMetadata", "Conflicts", "Global", "Replaces", "X-Conflicts"} <= XFLEET_KEYS
+    assert {
+        "MachineID",
+        "MachineOf",
+        "MachineMetadata",
+        "Conflicts",
+        "Global",
+        "Replaces",
+        "X-Conflicts",
+    } <= XFLEET_KEYS
 
 
 def test_clean_section_has_no_problems() -> None:
@@ -100,7 +142,11 @@ def test_clean_section_has_no_problems() -> None:
 @pytest.mark.parametrize(
     ("first", "second", "message"),
     [
-        (("MachineID", "0123456789abcdef0123456789abcdef"), ("MachineOf", "db.service"), "MachineID cannot be used with Peers"),
+        (
+            ("MachineID", "0123456789abcdef0123456789abcdef"),
+            ("MachineOf", "db.service"),
+            "MachineID cannot be used with Peers",
+        ),
         (("X-ConditionMachineID", "01234567"), ("Conflicts", "x*"), "MachineID cannot be used with Conflicts"),
         (("MachineID", "01234567"), ("Global", "true"), "MachineID cannot be used with Global"),
         (("MachineID", "01234567"), ("Replaces", "x.service"), "MachineID cannot be used with Replaces"),

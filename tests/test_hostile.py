@@ -42,7 +42,8 @@ from unitgen.cli import main as cli_main
 from unitgen.compile.compiler import CompileResult, compile_specs
 from unitgen.diagnostics import Diagnostic
 from unitgen.lint import lint_text
-from unitgen.lint.codes import CODES
+from unitgen.codes import LINT_CODES as CODES
+from unitgen.systemd.unitfile import continues_line, parse_systemd
 
 # --- budgets ---------------------------------------------------------------------------
 
@@ -595,7 +596,7 @@ def read_unit(text: str) -> list[tuple[str, str, str, int]]:
         raw = FORBIDDEN_RAW.search(line)
         assert raw is None, f"line {number} carries a raw {raw.group()!r}: {line[:200]!r}"
     assert len(lines) >= 3, text
-    first, second, body = lines[0], lines[1], lines[2:]
+    first, second = lines[0], lines[1]
     assert GENERATED_LINE.fullmatch(first), first
     match = CHECKSUM_LINE.fullmatch(second)
     assert match, second
@@ -604,45 +605,28 @@ def read_unit(text: str) -> list[tuple[str, str, str, int]]:
     body_text = text.split("\n", 2)[2]
     assert hashlib.sha256(body_text.encode("utf-8")).hexdigest() == match.group(1), "checksum does not match the body"
 
-    entries: list[tuple[str, str, str, int]] = []
-    start = 0
-    seen_sections: list[str] = []
-    section: str | None = None
-    pending: tuple[str, str] | None = None  # a continued assignment: (key, value so far)
-    for offset, line in enumerate(body):
-        number = offset + 3
-        stripped = line.strip(SYSTEMD_BLANKS)
-        assert not stripped.startswith(("#", ";")), f"line {number}: systemd would skip {line[:80]!r} as a comment"
-        if pending is None:
-            if not stripped:
-                following = body[offset + 1] if offset + 1 < len(body) else ""
-                assert following.startswith("["), f"line {number}: a blank line only separates sections"
-                continue
-            if stripped.startswith("["):
-                assert line[1:-1] in SECTIONS and line == f"[{line[1:-1]}]", f"line {number}: section {line[:80]!r}"
-                assert line[1:-1] not in seen_sections, f"section {line} appears twice"
-                seen_sections.append(line[1:-1])
-                section = line[1:-1]
-                continue
-            assert section is not None, f"line {number}: assignment before the first section"
-            key, equals, value = line.partition("=")
-            assert equals, f"line {number} has no '=': {line[:80]!r}"
-            assert KEY.fullmatch(key), f"line {number}: key {key[:80]!r}"
-            pending = (key, value)
-            start = number
+    unit = parse_systemd(text.encode("utf-8"))
+    assert not unit.problems, [f"line {p.line}: {p.message}" for p in unit.problems]
+    skipped = [piece.line for piece in unit.comments]
+    assert skipped == [1, 2], f"lines {skipped[2:]}: systemd would skip them as comments"
+    sections = [header.name for header in unit.headers]
+    for header in unit.headers:
+        assert header.name in SECTIONS and lines[header.line - 1] == f"[{header.name}]", f"line {header.line}: section {header.text[:80]!r}"
+    assert len(set(sections)) == len(sections), f"a section appears twice: {sections}"
+    assert sections == [s for s in SECTIONS if s in sections], f"section order {sections}"
+    for entry in unit.entries:
+        assert not entry.ended_by_blank, f"line {entry.physical_lines[-1]}: a continuation must not end in a blank line"
+        assert KEY.fullmatch(entry.key) and lines[entry.line - 1].startswith(entry.key + "="), f"line {entry.line}: key {entry.key[:80]!r}"
+    assert not continues_line(lines[-1]), "the file ends inside a continuation"
+    # systemd skips a line without '=' in an [X-...] section unseen: each line must be read.
+    read = {line for entry in unit.entries for line in entry.physical_lines} | {h.line for h in unit.headers}
+    for number, line in enumerate(lines[2:], 3):
+        if line.strip(SYSTEMD_BLANKS):
+            assert number in read, f"line {number} has no '=': {line[:80]!r}"
         else:
-            assert stripped, f"line {number}: a continuation must not end in a blank line"
-            pending = (pending[0], pending[1] + line)
-        key, value = pending
-        trailing = len(value) - len(value.rstrip("\\"))
-        if trailing % 2:
-            pending = (key, value[:-1] + " ")
-            continue
-        entries.append((section, key, value.strip(SYSTEMD_BLANKS), start))  # type: ignore[arg-type]
-        pending = None
-    assert pending is None, "the file ends inside a continuation"
-    assert seen_sections == [s for s in SECTIONS if s in seen_sections], f"section order {seen_sections}"
-    return entries
+            following = lines[number] if number < len(lines) else ""
+            assert following.startswith("["), f"line {number}: a blank line only separates sections"
+    return [(entry.section or "", entry.key, entry.value, entry.line) for entry in unit.entries]
 
 
 # Every directive key unitgen emits, and when: a key outside ALWAYS needs the spec (or a

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from unitgen.diagnostics import Severity
 from unitgen.lint import lint_paths, lint_text
-from unitgen.lint.codes import CODES
+from unitgen.codes import LINT_CODES as CODES
 from unitgen.secretscan import secret_problem
 
 SERVICE = "[Service]\nExecStart=/usr/bin/true\n"
@@ -40,16 +40,31 @@ CASES = [
     ("L109 ESC", "[Unit]\nDescription=a\x1bb\n" + SERVICE, "app.service", [("L109", 2, 14)]),
     ("L110 fleet parser fails", SERVICE + "[X-Fleet]\nGlobal\n", "app.service", [("L110", 4, 1)]),
     ("L111 comment ending in backslash", "# note \\\n" + SERVICE, "app.service", [("L111", 1, 1)]),
-    ("L111 even backslashes", "[Service]\nExecStart=/usr/bin/echo a\\\\\nRestart=no\n", "app.service", [("L111", 2, 26)]),
+    (
+        "L111 even backslashes",
+        "[Service]\nExecStart=/usr/bin/echo a\\\\\nRestart=no\n",
+        "app.service",
+        [("L111", 2, 26)],
+    ),
     (
         "L111 comment in continuation",
         "[Service]\nExecStart=/usr/bin/echo a \\\n# comment\n  b\n",
         "app.service",
         [("L111", 3, 1), ("L110", 4, 1)],
     ),
-    ("L111 CRLF continuation", b"[Service]\r\nExecStart=/usr/bin/echo a \\\r\n  b\r\n", "app.service", [("L111", 2, 27), ("L110", 3, 1)]),
+    (
+        "L111 CRLF continuation",
+        b"[Service]\r\nExecStart=/usr/bin/echo a \\\r\n  b\r\n",
+        "app.service",
+        [("L111", 2, 27), ("L110", 3, 1)],
+    ),
     ("backslash at end of file is harmless", "[Service]\nExecStart=/usr/bin/echo a \\", "app.service", []),
-    ("L112 blank line ends continuation", "[Service]\nExecStart=/usr/bin/echo a \\\n\n", "app.service", [("L112", 3, 1)]),
+    (
+        "L112 blank line ends continuation",
+        "[Service]\nExecStart=/usr/bin/echo a \\\n\n",
+        "app.service",
+        [("L112", 3, 1)],
+    ),
     (
         "L113 backslash eats the header",
         "[Unit]\nDescription=foo\\\n[Service]\nExecStart=/usr/bin/true\n",
@@ -66,7 +81,7 @@ CASES = [
     ("L205 good time span", SERVICE + "TimeoutStartSec=5 minutes\n", "app.service", []),
     ("L206 enum", SERVICE + "Restart=alwayz\n", "app.service", [("L206", 3, 9)]),
     ("L206 output", SERVICE + "StandardOutput=data\n", "app.service", [("L206", 3, 16)]),
-    ("L207 quoted dependency", "[Unit]\nAfter=\"docker.service\"\n" + SERVICE, "app.service", [("L207", 2, 7)]),
+    ("L207 quoted dependency", '[Unit]\nAfter="docker.service"\n' + SERVICE, "app.service", [("L207", 2, 7)]),
     ("L208 %h in After=", "[Unit]\nAfter=%h.service\n" + SERVICE, "app.service", [("L208", 2, 7)]),
     ("L208 %z in Exec", "[Service]\nExecStart=/usr/bin/echo 100%z\n", "app.service", [("L208", 2, 28)]),
     ("L208 %% is fine", "[Service]\nExecStart=/usr/bin/echo 100%%z %n\n", "app.service", []),
@@ -77,7 +92,7 @@ CASES = [
     ("L212 no ExecStart", "[Service]\nType=simple\n", "app.service", [("L212", 1, 1)]),
     ("L213 two commands", "[Service]\nExecStart=/usr/bin/true ; /usr/bin/false\n", "app.service", [("L213", 2, 1)]),
     ("L213 oneshot may", "[Service]\nType=oneshot\nExecStart=/usr/bin/true ; /usr/bin/false\n", "app.service", []),
-    ("L301 unbalanced", "[Service]\nExecStart=/bin/sh -c \"echo\n", "app.service", [("L301", 2, 22)]),
+    ("L301 unbalanced", '[Service]\nExecStart=/bin/sh -c "echo\n', "app.service", [("L301", 2, 22)]),
     ("L302 unknown escape", "[Service]\nExecStart=/usr/bin/echo a\\qb\n", "app.service", [("L302", 2, 26)]),
     ("L302 \\; is a literal ;", "[Service]\nExecStart=/usr/bin/find . -exec ls {} \\;\n", "app.service", []),
     ("L303 relative path", "[Service]\nExecStart=bin/true\n", "app.service", [("L303", 2, 11)]),
@@ -85,11 +100,21 @@ CASES = [
     ("L303 quote in path", "[Service]\nExecStart=/usr/bin/a\\x22b\n", "app.service", [("L303", 2, 11)]),
     ("L304 glued ;", "[Service]\nExecStart=/usr/bin/echo a; /usr/bin/true\n", "app.service", [("L304", 2, 26)]),
     ("L305 pipe", "[Service]\nExecStart=/usr/bin/echo a | grep b\n", "app.service", [("L305", 2, 27)]),
-    ("L305 redirection", "[Service]\nExecStart=/usr/bin/etcdctl ls >/dev/null 2>&1\n", "app.service", [("L305", 2, 31)]),
+    (
+        "L305 redirection",
+        "[Service]\nExecStart=/usr/bin/etcdctl ls >/dev/null 2>&1\n",
+        "app.service",
+        [("L305", 2, 31)],
+    ),
     ("L305 $(...)", "[Service]\nExecStart=/usr/bin/docker run -e X=1 $(hostname)\n", "app.service", [("L305", 2, 38)]),
     ("L305 fine in sh -c", "[Service]\nExecStart=/bin/sh -c 'a | b > /dev/null && echo $(date)'\n", "app.service", []),
     ("L401", SERVICE + "[X-Fleet]\nGlobal=true\nMachineOf=db.service\n", "app.service", [("L401", 5, 1)]),
-    ("L402", SERVICE + "[X-Fleet]\nMachineOf=db@%i.service\nConflicts=db@*.service\n", "app@1.service", [("L402", 4, 1)]),
+    (
+        "L402",
+        SERVICE + "[X-Fleet]\nMachineOf=db@%i.service\nConflicts=db@*.service\n",
+        "app@1.service",
+        [("L402", 4, 1)],
+    ),
     ("L403", SERVICE + "[X-Fleet]\nMachineOf=old.service\nReplaces=old*\n", "app.service", [("L403", 4, 1)]),
     ("L404", SERVICE + "[X-Fleet]\nMachineId=0123abcd\n", "app.service", [("L404", 4, 1)]),
     ("L405", SERVICE + "[X-fleet]\nGlobal=true\n", "app.service", [("L405", 3, 1)]),
@@ -104,7 +129,12 @@ CASES = [
     ("L413", SERVICE + "[X-Fleet]\nX-ConditionMachineOf=db.service\n", "app.service", [("L413", 4, 1)]),
     ("L414", SERVICE + "[X-Fleet]\nMachineID=CHANGEME\n", "app.service", [("L414", 4, 1)]),
     ("L501 Environment", SERVICE + "Environment=DB_PASSWORD=hunter2\n", "app.service", [("L501", 3, 13)]),
-    ("L501 docker -e", "[Service]\nExecStart=/usr/bin/docker run -e MYSQL_ROOT_PASSWORD=secret img\n", "app.service", [("L501", 2, 34)]),
+    (
+        "L501 docker -e",
+        "[Service]\nExecStart=/usr/bin/docker run -e MYSQL_ROOT_PASSWORD=secret img\n",
+        "app.service",
+        [("L501", 2, 34)],
+    ),
     ("L501 fetched at run time", "[Service]\nExecStart=/bin/sh -c 'TOKEN=$(etcdctl get /t) app'\n", "app.service", []),
     ("L502", "[Service]\nExecStart=/usr/bin/app --db postgres://me:pw@db/x\n", "app.service", [("L502", 2, 29)]),
     ("L503", SERVICE + "Environment=AWS=AKIAABCDEFGHIJKLMNOP\n", "app.service", [("L503", 3, 17)]),
@@ -128,7 +158,7 @@ def test_file_name_rules(name: str, code: str) -> None:
 def test_every_code_is_exercised_and_documented() -> None:
     tested = {code for c in CASES for code, _, _ in c[3]} | {"L211", "L415", "L416", "L100"}
     assert set(CODES) == tested
-    assert all(c.summary and c.code.startswith("L") for c in CODES.values())
+    assert all(c.meaning and c.code.startswith("L") for c in CODES.values())
 
 
 def test_format_and_json(tmp_path: Path) -> None:
@@ -177,16 +207,43 @@ def test_secret_problem_api() -> None:
 
 _VALID_UNITS = [
     b"[Unit]\nDescription=web %i\nAfter=docker.service\n\n[Service]\nExecStartPre=-/usr/bin/docker rm -f web\n"
-    b"ExecStart=/usr/bin/docker run --name web -e \"A=b c\" nginx\nExecStop=/usr/bin/docker stop web\n"
-    b"Environment=\"X=1\" 'Y=2'\n\n[X-Fleet]\nConflicts=web@*.service\nMachineMetadata=\"role=web\" \"disk=ssd\"\n",
-    b"[Unit]\nDescription=long\n[Service]\nExecStart=/bin/sh -c \"while true; do \\\n  echo hi; \\\n  sleep 1; done\"\n"
+    b'ExecStart=/usr/bin/docker run --name web -e "A=b c" nginx\nExecStop=/usr/bin/docker stop web\n'
+    b'Environment="X=1" \'Y=2\'\n\n[X-Fleet]\nConflicts=web@*.service\nMachineMetadata="role=web" "disk=ssd"\n',
+    b'[Unit]\nDescription=long\n[Service]\nExecStart=/bin/sh -c "while true; do \\\n  echo hi; \\\n  sleep 1; done"\n'
     b"[Install]\nWantedBy=multi-user.target\n",
     b"[Timer]\nOnBootSec=5min\nUnit=app.service\n",
 ]
 _HOSTILE = st.one_of(
     st.sampled_from(
-        [b"\x00", b"\r", b"\r\n", b"\\", b"\\\\", b"\\\n", b"\n\n", b"[", b"]", b"[Service]", b"[X-fleet]\n", b"=", b'"',
-         b"'", b"%", b"%z", b"\x7f", b"\x1b[31m", b"$(", b";", b" ; ", b"\xff", b"\xc3", b"\xef\xbb\xbf", b"#\\\n", b"x" * 3000, b"\t"]
+        [
+            b"\x00",
+            b"\r",
+            b"\r\n",
+            b"\\",
+            b"\\\\",
+            b"\\\n",
+            b"\n\n",
+            b"[",
+            b"]",
+            b"[Service]",
+            b"[X-fleet]\n",
+            b"=",
+            b'"',
+            b"'",
+            b"%",
+            b"%z",
+            b"\x7f",
+            b"\x1b[31m",
+            b"$(",
+            b";",
+            b" ; ",
+            b"\xff",
+            b"\xc3",
+            b"\xef\xbb\xbf",
+            b"#\\\n",
+            b"x" * 3000,
+            b"\t",
+        ]
     ),
     st.binary(min_size=1, max_size=8),
     st.integers(0, 31).map(lambda c: bytes([c])),
@@ -212,14 +269,41 @@ def test_mutated_units_never_raise(unit: bytes, mutations: list[tuple[float, byt
         unit = unit[:at] + insert + unit[at:]
     for diagnostic in lint_text(unit, name):
         assert diagnostic.code in CODES
-        text = diagnostic.format()[len(name):]  # the path is the caller's
+        text = diagnostic.format()[len(name) :]  # the path is the caller's
         text.encode("utf-8")  # no lone surrogates from invalid input bytes
         assert not any(ord(c) < 32 or ord(c) == 127 for c in text), text
 
 
 _TOKENS = st.sampled_from(
-    ["[Unit]", "[Service]", "[X-Fleet]", "[Install]", "\n", " ", "=", "\\", "\"", "'", "ExecStart", "Environment",
-     "MachineOf", "Conflicts", "Global", "After", "/bin/sh", "-c", "%i", "%%", "$HOME", ";", "#", "a=b", "*", "[", "\r\n"]
+    [
+        "[Unit]",
+        "[Service]",
+        "[X-Fleet]",
+        "[Install]",
+        "\n",
+        " ",
+        "=",
+        "\\",
+        '"',
+        "'",
+        "ExecStart",
+        "Environment",
+        "MachineOf",
+        "Conflicts",
+        "Global",
+        "After",
+        "/bin/sh",
+        "-c",
+        "%i",
+        "%%",
+        "$HOME",
+        ";",
+        "#",
+        "a=b",
+        "*",
+        "[",
+        "\r\n",
+    ]
 )
 
 

@@ -102,7 +102,9 @@ def test_corpus_findings_are_exactly_the_reviewed_ones(corpus_dir: Path) -> None
 
 def test_files_systemd_refuses_get_an_error(corpus_dir: Path) -> None:
     findings, _ = lint_paths([str(corpus_dir)])
-    with_errors = {_relative(corpus_dir, d.location.file) for d in findings if d.location and d.severity is Severity.ERROR}
+    with_errors = {
+        _relative(corpus_dir, d.location.file) for d in findings if d.location and d.severity is Severity.ERROR
+    }
     with (corpus_dir / "CLASSIFY.tsv").open(newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     must_fail = {r["local_path"] for r in rows if r["verify_fatal"] == "y" or int(r["verify_syntax_errors"]) > 0}

@@ -1,6 +1,6 @@
 """The two argv oracles of systemd-syntax.md §11 work, proven on the 33 cases of §13.
 
-Oracle A: ``unitgen.systemd.analyze.verify_units(..., debug=True)`` (parse time, the verify dump).
+Oracle A: ``support.verify_dump.verify_with_dump`` (parse time, the verify dump).
 Oracle B: ``support.user_manager.UserManager`` (exec time, a throw-away ``systemd --user``).
 """
 
@@ -14,8 +14,9 @@ import pytest
 from conftest import require
 from support.adversarial_cases import CASES, PROG, AdversarialCase
 from support.user_manager import OracleError, UserManager, available, decode_dump
+from support.verify_dump import DumpParseError, decode_command_line, verify_with_dump
 
-from unitgen.systemd.analyze import DumpParseError, Finding, decode_command_line, find_systemd_analyze, verify_units
+from unitgen.systemd.analyze import Finding, find_systemd_analyze, verify_units
 
 OPT_EXECUTABLES = sorted({c.executable for c in CASES if c.executable != PROG})
 
@@ -73,7 +74,7 @@ def test_verify_clean_bundle_with_stubs_and_template() -> None:
         "worker@.service": "[Service]\nExecStart=/usr/bin/worker %i\n",
         "tick.timer": "[Timer]\nOnCalendar=daily\nUnit=worker@x.service\n",
     }
-    result = verify_units(units, debug=True)
+    result = verify_with_dump(units)
     assert result.ok, result.raw_stderr
     assert result.command_lines["web.service"] == (("/usr/local/bin/pre",), ("web-argv0", "--port", "80"))
     assert result.commands["web.service"][0] == ("ExecStartPre", ("/usr/local/bin/pre",))
@@ -104,8 +105,11 @@ def test_verify_reports_missing_required_unit_only_when_not_stubbed() -> None:
     unit = {"a.service": "[Unit]\nRequires=b.service\n[Service]\nExecStart=/usr/bin/a\n"}
     assert verify_units(unit).ok
     # An instance of a given template satisfies the dependency without a stub.
-    units = {**unit, "b.service": "[Unit]\nRequires=c@x.service\n[Service]\nExecStart=/usr/bin/b\n",
-             "c@.service": "[Service]\nExecStart=/usr/bin/c %i\n"}
+    units = {
+        **unit,
+        "b.service": "[Unit]\nRequires=c@x.service\n[Service]\nExecStart=/usr/bin/b\n",
+        "c@.service": "[Service]\nExecStart=/usr/bin/c %i\n",
+    }
     assert verify_units(units).ok
 
 
@@ -114,7 +118,7 @@ def test_oracle_a_adversarial_cases() -> None:
     `:`), and systemd printed nothing but noise."""
     _require_analyze()
     units = {c.unit_name: f"[Service]\nType=oneshot\n{c.expected_line}\n" for c in CASES}
-    result = verify_units(units, debug=True)
+    result = verify_with_dump(units)
     assert result.returncode == 0, result.raw_stderr
     assert result.problems == (), [f.format() for f in result.problems]
     for case in CASES:
@@ -139,11 +143,11 @@ def _runtime_exec_value(case: AdversarialCase, um: UserManager) -> tuple[str, by
 
 def test_oracle_b_adversarial_cases(user_manager: UserManager) -> None:
     """All 33 cases run for real; the dumper's argv is byte-exact the input."""
-    values, argv0s = zip(*(_runtime_exec_value(c, user_manager) for c in CASES))
+    values, argv0s = zip(*(_runtime_exec_value(c, user_manager) for c in CASES), strict=True)
     started = time.monotonic()
     argvs = user_manager.run_execs(list(values))
     elapsed = time.monotonic() - started
-    for case, argv0, argv in zip(CASES, argv0s, argvs):
+    for case, argv0, argv in zip(CASES, argv0s, argvs, strict=True):
         assert argv == [argv0, *case.args], f"#{case.number} {case.name}"
     assert elapsed < 15
 
@@ -152,7 +156,11 @@ def test_user_manager_run_argv_and_unit_control(user_manager: UserManager) -> No
     um = user_manager
     dumper = um.dumper_path.encode()
     assert um.run_argv('"two words" $$HOME "${X}"', service_lines=["Environment=X=ex"]) == [
-        dumper, b"two words", b"$HOME", b"ex"]
+        dumper,
+        b"two words",
+        b"$HOME",
+        b"ex",
+    ]
     assert um.run_argv("$$HOME", flags_prefix=":") == [dumper, b"$$HOME"]
     assert um.run_argv("") == [dumper]
 

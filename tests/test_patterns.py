@@ -8,8 +8,9 @@ import pytest
 from conftest import require
 from helpers import SIMPLE_SPEC, run_unitgen, write_specs
 
-from unitgen.systemd.analyze import find_systemd_analyze, verify_units
 from unitgen.compile.compiler import compile_specs
+from unitgen.systemd.analyze import find_systemd_analyze, verify_units
+from unitgen.systemd.unitfile import parse_systemd
 
 PROJECT = """\
 [runtime]
@@ -29,7 +30,8 @@ def error_lines(tmp_path: Path, files: dict[str, str]) -> list[str]:
 
 
 def directives(unit: str, key: str) -> list[str]:
-    return [line.split("=", 1)[1] for line in unit.split("\n") if line.startswith(key + "=")]
+    """The values of every ``key=`` in the unit, as systemd reads them."""
+    return [entry.value for entry in parse_systemd(unit.encode()).entries if entry.key == key]
 
 
 def verify_clean(files: dict[str, str]) -> None:
@@ -63,7 +65,9 @@ def test_etcd_v3_is_a_project_setting(tmp_path: Path) -> None:
 
 def test_set_pins_a_runtime_value_at_compile_time(tmp_path: Path) -> None:
     spec = '[container]\nimage = "example/app"\ntag = "{{ runtime.version }}"\n'
-    unit = compile_ok(tmp_path, {"unitgen.toml": PROJECT, "web.toml": spec}, overrides={"version": "v42"})["web.service"]
+    unit = compile_ok(tmp_path, {"unitgen.toml": PROJECT, "web.toml": spec}, overrides={"version": "v42"})[
+        "web.service"
+    ]
     assert "etcdctl" not in unit and "EnvironmentFile" not in unit
     assert "ExecStartPre=/usr/bin/docker pull example/app:v42" in unit
 
@@ -85,12 +89,15 @@ def test_undeclared_runtime_value_is_an_error_with_a_hint(tmp_path: Path) -> Non
 
 # --- secrets ---------------------------------------------------------------------------
 
-SECRET_SPEC = SIMPLE_SPEC + """
+SECRET_SPEC = (
+    SIMPLE_SPEC
+    + """
 [[container.secrets]]
 bucket = "config"
 key = "prod/app.env"
 name = "app.env"
 """
+)
 
 
 def test_secret_env_file_is_fetched_into_the_private_runtime_directory(tmp_path: Path) -> None:
@@ -144,13 +151,16 @@ def test_secret_looking_literals_are_errors_unless_marked(tmp_path: Path, name: 
 
 
 def test_sidekicks_bind_to_and_follow_their_service_and_share_its_machine(tmp_path: Path) -> None:
-    spec = SECRET_SPEC + """
+    spec = (
+        SECRET_SPEC
+        + """
 [presence.elb]
 load_balancer = "lb-prod"
 
 [presence.etcd]
 port = 8000
 """
+    )
     files = compile_ok(tmp_path, {"web.toml": spec})
     assert sorted(files) == ["web-announce.service", "web-elb-presence.service", "web.service"]
     for name in ("web-announce.service", "web-elb-presence.service"):
@@ -172,7 +182,9 @@ port = 8000
 
 
 def test_sidekicks_of_a_global_service_are_global_on_the_same_machines(tmp_path: Path) -> None:
-    spec = SIMPLE_SPEC + """
+    spec = (
+        SIMPLE_SPEC
+        + """
 [fleet]
 global = true
 machine_metadata = { role = "django" }
@@ -180,6 +192,7 @@ machine_metadata = { role = "django" }
 [presence.elb]
 load_balancer = "lb"
 """
+    )
     sidekick = compile_ok(tmp_path, {"web.toml": spec})["web-elb-presence.service"]
     assert directives(sidekick, "Global") == ["true"]
     assert directives(sidekick, "MachineMetadata") == ["role=django"]
@@ -190,7 +203,9 @@ load_balancer = "lb"
 
 
 def test_instances_compile_to_a_spread_template_and_are_reported(tmp_path: Path) -> None:
-    spec = SIMPLE_SPEC.replace('"8000"]', '"80{{ instance }}"]') + """
+    spec = (
+        SIMPLE_SPEC.replace('"8000"]', '"80{{ instance }}"]')
+        + """
 ports = ["80{{ instance }}:8000"]
 
 [instances]
@@ -200,6 +215,7 @@ names = ["1", "2"]
 key = "/services/web/{{ instance }}"
 port = 8000
 """
+    )
     files = compile_ok(tmp_path, {"web.toml": spec})
     assert sorted(files) == ["web-announce@.service", "web@.service"]
     unit = files["web@.service"]
@@ -279,7 +295,9 @@ bucket = "cfg-stage"
 environment = "stage"
 """
 
-ENV_SPEC = SIMPLE_SPEC + """
+ENV_SPEC = (
+    SIMPLE_SPEC
+    + """
 [[container.secrets]]
 bucket = "{{ vars.bucket }}"
 key = "{{ vars.environment }}.env"
@@ -287,6 +305,7 @@ key = "{{ vars.environment }}.env"
 [environments.stage.container]
 command = ["serve", "--debug"]
 """
+)
 
 
 def test_each_environment_compiles_into_its_own_directory(tmp_path: Path) -> None:

@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.adversarial_cases import CASES, PROG, AdversarialCase
 from support.user_manager import UserManager, available
+from support.verify_dump import verify_with_dump
 
 from unitgen.systemd import quoting
-from unitgen.systemd.analyze import find_systemd_analyze, verify_units
+from unitgen.systemd.analyze import find_systemd_analyze
 from unitgen.systemd.quoting import QuotingError, Raw
 
 
@@ -235,7 +236,7 @@ def _require_analyze() -> None:
 def test_oracle_a_reads_every_case_as_given() -> None:
     _require_analyze()
     units = {case.unit_name: _unit(tuple(encode_case(case).removeprefix("ExecStart=").split(" ", 0))) for case in CASES}
-    result = verify_units(units, debug=True)
+    result = verify_with_dump(units)
     assert result.problems == (), [f.format() for f in result.problems]
     for case in CASES:
         seen = tuple(os.fsencode(w) for w in result.command_lines[case.unit_name][0])
@@ -247,7 +248,7 @@ def test_oracle_a_reads_every_case_as_given() -> None:
 def test_oracle_a_hypothesis_argv_round_trip(batch: list[list[str]]) -> None:
     _require_analyze()
     units = {f"h{i}.service": _unit(quoting.exec_command("/usr/bin/prog", argv)) for i, argv in enumerate(batch)}
-    result = verify_units(units, debug=True)
+    result = verify_with_dump(units)
     assert result.problems == (), [f.format() for f in result.problems]
     for i, argv in enumerate(batch):
         expected = ("/usr/bin/prog", *(a.replace("$", "$$") for a in argv))

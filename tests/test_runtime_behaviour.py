@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import signal
 import socket
 import stat
@@ -43,6 +42,10 @@ from support.user_manager import UserManager, available
 
 from unitgen.compile.compiler import compile_specs
 from unitgen.secretscan import secret_problem
+from unitgen.systemd.directives import EXEC_KEYS
+from unitgen.systemd.execline import parse_exec
+from unitgen.systemd.unitfile import parse_systemd
+from unitgen.systemd.words import split_words
 
 STANDINS = Path(__file__).resolve().parent / "support" / "standins"
 DOCKER = "/opt/standin/docker"
@@ -383,9 +386,9 @@ def test_sidekicks_stop_when_a_restarting_service_dies(rt: Runtime) -> None:
     os.kill(main_pid, signal.SIGKILL)
     for unit in ALWAYS_UNITS[1:]:
         wait_for(lambda unit=unit: not rt.um.is_active(unit), f"{unit} to stop")
-    after = rt.calls()[log_length:]
-    assert ("docker", "stop", "always-elb-presence") in after
-    assert ("etcdctl", "rm", key) in after
+    # "Not active" includes "deactivating", while the stop actions may still run.
+    for call in (("docker", "stop", "always-elb-presence"), ("etcdctl", "rm", key)):
+        wait_for(lambda call=call: call in rt.calls()[log_length:], f"the stop action {call}")
     assert rt.etcd(key) is None
     wait_for(
         lambda: rt.um.is_active("always.service") and int(rt.um.show("always.service", "MainPID")) not in (0, main_pid),
@@ -508,40 +511,17 @@ _AWS_KEY = re.compile(r"AKIA[0-9A-Z]{16}")
 _URL_CREDENTIALS = re.compile(r"://[^/\s:@\"']+:[^/\s@\"']+@")
 
 
-def _logical_lines(text: str) -> Iterator[str]:
-    """The unit's lines with ``\\`` continuations joined (systemd joins them with a space)."""
-    pending = ""
-    for line in text.split("\n"):
-        if line.startswith(("#", ";")) and not pending:
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        yield pending + line
-        pending = ""
-    if pending:
-        yield pending
-
-
-def _words(value: str) -> list[str]:
-    try:
-        return shlex.split(value)
-    except ValueError:
-        return value.split()
-
-
 def secret_findings(unit_text: str) -> list[str]:
     """Everything in a unit file that looks like a secret literal."""
     found = []
-    for line in _logical_lines(unit_text):
-        if "=" not in line or line.startswith("["):
-            continue
-        key, value = line.split("=", 1)
+    for entry in parse_systemd(unit_text.encode("utf-8", "surrogateescape")).entries:
+        key, value = entry.key, entry.value
+        line = f"{key}={value}"
         assignments: list[str] = []
         if key == "Environment":
-            assignments = _words(value)
-        elif key.startswith("Exec"):
-            words = _words(value.lstrip("-@:+!"))
+            assignments = [word.text for word in split_words(value).words]
+        elif key in EXEC_KEYS:
+            words = [word.text for command in parse_exec(value).commands for word in command.words]
             assignments = [b for a, b in zip(words, words[1:]) if a in ("-e", "--env")]
             assignments += [w.split("=", 1)[1] for w in words if w.startswith("--env=")]
         for assignment in assignments:

@@ -17,13 +17,26 @@ from unitgen.systemd.values import (
     env_name_is_valid,
     parse_boolean,
     parse_timespan,
-    specifier_problems,
+    specifier_positions,
     timespan_problem,
 )
 
 
-@pytest.mark.parametrize(("text", "value"), [("1", True), ("YES", True), ("y", True), ("On", True), ("t", True),
-                                             ("0", False), ("no", False), ("N", False), ("off", False), ("f", False)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1", True),
+        ("YES", True),
+        ("y", True),
+        ("On", True),
+        ("t", True),
+        ("0", False),
+        ("no", False),
+        ("N", False),
+        ("off", False),
+        ("f", False),
+    ],
+)
 def test_parse_boolean(text: str, value: bool) -> None:
     assert parse_boolean(text) is value
 
@@ -36,10 +49,23 @@ def test_parse_boolean_rejects(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "usec"),
     [
-        ("0", 0), ("infinity", USEC_INFINITY), ("5min 20s", 320_000_000), ("5min20s", 320_000_000),
-        ("1.5h", 5_400_000_000), ("2 h", 7_200_000_000), ("90", 90_000_000), (" 10s ", 10_000_000),
-        ("20sec", 20_000_000), ("2hr", 7_200_000_000), ("1y 2M", 36_817_200_000_000), ("5ms", 5000),
-        (".5s", 500_000), ("+5", 5_000_000), ("1µs", 1), ("2μs", 2), ("5 10", 15_000_000),
+        ("0", 0),
+        ("infinity", USEC_INFINITY),
+        ("5min 20s", 320_000_000),
+        ("5min20s", 320_000_000),
+        ("1.5h", 5_400_000_000),
+        ("2 h", 7_200_000_000),
+        ("90", 90_000_000),
+        (" 10s ", 10_000_000),
+        ("20sec", 20_000_000),
+        ("2hr", 7_200_000_000),
+        ("1y 2M", 36_817_200_000_000),
+        ("5ms", 5000),
+        (".5s", 500_000),
+        ("+5", 5_000_000),
+        ("1µs", 1),
+        ("2μs", 2),
+        ("5 10", 15_000_000),
     ],
 )
 def test_timespan_valid(text: str, usec: int) -> None:
@@ -49,15 +75,31 @@ def test_timespan_valid(text: str, usec: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["-1", "1.5.2", "3.", "1e3", "0x10", "infinity 5s", "", "5 minutes and", "1Min", "5S", "3.sec",
-     "9223372036854775808", "584542y", "1mo"],
+    [
+        "-1",
+        "1.5.2",
+        "3.",
+        "1e3",
+        "0x10",
+        "infinity 5s",
+        "",
+        "5 minutes and",
+        "1Min",
+        "5S",
+        "3.sec",
+        "9223372036854775808",
+        "584542y",
+        "1mo",
+    ],
 )
 def test_timespan_invalid(text: str) -> None:
     assert timespan_problem(text) is not None
     assert parse_timespan(text) is None
 
 
-_TIMESPAN_ALPHABET = st.sampled_from(list("0123456789 .+-") + ["s", "min", "ms", "h", "d", "w", "M", "y", "us", "sec", "infinity", "x", "m"])
+_TIMESPAN_ALPHABET = st.sampled_from(
+    list("0123456789 .+-") + ["s", "min", "ms", "h", "d", "w", "M", "y", "us", "sec", "infinity", "x", "m"]
+)
 
 
 @settings(max_examples=120, deadline=None)
@@ -82,9 +124,9 @@ def test_specifier_tables() -> None:
     assert not set("ekxzDFKOQXZ0123456789") & SPECIFIERS_FULL
 
 
-def test_specifier_problems() -> None:
-    assert specifier_problems("50%- %/ % trailing%", SPECIFIERS_FULL) == []
-    assert specifier_problems("%%z %n %i", SPECIFIERS_UNIT_NAME) == []
-    assert len(specifier_problems("%z", SPECIFIERS_FULL)) == 1
-    assert "Invalid slot" in specifier_problems("%h", SPECIFIERS_UNIT_NAME)[0]
-    assert specifier_problems("%%%z", SPECIFIERS_FULL) != []
+def test_specifier_positions() -> None:
+    assert specifier_positions("50%- %/ % trailing%", SPECIFIERS_FULL) == []
+    assert specifier_positions("%%z %n %i", SPECIFIERS_UNIT_NAME) == []
+    assert specifier_positions("%z", SPECIFIERS_FULL) == [(0, "z")]
+    assert specifier_positions("%h", SPECIFIERS_UNIT_NAME) == [(0, "h")]
+    assert specifier_positions("%%%z", SPECIFIERS_FULL) == [(2, "z")]

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from tests.conftest import require_tool
+from unitgen.systemd.directives import SECTIONS_BY_SUFFIX
 from unitgen.systemd.unitnames import (
     FLEETCTL_SUBMITTABLE,
     SUFFIXES,
     TEMPLATE_SUFFIXES,
-    escape,
-    escape_path,
     fleet_name_problem,
     fleetctl_submit_problem,
-    is_instance,
     is_template,
     split_name,
     systemd_name_problem,
@@ -26,13 +19,22 @@ from unitgen.systemd.unitnames import (
 
 def test_tables() -> None:
     assert len(SUFFIXES) == 11 and "busname" not in SUFFIXES
-    assert TEMPLATE_SUFFIXES == {"path", "service", "socket", "target", "timer"}
+    assert {"path", "service", "socket", "target", "timer"} == TEMPLATE_SUFFIXES
+    assert set(SECTIONS_BY_SUFFIX) == SUFFIXES  # systemd reads a known set of sections for every unit type
     assert "target" not in FLEETCTL_SUBMITTABLE and "device" in FLEETCTL_SUBMITTABLE
 
 
 @pytest.mark.parametrize(
     "name",
-    ["foo.service", "foo@.service", "foo@bar.service", "a@b@c.service", "a\\x2db.mount", "x:y_z.timer", "a" * 247 + ".service"],
+    [
+        "foo.service",
+        "foo@.service",
+        "foo@bar.service",
+        "a@b@c.service",
+        "a\\x2db.mount",
+        "x:y_z.timer",
+        "a" * 247 + ".service",
+    ],
 )
 def test_systemd_accepts(name: str) -> None:
     assert systemd_name_problem(name) is None
@@ -118,22 +120,5 @@ def test_split_name() -> None:
     assert split_name("foo@.service") == ("foo", "", "service")
     assert split_name("foo.service") == ("foo", None, "service")
     assert split_name("a@b@c.service") == ("a", "b@c", "service")
-    assert is_template("foo@.service") and not is_instance("foo@.service")
-    assert is_instance("foo@1.service") and not is_template("foo.service")
-
-
-def test_escape_examples() -> None:
-    assert escape("a b/c") == "a\\x20b-c"
-    assert escape("x@y") == "x\\x40y"
-    assert escape(".hidden") == "\\x2ehidden"
-    assert escape("foo-bar") == "foo\\x2dbar"
-    assert escape_path("/var/lib/my app/") == "var-lib-my\\x20app"
-    assert escape_path("/") == "-"
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=20))
-def test_escape_matches_systemd_escape(text: str) -> None:
-    tool = require_tool("systemd-escape")
-    expected = subprocess.run([tool, "--", text], capture_output=True, check=True).stdout.decode().strip("\n")
-    assert escape(text) == expected
+    assert is_template("foo@.service")
+    assert not is_template("foo@1.service") and not is_template("foo.service")

@@ -1,3 +1,3 @@
-from unitgen.entry import main
+from unitgen.cli import run
 
-main()
+run()

@@ -4,25 +4,23 @@ Stages never stop at the first problem: they append to a ``Diagnostics`` list an
 so that one run reports everything.  Formatting follows the compiler convention that
 ruff and mypy users know: ``path:line:col: CODE severity message``.
 
-Locations and diagnostics are named tuples rather than attrs classes: the spec files are
-read and checked while the compiler is still being imported, by a process that must not
-wait for attrs to load (see ``reading``).
+Every code is one of ``unitgen.codes``; a diagnostic with any other code cannot be made.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import TypedDict, Unpack
+
+import attrs
+
+from unitgen.codes import CODES, Severity
+
+__all__ = ["Diagnostic", "Diagnostics", "Location", "Severity", "Where", "did_you_mean", "one_of"]
 
 
-class Severity(enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    NOTE = "note"
-
-
-class Location(NamedTuple):
+@attrs.frozen
+class Location:
     """A place in an input file; line and column are 1-based, None when unknown."""
 
     file: str
@@ -37,8 +35,23 @@ class Location(NamedTuple):
         return ":".join(parts)
 
 
-class Diagnostic(NamedTuple):
-    code: str
+class Where(TypedDict, total=False):
+    """Where a problem is, as keyword arguments for ``Diagnostic`` and ``Diagnostics``."""
+
+    location: Location | None
+    key_path: str | None
+
+
+def _registered(instance: object, attribute: object, code: str) -> None:
+    # Codes come from unitgen's own source, never from its input: an unknown one is a bug
+    # in unitgen, caught by any test that reaches it.
+    if code not in CODES:
+        raise ValueError(f"diagnostic code {code!r} is not in unitgen/codes.py")
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str = attrs.field(validator=_registered)
     severity: Severity
     message: str
     location: Location | None = None
@@ -93,11 +106,11 @@ class Diagnostics:
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self._items.extend(diagnostics)
 
-    def error(self, code: str, message: str, **where: object) -> None:
-        self._items.append(Diagnostic(code, Severity.ERROR, message, **where))  # type: ignore[arg-type]
+    def error(self, code: str, message: str, *, hint: str | None = None, **where: Unpack[Where]) -> None:
+        self._items.append(Diagnostic(code, Severity.ERROR, message, hint=hint, **where))
 
-    def warning(self, code: str, message: str, **where: object) -> None:
-        self._items.append(Diagnostic(code, Severity.WARNING, message, **where))  # type: ignore[arg-type]
+    def warning(self, code: str, message: str, *, hint: str | None = None, **where: Unpack[Where]) -> None:
+        self._items.append(Diagnostic(code, Severity.WARNING, message, hint=hint, **where))
 
     @property
     def has_errors(self) -> bool:

@@ -44,7 +44,9 @@ class AdversarialCase:
         return tuple(a.replace(b"$", b"$$") for a in self.argv)
 
 
-def _case(number: int, name: str, args: list[bytes], line: str, *, executable: bytes = PROG, no_env_expand: bool = False) -> AdversarialCase:
+def _case(
+    number: int, name: str, args: list[bytes], line: str, *, executable: bytes = PROG, no_env_expand: bool = False
+) -> AdversarialCase:
     return AdversarialCase(number, name, executable, tuple(args), line, no_env_expand)
 
 
@@ -54,7 +56,7 @@ CASES: list[AdversarialCase] = [
     _case(3, "space", [b"two words"], 'ExecStart=/usr/bin/prog "two words"'),
     _case(4, "pad", [b"  pad  "], 'ExecStart=/usr/bin/prog "  pad  "'),
     _case(5, "dquote", [b'say "hi"'], r'ExecStart=/usr/bin/prog "say \"hi\""'),
-    _case(6, "squote", [b"it's"], "ExecStart=/usr/bin/prog \"it's\""),
+    _case(6, "squote", [b"it's"], 'ExecStart=/usr/bin/prog "it\'s"'),
     _case(7, "backslash", [b"C:\\dir\\x41"], r'ExecStart=/usr/bin/prog "C:\\dir\\x41"'),
     _case(8, "trail_bs", [b"end\\"], r'ExecStart=/usr/bin/prog "end\\"'),
     _case(9, "dollar_var", [b"$HOME"], "ExecStart=/usr/bin/prog $$HOME"),
@@ -83,7 +85,7 @@ CASES: list[AdversarialCase] = [
         'ExecStart=/usr/bin/prog "*.txt" "|" ">out" "&" "`id`"',
     ),
     _case(24, "unit_escape", [b"foo@a\\x2db.service"], r'ExecStart=/usr/bin/prog "foo@a\\x2db.service"'),
-    _case(25, "quotes_only", [b'""', b"''", b"'"], r'ExecStart=/usr/bin/prog "\"\"" ' + "\"''\" \"'\""),
+    _case(25, "quotes_only", [b'""', b"''", b"'"], r'ExecStart=/usr/bin/prog "\"\"" ' + '"\'\'" "\'"'),
     _case(26, "bs_s", [b"\\s", b"\\ "], r'ExecStart=/usr/bin/prog "\\s" "\\ "'),
     _case(27, "spaces_only", [b"   "], 'ExecStart=/usr/bin/prog "   "'),
     _case(28, "dash_at", [b"-", b"@x", b"+y", b"!z", b":w"], 'ExecStart=/usr/bin/prog - @x +y "!z" :w'),

@@ -40,6 +40,7 @@ would put a foreign cgroup next to PID 1's, so ``available()`` refuses there.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -148,7 +149,7 @@ def _set_pdeathsig() -> None:  # runs in the child between fork and exec
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort only
+    except Exception:  # best effort only
         pass
 
 
@@ -172,17 +173,13 @@ def _shutdown(proc: subprocess.Popen[bytes] | None, cgroup: Path | None) -> None
         for d in dirs:
             try:
                 for pid in (d / "cgroup.procs").read_text().split():
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(int(pid), signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
             except OSError:
                 pass
         for d in dirs:
-            try:
+            with contextlib.suppress(OSError):
                 d.rmdir()
-            except OSError:
-                pass
         if not cgroup.exists():
             return
         if time.monotonic() > deadline:
@@ -195,10 +192,8 @@ def _remove_stale_cgroups(root: Path) -> None:
     for d in root.glob("unitgen-um-*"):
         owner = d.name.split("-")[2]
         if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
-            try:
+            with contextlib.suppress(OracleError):
                 _shutdown(None, d)
-            except OracleError:
-                pass
 
 
 class UserManager:
@@ -220,8 +215,7 @@ class UserManager:
         self.state_dir = Path(base_dir).resolve() / "um"
         if not _SAFE_PATH_RE.match(str(self.state_dir)):
             raise ValueError(
-                f"{self.state_dir} has characters that would need quoting in a unit file;"
-                " use a simpler base directory"
+                f"{self.state_dir} has characters that would need quoting in a unit file; use a simpler base directory"
             )
         self.tmpfs = tuple(tmpfs)
         for d in self.tmpfs:
@@ -339,18 +333,14 @@ class UserManager:
         while True:
             assert self._proc is not None
             if self._proc.poll() is not None:
-                raise OracleError(
-                    f"systemd --user exited with status {self._proc.returncode}:\n{self.log_tail()}"
-                )
+                raise OracleError(f"systemd --user exited with status {self._proc.returncode}:\n{self.log_tail()}")
             if (self.runtime_dir / "systemd" / "private").exists():
                 r = self._run_systemctl(["show", "-p", "Version"], timeout=5)
                 if r.returncode == 0 and r.stdout.startswith(b"Version="):
                     return
                 last = r.stderr.decode(errors="replace")
             if time.monotonic() > deadline:
-                raise OracleError(
-                    f"systemd --user did not answer in {self.start_timeout} s: {last}\n{self.log_tail()}"
-                )
+                raise OracleError(f"systemd --user did not answer in {self.start_timeout} s: {last}\n{self.log_tail()}")
             time.sleep(0.02)
 
     def close(self) -> None:
@@ -400,7 +390,9 @@ class UserManager:
         except subprocess.TimeoutExpired as e:
             raise OracleError(f"{list(argv)} did not finish in {e.timeout} s\n{self.log_tail()}") from e
 
-    def systemctl(self, *args: str, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+    def systemctl(
+        self, *args: str, check: bool = True, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
         """``systemctl --user ARGS`` against this manager; raises OracleError on rc != 0 if CHECK."""
         r = self._run_systemctl(args, timeout=timeout)
         if check and r.returncode != 0:
@@ -488,9 +480,7 @@ class UserManager:
         ]
         return "\n".join(lines)
 
-    def run_execs(
-        self, exec_starts: Sequence[str], *, service_lines: Iterable[str] = ()
-    ) -> list[list[bytes]]:
+    def run_execs(self, exec_starts: Sequence[str], *, service_lines: Iterable[str] = ()) -> list[list[bytes]]:
         """Run one oneshot unit per ExecStart= value (one reload, one start); their argvs.
 
         Each value is the whole text after ``ExecStart=`` (prefixes, executable, arguments),
@@ -499,14 +489,14 @@ class UserManager:
         """
         lines = tuple(service_lines)
         names = [self.new_unit_name() for _ in exec_starts]
-        units = {n: self.oneshot_unit(v, service_lines=lines) for n, v in zip(names, exec_starts)}
+        units = {n: self.oneshot_unit(v, service_lines=lines) for n, v in zip(names, exec_starts, strict=True)}
         for n in names:
             self.output_path(n).unlink(missing_ok=True)
         self.install_many(units)
         result = self.start_many(names)
         argvs: list[list[bytes]] = []
         failed: list[str] = []
-        for n, v in zip(names, exec_starts):
+        for n, v in zip(names, exec_starts, strict=True):
             out = self.output_path(n)
             if not out.exists():
                 failed.append(f"{n} (ExecStart={v[:200]!r}): {self._unit_state(n)}")
@@ -515,7 +505,8 @@ class UserManager:
             argvs.append(decode_dump(out.read_bytes()))
         if failed:
             raise OracleError(
-                "no argv from:\n  " + "\n  ".join(failed)
+                "no argv from:\n  "
+                + "\n  ".join(failed)
                 + f"\nsystemctl: {result.stderr.decode(errors='replace').strip()}\n{self.log_tail()}"
             )
         return argvs
@@ -524,7 +515,9 @@ class UserManager:
         """The argv one ``ExecStart=EXEC_START`` line gives the dumper."""
         return self.run_execs([exec_start], service_lines=service_lines)[0]
 
-    def run_argv(self, exec_line_value: str, flags_prefix: str = "", *, service_lines: Iterable[str] = ()) -> list[bytes]:
+    def run_argv(
+        self, exec_line_value: str, flags_prefix: str = "", *, service_lines: Iterable[str] = ()
+    ) -> list[bytes]:
         """The argv the dumper receives from ``ExecStart=<FLAGS_PREFIX><dumper> <EXEC_LINE_VALUE>``.
 
         EXEC_LINE_VALUE is the encoded argument text (as a compiler would write it after the

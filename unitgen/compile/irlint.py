@@ -6,23 +6,23 @@ mapped back to the spec key that produced the offending directive.
 
 from __future__ import annotations
 
-from unitgen.diagnostics import Diagnostic, Diagnostics, Location
-from unitgen.systemd.fleetrules import xfleet_problems
 from unitgen.compile.ir import Directive, Unit
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Where
+from unitgen.systemd.fleetproblems import xfleet_problems
 from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
 
 
-def _where(directive: Directive | None, unit: Unit) -> dict[str, object]:
+def _where(directive: Directive | None, unit: Unit) -> Where:
     origin = directive.origin if directive is not None else None
     if origin is None:
         return {"location": Location(unit.source)}
-    return origin.where()
+    return origin.where()  # type: ignore[return-value]  # Origin.where() gives exactly these keys, typed loosely
 
 
 def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:
     problem = systemd_name_problem(unit.name) or fleet_name_problem(unit.name)
     if problem:
-        diagnostics.error("S502", f"{unit.name}: {problem}", **_where(None, unit))  # type: ignore[arg-type]
+        diagnostics.error("S502", f"{unit.name}: {problem}", **_where(None, unit))
     section = unit.section("X-Fleet")
     if section is None:
         return
@@ -35,6 +35,6 @@ def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:
                 found.severity,
                 f"{unit.name}: {found.message}",
                 hint=found.hint,
-                **_where(directive, unit),  # type: ignore[arg-type]
+                **_where(directive, unit),
             )
         )

@@ -7,54 +7,55 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity
+from unitgen.compile.render import line_origins
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity, Where
+from unitgen.systemd import analyze
+from unitgen.systemd.unitnames import systemd_name_problem
+
+if TYPE_CHECKING:
+    from unitgen.compile.compiler import CompileResult
 
 
 def _missing_tool_note() -> Diagnostic:
     return Diagnostic(
-        "V000", Severity.NOTE, "systemd-analyze is not installed; skipped verification",
+        "V000",
+        Severity.NOTE,
+        "systemd-analyze is not installed; skipped verification",
         hint="install Debian's systemd package",
     )
 
 
-def verify_compiled(result, diagnostics: Diagnostics) -> None:  # type: ignore[no-untyped-def]
-    from unitgen.systemd.analyze import AnalyzeError, find_systemd_analyze, verify_units
-    from unitgen.compile.render import line_origins
-
-    if find_systemd_analyze() is None:
+def verify_compiled(result: CompileResult, diagnostics: Diagnostics) -> None:
+    if analyze.find_systemd_analyze() is None:
         diagnostics.add(_missing_tool_note())
         return
     for env in result.environments:
         compiled = {u.name: u for u in result.units if u.environment == env}
         try:
-            verdict = verify_units({name: u.text for name, u in compiled.items()})
-        except AnalyzeError as error:
+            verdict = analyze.verify_units({name: u.text for name, u in compiled.items()})
+        except analyze.AnalyzeError as error:
             diagnostics.add(Diagnostic("V001", Severity.ERROR, f"systemd-analyze failed: {error}"))
             return
         for finding in verdict.findings:
             if finding.noise:
                 continue
             unit = compiled.get(finding.unit)
-            where: dict[str, object] = {}
+            where: Where = {}
             if unit is not None:
                 directive = line_origins(unit.unit).get(finding.line or 0)
                 origin = directive.origin if directive is not None else None
-                if origin is not None:
-                    where = origin.where()
-                else:
-                    where = {"location": Location(unit.spec.source)}
+                # Origin.where() gives exactly the keys of Where, typed loosely.
+                where = origin.where() if origin is not None else {"location": Location(unit.spec.source)}  # type: ignore[assignment]
             label = f"{env}/" if env else ""
             diagnostics.add(
-                Diagnostic("V100", Severity.ERROR, f"systemd-analyze on {label}{finding.format()}", **where)  # type: ignore[arg-type]
+                Diagnostic("V100", Severity.ERROR, f"systemd-analyze on {label}{finding.format()}", **where)
             )
 
 
 def verify_files(files: Sequence[str]) -> list[Diagnostic]:
-    from unitgen.systemd.analyze import AnalyzeError, find_systemd_analyze, verify_units
-    from unitgen.systemd.unitnames import systemd_name_problem
-
-    if find_systemd_analyze() is None:
+    if analyze.find_systemd_analyze() is None:
         return [_missing_tool_note()]
     by_name: dict[str, str] = {}
     for path in files:
@@ -63,14 +64,14 @@ def verify_files(files: Sequence[str]) -> list[Diagnostic]:
         if systemd_name_problem(name) is None and name not in by_name:
             by_name[name] = path
     try:
-        verdict = verify_units({name: Path(path).read_bytes() for name, path in by_name.items()})
-    except (AnalyzeError, OSError) as error:
+        verdict = analyze.verify_units({name: Path(path).read_bytes() for name, path in by_name.items()})
+    except (analyze.AnalyzeError, OSError) as error:
         return [Diagnostic("V001", Severity.ERROR, f"systemd-analyze failed: {error}")]
     findings = []
     for finding in verdict.findings:
         if finding.noise:
             continue
-        path = by_name.get(finding.unit)
-        location = Location(path, finding.line, 1 if finding.line else None) if path else None
+        file = by_name.get(finding.unit)
+        location = Location(file, finding.line, 1 if finding.line else None) if file else None
         findings.append(Diagnostic("V100", Severity.ERROR, f"systemd-analyze: {finding.message}", location=location))
     return findings

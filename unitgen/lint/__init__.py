@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import attrs
+
+from unitgen.codes import LINT_CODES as CODES
+from unitgen.codes import severity
 from unitgen.diagnostics import Diagnostic, Location, Severity
 from unitgen.lint import directives_check, exec_check, fleet_check, secrets, syntax
-from unitgen.lint.codes import CODES, severity
-from unitgen.lint.context import Context, sections_for
-from unitgen.systemd.unitfile import parse_go_systemd, parse_systemd
+from unitgen.lint.context import Context
+from unitgen.systemd.directives import sections_for
+from unitgen.systemd.gounitfile import parse_go_systemd
+from unitgen.systemd.unitfile import parse_systemd
 from unitgen.systemd.unitnames import FLEET_SUFFIXES
 
 __all__ = ["CODES", "lint_paths", "lint_text"]
@@ -27,7 +32,6 @@ def lint_text(data: bytes, path: str) -> list[Diagnostic]:
     ctx = Context(
         path=path,
         unit_name=unit_name,
-        data=data,
         parsed=parse_systemd(data, sections_for(unit_name)),
         go=parse_go_systemd(data),
     )
@@ -43,7 +47,7 @@ def unit_files(paths: Sequence[str]) -> list[str]:
         if not os.path.isdir(path):
             found.append(path)
             continue
-        below = []
+        below: list[str] = []
         for root, dirs, files in os.walk(path):
             dirs.sort()
             below.extend(os.path.join(root, name) for name in files if name.rpartition(".")[2] in FLEET_SUFFIXES)
@@ -80,5 +84,5 @@ def lint_paths(
         findings.extend(lint_text(data, path))
     kept = [d for d in findings if _wanted(d.code, select, ignore)]
     if strict:
-        kept = [d._replace(severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in kept]
+        kept = [attrs.evolve(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in kept]
     return sorted(kept, key=Diagnostic.sort_key), read

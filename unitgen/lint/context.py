@@ -6,35 +6,11 @@ import re
 
 import attrs
 
+from unitgen.codes import severity
 from unitgen.diagnostics import Diagnostic, Location
-from unitgen.systemd.directives import KNOWN
-from unitgen.lint.codes import severity
-from unitgen.systemd.unitfile import GoParse, ParsedUnit
+from unitgen.systemd.gounitfile import GoParse
+from unitgen.systemd.unitfile import ParsedUnit
 from unitgen.systemd.unitnames import split_name
-
-# The sections systemd 252 reads for each unit type (unit_vtable[]->sections).
-SECTIONS_BY_SUFFIX: dict[str, frozenset[str]] = {
-    suffix: frozenset({"Unit", "Install", *extra})
-    for suffix, extra in {
-        "service": ("Service",),
-        "socket": ("Socket",),
-        "timer": ("Timer",),
-        "path": ("Path",),
-        "mount": ("Mount",),
-        "automount": ("Automount",),
-        "swap": ("Swap",),
-        "slice": ("Slice",),
-        "scope": ("Scope",),
-        "target": (),
-        "device": (),
-    }.items()
-}
-
-
-def sections_for(unit_name: str) -> frozenset[str]:
-    """The sections systemd reads for this file; any section it knows when the suffix is not a unit type."""
-    return SECTIONS_BY_SUFFIX.get(split_name(unit_name)[2], frozenset(KNOWN))
-
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f]")
 
@@ -45,11 +21,10 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-@attrs.define
+@attrs.frozen
 class Context:
     path: str
     unit_name: str
-    data: bytes
     parsed: ParsedUnit
     go: GoParse
     findings: list[Diagnostic] = attrs.Factory(list)

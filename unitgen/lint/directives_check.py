@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from unitgen.systemd import directives
 from unitgen.diagnostics import did_you_mean
-from unitgen.systemd.directives import ValueType
-from unitgen.lint.context import Context, sections_for
+from unitgen.lint.context import Context
+from unitgen.systemd import directives
+from unitgen.systemd.directives import ValueType, sections_for
 from unitgen.systemd.unitfile import Entry
-from unitgen.systemd.words import split_words
-from unitgen.systemd.values import env_name_is_valid, parse_boolean, specifier_positions, timespan_problem
 from unitgen.systemd.unitnames import systemd_name_problem
+from unitgen.systemd.values import env_name_is_valid, parse_boolean, specifier_positions, timespan_problem
+from unitgen.systemd.words import split_words
 
 _ANY_SPECIFIER = re.compile(r"%[A-Za-z0-9]")
 _DEPRECATED_VALUES = {
@@ -86,7 +86,12 @@ def _check_value(ctx: Context, entry: Entry, kind: directives.Kind) -> None:
     elif kind.type is ValueType.TIMESPAN:
         problem = timespan_problem(value)
         if problem:
-            ctx.report("L205", *where, f"{key}={value} is not a time span ({problem}): systemd ignores it", "e.g. 90s, 5min 20s, infinity")
+            ctx.report(
+                "L205",
+                *where,
+                f"{key}={value} is not a time span ({problem}): systemd ignores it",
+                "e.g. 90s, 5min 20s, infinity",
+            )
     elif kind.type is ValueType.ENUM:
         if value not in kind.choices:
             hint = did_you_mean(value, kind.choices) or "allowed: " + ", ".join(sorted(kind.choices))
@@ -134,8 +139,10 @@ def _check_unit_names(ctx: Context, entry: Entry) -> None:
 
 def _check_environment(ctx: Context, entry: Entry) -> None:
     split = split_words(entry.value)
-    broken_at = split.unbalanced_at if split.unbalanced_at is not None else (
-        split.unknown_escapes[0] if split.unknown_escapes else None
+    broken_at = (
+        split.unbalanced_at
+        if split.unbalanced_at is not None
+        else (split.unknown_escapes[0] if split.unknown_escapes else None)
     )
     for word in split.words:
         if broken_at is not None and word.end > broken_at:
@@ -145,10 +152,16 @@ def _check_environment(ctx: Context, entry: Entry) -> None:
             continue
         line, column = entry.position(word.start)
         why = f"'{name}' is not a valid variable name" if equals else "it has no '='"
-        ctx.report("L209", line, column, f"Environment= word '{word.text}' is dropped: {why}", "write \"NAME=value with spaces\"")
+        ctx.report(
+            "L209", line, column, f"Environment= word '{word.text}' is dropped: {why}", 'write "NAME=value with spaces"'
+        )
     if broken_at is not None:
         line, column = entry.position(broken_at)
-        why = "an unbalanced quote" if split.unbalanced_at is not None else f"the unknown escape {entry.value[broken_at:broken_at + 2]!r}"
+        why = (
+            "an unbalanced quote"
+            if split.unbalanced_at is not None
+            else f"the unknown escape {entry.value[broken_at : broken_at + 2]!r}"
+        )
         ctx.report(
             "L209",
             line,

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 
-import attrs
-
-from unitgen.systemd import directives
 from unitgen.lint.context import Context
+from unitgen.systemd import directives
+from unitgen.systemd.execline import Command, ExecLine, parse_exec
 from unitgen.systemd.unitfile import Entry
-from unitgen.systemd.words import Word, split_words
 
 # string_is_safe(): the executable may not contain these, however it is quoted.
 _UNSAFE_IN_PATH = re.compile("[\x00-\x1f\x7f\"'\\\\]")
@@ -17,77 +15,6 @@ _SHELL_OPERATORS = frozenset({"|", "||", "&&", "&", ";;", "|&"})
 # Redirections: >file, 2>&1, &>/dev/null, <input ...
 _REDIRECTION = re.compile(r"^(?:[0-9]*>>?|&>>?|[0-9]*<<?)(?:&[0-9-]|[^<>|&]*)$")
 _NAME_MAX = 255
-
-
-@attrs.frozen
-class Command:
-    flags: str  # the prefix characters, e.g. "-" or "@+"
-    words: tuple[Word, ...]  # executable first (with its prefixes stripped in ``executable``)
-    executable: str
-
-
-@attrs.frozen
-class ExecLine:
-    commands: tuple[Command, ...]
-    split_error_at: int | None  # unbalanced quoting: systemd drops the whole line
-    unknown_escapes: tuple[int, ...]
-
-
-def parse_exec(value: str) -> ExecLine:
-    split = split_words(value)
-    commands: list[Command] = []
-    current: list[Word] = []
-    for word in split.words:
-        raw = word.raw(value)
-        if not current:
-            if word.text == ";":
-                continue  # a lone ';' where a command would start is skipped
-            current.append(word)
-            continue
-        if raw == ";":
-            commands.append(_command(current))
-            current = []
-            continue
-        if raw == "\\;":
-            word = attrs.evolve(word, text=";")
-        current.append(word)
-    if current:
-        commands.append(_command(current))
-    escapes = tuple(at for at in split.unknown_escapes if not _is_escaped_separator(value, at))
-    return ExecLine(tuple(commands), split.unbalanced_at, escapes)
-
-
-def _is_escaped_separator(value: str, at: int) -> bool:
-    """A raw ``\\;`` word is a literal ';', read without the unknown-escape warning."""
-    return value[at:at + 2] == "\\;" and (at + 2 == len(value) or value[at + 2] in " \t\n\r") and (
-        at == 0 or value[at - 1] in " \t\n\r"
-    )
-
-
-def _command(words: list[Word]) -> Command:
-    first = words[0].text
-    flags = ""
-    rest = first
-    # Each prefix at most once; only one of '+', '!', '!!' (config_parse_exec).
-    while rest:
-        char = rest[0]
-        if char == "-" and "-" not in flags:
-            flags += "-"
-        elif char == "@" and "@" not in flags:
-            flags += "@"
-        elif char == ":" and ":" not in flags:
-            flags += ":"
-        elif char == "+" and not any(c in flags for c in "+!"):
-            flags += "+"
-        elif char == "!" and rest[:2] == "!!" and not any(c in flags for c in "+!"):
-            flags += "!!"
-            rest = rest[1:]
-        elif char == "!" and not any(c in flags for c in "+!"):
-            flags += "!"
-        else:
-            break
-        rest = rest[1:]
-    return Command(flags, tuple(words), rest)
 
 
 def executable_problem(command: Command) -> str | None:
@@ -100,7 +27,9 @@ def executable_problem(command: Command) -> str | None:
         return f"executable {path!r} contains {unsafe.group()!r} ('Executable name contains special characters')"
     if path.endswith("/"):
         return f"executable {path!r} ends in '/' ('Executable path specifies a directory')"
-    if not path.startswith("/") and ("/" in path or path in (".", "..") or len(path.encode("utf-8", "surrogateescape")) > _NAME_MAX):
+    if not path.startswith("/") and (
+        "/" in path or path in (".", "..") or len(path.encode("utf-8", "surrogateescape")) > _NAME_MAX
+    ):
         return f"executable {path!r} is neither an absolute path nor a plain file name"
     if "@" in command.flags and len(command.words) < 2:
         return "the '@' prefix needs a second word for argv[0] ('Empty executable name or zeroeth argument')"
@@ -166,7 +95,7 @@ def _check_entry(ctx: Context, entry: Entry) -> ExecLine:
             at_line,
             at_column,
             f"{entry.key}= has an unbalanced quote: systemd drops the command ('Unbalanced quoting') and refuses the unit",
-            "close the quote; inside \"...\" write \\\" for a literal quote",
+            'close the quote; inside "..." write \\" for a literal quote',
         )
         return line
     for at in line.unknown_escapes:
@@ -175,7 +104,7 @@ def _check_entry(ctx: Context, entry: Entry) -> ExecLine:
             "L302",
             at_line,
             at_column,
-            f"unknown escape {value[at:at + 2]!r} in {entry.key}=: systemd keeps the backslash ('Ignoring unknown escape sequences')",
+            f"unknown escape {value[at : at + 2]!r} in {entry.key}=: systemd keeps the backslash ('Ignoring unknown escape sequences')",
             "write '\\\\' for a literal backslash",
         )
     for command in line.commands:
@@ -189,7 +118,11 @@ def _check_entry(ctx: Context, entry: Entry) -> ExecLine:
 
 def _shell_habits(ctx: Context, entry: Entry, command: Command) -> None:
     value = entry.value
-    operators = [w for w in command.words[1:] if not w.quoted and (w.raw(value) in _SHELL_OPERATORS or _REDIRECTION.match(w.raw(value)))]
+    operators = [
+        w
+        for w in command.words[1:]
+        if not w.quoted and (w.raw(value) in _SHELL_OPERATORS or _REDIRECTION.match(w.raw(value)))
+    ]
     if operators:
         at_line, at_column = entry.position(operators[0].start)
         shown = " ".join(w.raw(value) for w in operators)

@@ -5,8 +5,9 @@ The [X-Fleet] options are taken from the go-systemd parse, i.e. exactly the line
 
 from __future__ import annotations
 
-from unitgen.systemd.fleetrules import XFLEET_ALIASES, xfleet_problems
 from unitgen.lint.context import Context
+from unitgen.systemd.fleetproblems import xfleet_problems
+from unitgen.systemd.fleetrules import XFLEET_ALIASES
 from unitgen.systemd.unitnames import fleet_name_problem, fleetctl_submit_problem
 
 XFLEET = "X-Fleet"
@@ -27,9 +28,9 @@ def check(ctx: Context) -> None:
             )
     pairs = [(o.name, o.value) for o in options]
     for problem in xfleet_problems(pairs, ctx.unit_name):
-        option = options[problem.option_index] if problem.option_index is not None else None
-        line = option.line if option else _xfleet_header_line(ctx)
-        column = option.column if option else 1
+        blamed = options[problem.option_index] if problem.option_index is not None else None
+        line = blamed.line if blamed else _xfleet_header_line(ctx)
+        column = blamed.column if blamed else 1
         ctx.report(problem.code, line, column, problem.message, problem.hint)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from unitgen.lint.context import Context
 from unitgen.secretscan import ASSIGNMENT, AWS_KEY, PRIVATE_KEY, URL_CREDENTIALS, findings
 
-
 _HINT = "read it at run time instead: EnvironmentFile= with a root-only file, or a secret store (etcd, vault)"
 
 

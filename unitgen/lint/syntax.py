@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from unitgen.systemd import directives
-from unitgen.lint.context import Context
 from unitgen.diagnostics import did_you_mean
-from unitgen.systemd.unitfile import GO_SYSTEMD_LINE_MAX, SYSTEMD_LINE_MAX, ParsedUnit, continues_line
+from unitgen.lint.context import Context
+from unitgen.systemd import directives
+from unitgen.systemd.gounitfile import GO_SYSTEMD_LINE_MAX
+from unitgen.systemd.unitfile import SYSTEMD_LINE_MAX, ParsedUnit, continues_line
 
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -32,8 +33,10 @@ def _physical_lines(ctx: Context) -> None:
     line_bytes: dict[int, int] = {}
     for piece in ctx.parsed.pieces:
         # go-systemd counts bytes between LFs, so pieces cut at CR/NUL add up.
-        line_bytes[piece.line] = line_bytes.get(piece.line, 0) + len(piece.raw) + (
-            len(piece.terminator) if piece.terminator in (b"\r", b"\0") else 0
+        line_bytes[piece.line] = (
+            line_bytes.get(piece.line, 0)
+            + len(piece.raw)
+            + (len(piece.terminator) if piece.terminator in (b"\r", b"\0") else 0)
         )
         if piece.terminator in (b"\0", b"\r"):
             what = "NUL byte" if piece.terminator == b"\0" else "carriage return (CR) not followed by LF"
@@ -56,7 +59,9 @@ def _physical_lines(ctx: Context) -> None:
             )
     for line, size in line_bytes.items():
         if size >= SYSTEMD_LINE_MAX:
-            ctx.report("L106", line, 1, f"line is {size} bytes: systemd refuses to load a unit with a line of 1 MiB or more")
+            ctx.report(
+                "L106", line, 1, f"line is {size} bytes: systemd refuses to load a unit with a line of 1 MiB or more"
+            )
         elif size >= GO_SYSTEMD_LINE_MAX:
             ctx.report(
                 "L105",
@@ -138,15 +143,19 @@ def _go_systemd(ctx: Context) -> None:
     """Where fleet's parser disagrees with systemd, or gives up."""
     parsed = ctx.parsed
     go = ctx.go
-    if go.error is not None and go.error_line is not None:
-        if not any(ctx.has(code, go.error_line) for code in ("L101", "L104")):
-            ctx.report(
-                "L110",
-                go.error_line,
-                1,
-                f"fleet's parser fails here: '{go.error}', so fleetctl refuses the unit "
-                "('Error creating units: failed getting Unit(...) from file')",
-            )
+    # Where systemd's reading already refuses the line (L101, L104), that finding says it.
+    if (
+        go.error is not None
+        and go.error_line is not None
+        and not any(ctx.has(code, go.error_line) for code in ("L101", "L104"))
+    ):
+        ctx.report(
+            "L110",
+            go.error_line,
+            1,
+            f"fleet's parser fails here: '{go.error}', so fleetctl refuses the unit "
+            "('Error creating units: failed getting Unit(...) from file')",
+        )
     comment_lines = {piece.line: piece for piece in parsed.comments}
     swallowed = set(go.swallowed_lines)
     for piece in parsed.comments:

@@ -8,27 +8,22 @@ edited a generated file by hand: unitgen refuses to lose that edit unless forced
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
-from unitgen.digests import feed_length_prefixed
-from unitgen.files import read_bytes
+import attrs
+
 from unitgen.compile.header import checksum, split_generated
+from unitgen.diagnostics import Diagnostics, Location
+from unitgen.systemd.unitnames import FLEET_SUFFIXES
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from unitgen.diagnostics import Diagnostics
-
-UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".target", ".mount", ".automount", ".device")
+UNIT_SUFFIXES = tuple(f".{suffix}" for suffix in sorted(FLEET_SUFFIXES))
 
 
-# A NamedTuple, and diagnostics imported only where a problem is reported: a cached
-# `unitgen check` asks this module whether out/ is in sync without loading attrs.
-class Plan(NamedTuple):
+@attrs.frozen
+class Plan:
     """What bringing ``out/`` in sync would do; paths are relative to the output directory."""
 
     write: tuple[str, ...]  # new or changed
@@ -41,18 +36,12 @@ class Plan(NamedTuple):
 
 
 def unit_files(out_dir: Path) -> dict[str, Path]:
-    """Unit files below ``out_dir`` by relative posix path, as ``rglob("*")`` and ``is_file()``
-    find them: a symlink to a file counts, a symlinked directory is not entered, an
-    unreadable directory is skipped.  os.scandir knows most entries' types without a stat
-    call, which rglob and Path.is_file do not: a quarter of their time on 1,333 files."""
-    from pathlib import Path  # not at the top: a cached check never needs it
-
+    """Unit files below ``out_dir`` by relative posix path: a symlink to a file counts, a
+    symlinked directory is not entered, an unreadable directory is skipped."""
     return {relative: Path(path) for relative, path in _unit_file_paths(os.fspath(out_dir)).items()}
 
 
-def _unit_file_paths(out_dir: str, listed: dict[str, frozenset[str]] | None = None) -> dict[str, str]:
-    """``listed``, if given, receives every name in each directory that could be listed,
-    by the directory's prefix ("", "prod/")."""
+def _unit_file_paths(out_dir: str) -> dict[str, str]:
     found: dict[str, str] = {}
     pending = [("", out_dir)]
     while pending:
@@ -62,8 +51,6 @@ def _unit_file_paths(out_dir: str, listed: dict[str, frozenset[str]] | None = No
                 entries = list(listing)
         except OSError:
             continue
-        if listed is not None:
-            listed[prefix] = frozenset(entry.name for entry in entries)
         for entry in entries:
             if _is_real_directory(entry):
                 pending.append((f"{prefix}{entry.name}/", entry.path))
@@ -88,7 +75,7 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 def _read(path: str | os.PathLike[str]) -> str | None:
     try:
-        return read_bytes(path).decode("utf-8", "surrogateescape")
+        return Path(path).read_bytes().decode("utf-8", "surrogateescape")
     except OSError:  # missing, unreadable, or a directory
         return None
 
@@ -99,37 +86,16 @@ def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, f
     ``scope`` (e.g. ``"prod/"``, for --env) limits what may be removed to one environment's
     directory: another environment's files are not this compile's business, whatever
     state they are in."""
-    from unitgen.parallel import map_chunks
-
-    # Plain strings rather than Path objects, as in in_sync_by_digest: on tens of thousands
-    # of files, building Paths costs more than reading the files.
     directory = os.fspath(out_dir)
-    listed: dict[str, frozenset[str]] = {}
-    existing = _unit_file_paths(directory, listed)
+    existing = _unit_file_paths(directory)
     wanted = sorted(files)
-    # Only what may be there is looked at: a name its directory's listing lacks, or one
-    # below a directory that does not exist (a first compile), is known to be absent.
-    missing_directories: dict[str, bool] = {}
-
-    def surely_absent(relative: str) -> bool:
-        head, _, name = relative.rpartition("/")
-        prefix = head + "/" if head else ""
-        names = listed.get(prefix)
-        if names is not None:
-            return name not in names
-        if prefix not in missing_directories:
-            missing_directories[prefix] = not os.path.lexists(os.path.join(directory, prefix))
-        return missing_directories[prefix]
-
-    to_look_at = [relative for relative in wanted if not surely_absent(relative)]
-
-    def compare(batch: Sequence[str]) -> list[str]:  # reading thousands of files: spread over the cores
-        return [_state_on_disk(os.path.join(directory, relative), files[relative], relative in existing) for relative in batch]
-
-    on_disk = dict(zip(to_look_at, map_chunks(compare, to_look_at)))
+    on_disk = {
+        relative: _state_on_disk(os.path.join(directory, relative), files[relative], relative in existing)
+        for relative in wanted
+    }
     write, remove, unchanged = [], [], []
     for relative in wanted:
-        state = on_disk.get(relative, ABSENT)
+        state = on_disk[relative]
         target = os.path.join(directory, relative)
         if state == UNCHANGED:
             unchanged.append(relative)
@@ -184,8 +150,9 @@ def contents_digest(files: Iterable[tuple[str, str]]) -> str:
     memo of 13,000 units stays small, and so does the compile that writes it."""
     digest = hashlib.sha256()
     for relative, text in files:
-        feed_length_prefixed(digest, relative.encode("utf-8", "surrogatepass"))
-        feed_length_prefixed(digest, text.encode("utf-8", "surrogatepass"))
+        for piece in (relative.encode("utf-8", "surrogatepass"), text.encode("utf-8", "surrogatepass")):
+            digest.update(len(piece).to_bytes(8, "big"))
+            digest.update(piece)
     return digest.hexdigest()
 
 
@@ -205,8 +172,6 @@ def in_sync_by_digest(paths: Sequence[str], digest: str, out_dir: str | os.PathL
     only the wanted files' paths and their ``contents_digest`` (in that order): ``plan``
     (without --force, with the same ``scope``) is in sync and reports no problem.
     """
-    # Plain strings rather than Path objects: building them cost more than the reading,
-    # when tens of thousands of files are compared.
     directory = os.fspath(out_dir)
     missing: list[str] = []
 
@@ -229,9 +194,7 @@ def in_sync_by_digest(paths: Sequence[str], digest: str, out_dir: str | os.PathL
     return True
 
 
-def _location(path: str, line: int | None = None, column: int | None = None):  # type: ignore[no-untyped-def]
-    from unitgen.diagnostics import Location
-
+def _location(path: str, line: int | None = None, column: int | None = None) -> Location:
     return Location(str(path), line, column)
 
 
@@ -254,67 +217,3 @@ def _owner_problem(path: str, state: str, diagnostics: Diagnostics, force: bool,
         )
         return True
     return False
-
-
-def apply(plan_: Plan, files: Mapping[str, str], out_dir: Path, *, alongside: Callable[[], object] | None = None) -> None:
-    """Carry out a plan: every file is written to a temporary name and renamed into place.
-
-    Creating thousands of files takes a while, so the writes are spread over the cores;
-    a write that fails fails the same way in any process (``parallel`` re-raises it).
-    ``alongside``: other work of this process, done while a worker begins writing."""
-    from unitgen.parallel import map_chunks
-
-    umask = current_umask()
-    for directory in sorted({os.path.dirname(relative) for relative in plan_.write}):
-        os.makedirs(os.path.join(out_dir, directory), exist_ok=True)
-
-    def write(batch: Sequence[str]) -> list[None]:
-        for relative in batch:
-            write_atomically(os.path.join(out_dir, relative), files[relative].encode("utf-8", "surrogateescape"), umask=umask)
-        return []
-
-    map_chunks(write, plan_.write, first=alongside)
-    for relative in plan_.remove:
-        (out_dir / relative).unlink(missing_ok=True)
-
-
-def write_atomically(target: str, data: bytes | Sequence[bytes], mode: int = 0o644, *, umask: int | None = None) -> None:
-    """Replace ``target`` with ``data`` (bytes, or pieces written one after the other) in
-    one rename: a reader sees the old file or the new one, whole.  ``umask``: the
-    process's, if the caller knows it (writing many files)."""
-    directory, name = os.path.split(target)
-    # The temporary name starts with '.' and ends in no unit suffix, so no tool takes it for
-    # a unit; O_EXCL: should a file of that name exist, it is not ours to overwrite.
-    temporary = os.path.join(directory, f".{name}.unitgen-tmp")
-    # Unless the umask took none of the mode's bits away, fchmod puts them back.
-    exact = not mode & (current_umask() if umask is None else umask)
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    except FileExistsError:
-        import tempfile  # rarely needed: its import costs more than the usual write
-
-        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".unitgen-tmp", dir=directory)
-        exact = False  # mkstemp makes 0600
-    try:
-        try:
-            if not exact:
-                os.fchmod(fd, mode)
-            for piece in (data,) if isinstance(data, bytes) else data:
-                left = memoryview(piece)
-                while left:
-                    left = left[os.write(fd, left) :]
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def current_umask() -> int:
-    """The process's umask (reading it means setting it: Python has no getter; unitgen
-    runs no threads that could create a file meanwhile)."""
-    current = os.umask(0o022)
-    os.umask(current)
-    return current

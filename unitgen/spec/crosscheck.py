@@ -11,7 +11,7 @@ from unitgen.spec import templating
 from unitgen.spec.model import Relations, ServiceSpec
 from unitgen.spec.source import KeyPath
 from unitgen.spec.validate import PORT
-from unitgen.systemd.fleetrules import glob_matches
+from unitgen.systemd.golib import glob_matches
 from unitgen.systemd.unitnames import split_name, systemd_name_problem
 
 ORDERING = ("after", "before")

@@ -12,7 +12,6 @@ from unitgen.spec import model
 from unitgen.spec import schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.spec.merge import Layer, merge_layers
-from unitgen.spec.reading import PROJECT_FILE, Reading, file_stem, start_reading
 from unitgen.spec.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
 from unitgen.spec.typecheck import check_document
 
@@ -45,14 +44,16 @@ def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
     return Layer(data if isinstance(data, dict) else {}, below)
 
 
-def load_workspace(
-    directory: Path,
-    overrides: Mapping[str, str],
-    diagnostics: Diagnostics,
-    reading: Reading | None = None,
-) -> Workspace:
-    """The project and every spec of ``directory``; ``reading``: its spec files, if
-    their reading was started already (``reading.start_reading``)."""
+PROJECT_FILE = "unitgen.toml"
+
+
+def spec_paths(directory: Path) -> list[Path]:
+    """Every spec file of ``directory``: each ``*.toml`` but the project file, in name order."""
+    return sorted(path for path in directory.iterdir() if path.name.endswith(".toml") and path.name != PROJECT_FILE)
+
+
+def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:
+    """The project and every spec of ``directory``, read, parsed and type-checked."""
     project, project_layer = _load_project(directory, diagnostics)
     environments = project.environments or (None,)
     project_defaults: dict[str | None, Layer] = {}
@@ -71,11 +72,11 @@ def load_workspace(
         project_defaults[env] = merge_layers(layers, schema.SPEC)
         variables[env] = values
     specs = []
-    for path, shown, text, data, problems, _, _ in (reading or start_reading(directory)).finish():
-        diagnostics.extend(problems)
-        if text is None:
+    for path in spec_paths(directory):
+        document = load_document(path, diagnostics)
+        if document is None:
             continue
-        document = Document(shown, {}, TextOrigins(shown, text))
+        data = check_document(document.data, schema.SPEC, document.origins, diagnostics)
         tables = data.get("environments")
         # Layers are never changed once made (merging builds new tables), so a spec without
         # overlays is its own body.
@@ -91,7 +92,7 @@ def load_workspace(
                 )
                 continue
             overlays[env] = sublayer(Layer(data, document.origins), ("environments", env))
-        name = data.get("unit", {}).get("name") or file_stem(path)  # type: ignore[union-attr]
+        name = data.get("unit", {}).get("name") or path.stem  # type: ignore[union-attr]
         specs.append(SpecFile(name, document, body, overlays))  # type: ignore[arg-type]
     return Workspace(project, project_defaults, tuple(specs), variables)
 
@@ -148,11 +149,6 @@ def _environment_names(data: dict[str, object], document: Document, diagnostics:
                 **document.origins.where(("environments", name)),  # type: ignore[arg-type]
             )
     return tuple(names)
-
-
-def resolve_specs(workspace: Workspace, env: str | None, diagnostics: Diagnostics) -> list[model.ServiceSpec]:
-    """Every spec of the workspace for one environment, defaults and overlays applied."""
-    return [resolve_spec(workspace, env, spec, chain, diagnostics) for spec, chain in resolution_order(workspace, diagnostics)]
 
 
 def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tuple[SpecFile, list[SpecFile]]]:

@@ -7,10 +7,11 @@ import functools
 import os
 import re
 import tomllib
+from pathlib import Path
 
 import attrs
 
-from unitgen.diagnostics import Diagnostics, Location
+from unitgen.diagnostics import Diagnostics, Location, Where
 from unitgen.spec.locate import Position, locate
 
 KeyPath = tuple[str | int, ...]
@@ -52,7 +53,7 @@ class Origins(abc.ABC):
             probe = probe[:-1]
         return self.fallback()
 
-    def where(self, path: KeyPath) -> dict[str, object]:
+    def where(self, path: KeyPath) -> Where:
         """Keyword arguments for a Diagnostic about the value at ``path``."""
         return {"location": self.location(path), "key_path": format_path(path)}
 
@@ -108,14 +109,14 @@ class Document:
     origins: Origins
 
 
-def display_path(path: str | os.PathLike[str], cwd: str | None = None) -> str:
-    """The path relative to the working directory (or ``cwd``) when it lies below it, else as given."""
+def display_path(path: str | os.PathLike[str]) -> str:
+    """The path relative to the working directory when it lies below it, else as given."""
     text = os.fspath(path)
     directory, name = os.path.split(text)
     prefix = os.path.realpath(directory or ".")
     if not prefix.endswith(os.sep):  # as os.path.join joins
         prefix += os.sep
-    root = os.path.realpath(os.getcwd() if cwd is None else cwd) + os.sep
+    root = os.path.realpath(os.getcwd()) + os.sep
     # The name holds no separator, so the path lies below root exactly when its directory does.
     return prefix[len(root) :] + name if prefix.startswith(root) else text
 
@@ -123,19 +124,18 @@ def display_path(path: str | os.PathLike[str], cwd: str | None = None) -> str:
 def load_document(path: str | os.PathLike[str], diagnostics: Diagnostics) -> Document | None:
     """Read and parse one TOML file; report and return None when it cannot be read."""
     shown = display_path(path)
-    raw = read_input(path, shown, diagnostics)
-    parsed = None if raw is None else parse_toml(raw, shown, diagnostics)
+    raw = _read(path, shown, diagnostics)
+    parsed = None if raw is None else _parse(raw, shown, diagnostics)
     if parsed is None:
         return None
     text, data = parsed
     return Document(shown, data, TextOrigins(shown, text))
 
 
-def read_input(path: str | os.PathLike[str], shown: str, diagnostics: Diagnostics) -> bytes | None:
+def _read(path: str | os.PathLike[str], shown: str, diagnostics: Diagnostics) -> bytes | None:
     """A file's bytes; reports and returns None when it cannot be read."""
     try:
-        with open(path, "rb") as file:
-            return file.read()
+        return Path(path).read_bytes()
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None
@@ -144,7 +144,7 @@ def read_input(path: str | os.PathLike[str], shown: str, diagnostics: Diagnostic
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def parse_toml(raw: bytes, shown: str, diagnostics: Diagnostics) -> tuple[str, dict[str, object]] | None:
+def _parse(raw: bytes, shown: str, diagnostics: Diagnostics) -> tuple[str, dict[str, object]] | None:
     """The text and data of a TOML file's content; reports and returns None when it is not TOML."""
     try:
         text = raw.decode("utf-8")

@@ -14,6 +14,7 @@ import enum
 
 import attrs
 
+from unitgen.systemd.unitnames import split_name
 from unitgen.systemd.values import SPECIFIERS_FULL, SPECIFIERS_INSTALL, SPECIFIERS_UNIT_NAME
 
 
@@ -501,16 +502,29 @@ _EXPANDS_SPECIFIERS = _names(
 )
 
 EXEC_KEYS = frozenset(
-    {"ExecStart", "ExecStartPre", "ExecStartPost", "ExecCondition", "ExecReload", "ExecStop", "ExecStopPost", "ExecStopPre"}
+    {
+        "ExecStart",
+        "ExecStartPre",
+        "ExecStartPost",
+        "ExecCondition",
+        "ExecReload",
+        "ExecStop",
+        "ExecStopPost",
+        "ExecStopPre",
+    }
 )
-_ACTIONS = _names("none reboot reboot-force reboot-immediate poweroff poweroff-force poweroff-immediate exit exit-force")
+_ACTIONS = _names(
+    "none reboot reboot-force reboot-immediate poweroff poweroff-force poweroff-immediate exit exit-force"
+)
 _JOB_MODES = _names("fail replace replace-irreversibly isolate flush ignore-dependencies ignore-requirements")
 _FAILURE_MODES = _names("terminate abort kill")
 # Values that take an argument after ':' (fd:NAME, file:PATH) are matched by prefix.
-STANDARD_OUTPUT_CHOICES = _names("inherit null tty journal kmsg journal+console kmsg+console socket syslog syslog+console")
+STANDARD_OUTPUT_CHOICES = _names(
+    "inherit null tty journal kmsg journal+console kmsg+console socket syslog syslog+console"
+)
 STANDARD_INPUT_CHOICES = _names("null tty tty-force tty-fail socket data")
-STANDARD_OUTPUT_PREFIXES = ("fd:", "file:", "append:", "truncate:")
-STANDARD_INPUT_PREFIXES = ("fd:", "file:")
+STANDARD_OUTPUT_PREFIXES: tuple[str, ...] = ("fd:", "file:", "append:", "truncate:")
+STANDARD_INPUT_PREFIXES: tuple[str, ...] = ("fd:", "file:")
 
 _ENUMS: dict[str, frozenset[str]] = {
     "Service.Type": _names("simple exec forking oneshot dbus notify idle"),
@@ -534,7 +548,9 @@ _ENUMS: dict[str, frozenset[str]] = {
 for _section in ("Service", "Socket", "Mount", "Swap"):
     _ENUMS[f"{_section}.KillMode"] = _names("control-group process mixed none")
 
-_SINGLE_UNIT = _names("Service.Slice Socket.Slice Mount.Slice Swap.Slice Scope.Slice Timer.Unit Path.Unit Socket.Service")
+_SINGLE_UNIT = _names(
+    "Service.Slice Socket.Slice Mount.Slice Swap.Slice Scope.Slice Timer.Unit Path.Unit Socket.Service"
+)
 _MULTI_UNIT = _DEPENDENCIES | {"Service.Sockets"}
 _INSTALL_UNITS = _names("Install.WantedBy Install.RequiredBy Install.Also Install.Alias")
 _PATHS = _names("Service.PIDFile Service.WorkingDirectory Service.RootDirectory Socket.WorkingDirectory")
@@ -598,3 +614,28 @@ def _classify(qualified: str) -> Kind:
 _KINDS: dict[str, Kind] = {
     f"{section}.{key}": _classify(f"{section}.{key}") for section, keys in KNOWN.items() for key in keys
 }
+
+
+# The sections systemd 252 reads for each unit type (unit_vtable[]->sections).
+_ALL_SECTIONS = frozenset(KNOWN)
+SECTIONS_BY_SUFFIX: dict[str, frozenset[str]] = {
+    suffix: frozenset({"Unit", "Install", *extra})
+    for suffix, extra in {
+        "service": ("Service",),
+        "socket": ("Socket",),
+        "timer": ("Timer",),
+        "path": ("Path",),
+        "mount": ("Mount",),
+        "automount": ("Automount",),
+        "swap": ("Swap",),
+        "slice": ("Slice",),
+        "scope": ("Scope",),
+        "target": (),
+        "device": (),
+    }.items()
+}
+
+
+def sections_for(unit_name: str) -> frozenset[str]:
+    """The sections systemd reads for this file; any section it knows when the suffix is not a unit type."""
+    return SECTIONS_BY_SUFFIX.get(split_name(unit_name)[2], _ALL_SECTIONS)

@@ -1,12 +1,10 @@
-"""A line-exact reader of unit files, in the two dialects that matter for fleet.
+"""The unit-file reader: the bytes of a unit file as systemd 252 reads them.
 
 ``parse_systemd`` reads the bytes as systemd 252's ``config_parse`` does (line ends, comments,
 odd-backslash continuations, ``[Section]`` headers, ``Key=value``) and keeps, for every entry,
 where each piece of its value sits in the file, so findings point at the exact column.
-
-``parse_go_systemd`` replays the lexer fleet v1.0.0 vendors (go-systemd ``unit/deserialize.go``):
-it is what fleetctl parses before submitting and what fleet later writes to the machine, so
-the places where it disagrees with systemd are where fleet units go silently wrong.
+Values are split into words by ``words``; how fleet's own parser reads the same bytes is in
+``gounitfile``.
 """
 
 from __future__ import annotations
@@ -16,15 +14,11 @@ import re
 
 import attrs
 
-from unitgen.systemd.fleetrules import GO_SPACE_CHARS
-
 SYSTEMD_LINE_MAX = 1024 * 1024  # LONG_LINE_MAX: a longer line fails the whole unit
-GO_SYSTEMD_LINE_MAX = 2048  # go-systemd refuses a physical line of this many bytes
 _BOM = "\ufeff"
 _SYSTEMD_BLANKS = " \t\n\r"  # WHITESPACE in systemd's strstrip
 # systemd's read_line ends a line at LF, CR, CRLF and NUL (fileio.c categorize_eol).
 _SYSTEMD_EOL = re.compile(rb"\r\n|[\n\r\0]")
-_TRAILING_BACKSLASHES = re.compile(r"\\+$")
 
 
 @attrs.frozen
@@ -89,27 +83,23 @@ class Problem:
     message: str
 
 
-@attrs.define
+@attrs.frozen
 class ParsedUnit:
     pieces: list[Piece]
     headers: list[Header]
     entries: list[Entry]
     comments: list[Piece]
     problems: list[Problem]
-    has_bom: bool = False
-
-    def section_entries(self, section: str) -> list[Entry]:
-        return [e for e in self.entries if e.section == section]
 
 
-def split_pieces(data: bytes) -> list[Piece]:
+def _split_pieces(data: bytes) -> list[Piece]:
     """Cut ``data`` where systemd ends lines; keep the editor's line/column for each piece."""
     pieces: list[Piece] = []
     line = 1
     column = 1
     start = 0
     for match in _SYSTEMD_EOL.finditer(data):
-        raw = data[start:match.start()]
+        raw = data[start : match.start()]
         text = raw.decode("utf-8", "surrogateescape")
         pieces.append(Piece(line, column, text, raw, match.group()))
         if match.group() in (b"\n", b"\r\n"):
@@ -131,17 +121,20 @@ def _is_comment(text: str) -> bool:
 
 def continues_line(text: str) -> bool:
     """An odd run of trailing backslashes continues the line (systemd's escape scan)."""
-    run = _TRAILING_BACKSLASHES.search(text)
-    return bool(run) and len(run.group()) % 2 == 1
+    return (len(text) - len(text.rstrip("\\"))) % 2 == 1
 
 
+@attrs.frozen
 class _Logical:
     """An assignment being assembled from continuation pieces."""
 
-    def __init__(self, first: Piece, text: str, column: int) -> None:
-        self.parts: list[tuple[str, int, int]] = [(text, first.line, column)]
-        self.lines = [first.line]
-        self.comments: list[int] = []
+    parts: list[tuple[str, int, int]]  # (text, line, column) of each piece
+    lines: list[int]
+    comments: list[int] = attrs.Factory(list)
+
+    @classmethod
+    def starting(cls, first: Piece, text: str, column: int) -> _Logical:
+        return cls([(text, first.line, column)], [first.line])
 
     def add(self, piece: Piece) -> None:
         self.parts.append((piece.text, piece.line, piece.column))
@@ -154,7 +147,7 @@ def parse_systemd(data: bytes, sections: frozenset[str] | None = None) -> Parsed
     ``sections`` are the sections systemd reads for this unit type (None: any); in other
     sections systemd skips every line unchecked, so only their entries are recorded.
     """
-    pieces = split_pieces(data)
+    pieces = _split_pieces(data)
     unit = ParsedUnit(pieces, [], [], [], [])
     section: str | None = None
     section_line: int | None = None
@@ -167,7 +160,6 @@ def parse_systemd(data: bytes, sections: frozenset[str] | None = None) -> Parsed
         column = piece.column
         if first_content and text.startswith(_BOM):
             # systemd skips a BOM once, at the start of the first non-comment line.
-            unit.has_bom = True
             text = text[1:]
             column += 1
         if _is_comment(text):
@@ -179,7 +171,7 @@ def parse_systemd(data: bytes, sections: frozenset[str] | None = None) -> Parsed
         if pending is not None:
             pending.add(piece)
         else:
-            pending = _Logical(piece, text, column)
+            pending = _Logical.starting(piece, text, column)
         if continues_line(text) and piece.terminator:
             continue
         logical, pending = pending, None
@@ -230,7 +222,12 @@ def _parse_line(
         unit.headers.append(Header(name, line, column, stripped, valid, read))
         if not valid:
             unit.problems.append(
-                Problem("L101", line, column, f"invalid section header {stripped!r}: systemd refuses to load the unit (Bad message)")
+                Problem(
+                    "L101",
+                    line,
+                    column,
+                    f"invalid section header {stripped!r}: systemd refuses to load the unit (Bad message)",
+                )
             )
             return None, line, True
         return name, line, not read
@@ -244,13 +241,15 @@ def _parse_line(
     if equals <= 0 and ignored_section:
         return section, section_line, ignored_section  # systemd never looks at it
     if equals < 0:
-        unit.problems.append(Problem("L104", line, column, "missing '=': systemd ignores this line and fleet refuses the unit"))
+        unit.problems.append(
+            Problem("L104", line, column, "missing '=': systemd ignores this line and fleet refuses the unit")
+        )
         return section, section_line, ignored_section
     if equals == 0:
         unit.problems.append(Problem("L104", line, column, "missing key name before '=': systemd ignores this line"))
         return section, section_line, ignored_section
     key = stripped[:equals].rstrip(_SYSTEMD_BLANKS)
-    rest = stripped[equals + 1:]
+    rest = stripped[equals + 1 :]
     value = rest.strip(_SYSTEMD_BLANKS)
     value_start = lead + equals + 1 + (len(rest) - len(rest.lstrip(_SYSTEMD_BLANKS)))
     value_anchors = _shift(anchors, value_start)
@@ -289,126 +288,3 @@ def _shift(anchors: list[tuple[int, int, int]], start: int) -> list[tuple[int, i
         else:
             shifted.append((offset - start, line, column))
     return shifted
-
-
-# ---- go-systemd ------------------------------------------------------------------------
-
-_GO_SPACE = f"[{GO_SPACE_CHARS}]"
-_GO_SPACES = re.compile(f"{_GO_SPACE}*")
-_GO_SECTION_OR_COMMENT = re.compile(r"[\[#;]")
-_GO_NAME_END = re.compile(r"[=\r\n]")
-
-
-@attrs.frozen
-class GoOption:
-    section: str
-    name: str
-    value: str
-    line: int  # where the option name starts
-    column: int
-
-
-@attrs.frozen
-class GoParse:
-    options: tuple[GoOption, ...]
-    error: str | None  # go-systemd's own error text; fleetctl then refuses the unit
-    error_line: int | None
-    swallowed_lines: tuple[int, ...]  # lines eaten by a comment that ends in '\'
-
-
-def _go_trim(text: str) -> str:
-    return text.strip(GO_SPACE_CHARS)
-
-
-def parse_go_systemd(data: bytes) -> GoParse:
-    """Replay go-systemd's lexer (fleet v1.0.0) on ``data``; positions are 1-based lines."""
-    text = data.decode("utf-8", "surrogateescape")
-    newlines = [m.start() for m in re.finditer("\n", text)]
-
-    def line_of(pos: int) -> int:
-        return bisect.bisect_left(newlines, pos) + 1
-
-    options: list[GoOption] = []
-    swallowed: list[int] = []
-    end = len(text)
-
-    def to_eol(pos: int) -> tuple[str, bool, int]:
-        stop = text.find("\n", pos)
-        if stop < 0:
-            line = text[pos:]
-            eof, pos = True, end
-        else:
-            line = text[pos:stop + 1]
-            eof, pos = False, stop + 1
-        line = line.removesuffix("\r").removesuffix("\n")
-        return line, eof, pos
-
-    def ignore_line(pos: int) -> int:
-        first = True
-        while True:
-            start = pos
-            line, _, pos = to_eol(pos)
-            if not first and start < end:
-                swallowed.append(line_of(start))
-            first = False
-            if not line.removesuffix(" ").endswith("\\") or pos >= end:
-                return pos
-
-    def fail(message: str, pos: int) -> GoParse:
-        return GoParse(tuple(options), message, line_of(min(pos, max(end - 1, 0))), tuple(swallowed))
-
-    pos = 0
-    section: str | None = None
-    while True:
-        if section is None:
-            match = _GO_SECTION_OR_COMMENT.search(text, pos)
-            if match is None:
-                break
-            pos = match.end()
-            if match.group() != "[":
-                pos = ignore_line(pos)
-                continue
-        else:
-            pos = _GO_SPACES.match(text, pos).end()  # type: ignore[union-attr]
-            if pos >= end:
-                break
-            char = text[pos]
-            if char in "#;":
-                pos = ignore_line(pos + 1)
-                continue
-            if char != "[":
-                name_start = pos
-                stop = _GO_NAME_END.search(text, pos)
-                if stop is None:
-                    return fail("EOF", end)
-                if stop.group() != "=":
-                    return fail("unexpected newline encountered while parsing option name", name_start)
-                name = _go_trim(text[pos:stop.start()])
-                pos = stop.end()
-                partial: list[str] = []
-                while True:
-                    line, eof, pos = to_eol(pos)
-                    if not _go_trim(line):
-                        break
-                    partial.append(line)
-                    if not line.endswith("\\"):
-                        break
-                    if not eof:
-                        partial.append("\n")
-                value = "".join(partial)
-                value = _go_trim(value) + "\n" if value.endswith("\n") else _go_trim(value)
-                line_number = line_of(name_start)
-                line_start = newlines[line_number - 2] + 1 if line_number > 1 else 0
-                options.append(GoOption(section, name, value, line_number, name_start - line_start + 1))
-                continue
-            pos += 1
-        # A section name: everything up to the next ']', even across lines.
-        close = text.find("]", pos)
-        if close < 0:
-            return fail("unable to find end of section", pos)
-        header_line = pos
-        section = text[pos:close]
-        garbage, _, pos = to_eol(close + 1)
-        if _go_trim(garbage):
-            return fail(f"found garbage after section name : {_go_trim(garbage)!r}", header_line)
-    return GoParse(tuple(options), None, None, tuple(swallowed))

@@ -19,9 +19,7 @@ FLEET_SUFFIXES: frozenset[str] = SUFFIXES | {"busname", "snapshot"}
 # fleet:api/units.go ValidateName: '@' is only allowed for these.
 TEMPLATE_SUFFIXES: frozenset[str] = frozenset({"path", "service", "socket", "target", "timer"})
 # fleetctl appends ".service" to anything else (unit.RecognizedUnitType).
-FLEETCTL_SUBMITTABLE: frozenset[str] = frozenset(
-    {"service", "socket", "timer", "path", "device", "mount", "automount"}
-)
+FLEETCTL_SUBMITTABLE: frozenset[str] = frozenset({"service", "socket", "timer", "path", "device", "mount", "automount"})
 
 UNIT_NAME_MAX = 256  # systemd: strlen(name) must stay below this
 FLEET_UNIT_NAME_MAX = 256  # fleet: len(name) may reach this
@@ -61,10 +59,6 @@ def is_template(name: str) -> bool:
     return split_name(name)[1] == ""
 
 
-def is_instance(name: str) -> bool:
-    return bool(split_name(name)[1])
-
-
 def systemd_name_problem(name: str) -> str | None:
     """Why systemd 252's unit_name_is_valid() rejects ``name``, or None if it accepts it."""
     if len(name) < UNIT_NAME_MAX and _VALID_SYSTEMD_NAME.fullmatch(name):
@@ -101,8 +95,7 @@ def fleet_name_problem(name: str) -> str | None:
     size = len(name.encode("utf-8", "surrogateescape"))
     if size > FLEET_UNIT_NAME_MAX:
         return (
-            f"fleet refuses it: 'unit name exceeds maximum length ({FLEET_UNIT_NAME_MAX})' "
-            f"(the name is {size} bytes)"
+            f"fleet refuses it: 'unit name exceeds maximum length ({FLEET_UNIT_NAME_MAX})' (the name is {size} bytes)"
         )
     stem, dot, suffix = name.rpartition(".")
     if not dot:
@@ -136,29 +129,3 @@ def fleetctl_submit_problem(name: str) -> str | None:
         f"fleetctl cannot submit a '.{suffix}' file: it appends '.service' and then looks for "
         f"'{name}.service' (submittable: {', '.join(sorted(FLEETCTL_SUBMITTABLE))})"
     )
-
-
-def _escape_byte(match: re.Match[bytes]) -> bytes:
-    return b"\\x%02x" % match.group()[0]
-
-
-_ESCAPE_OTHERS = re.compile(rb"[^A-Za-z0-9:_./]")
-
-
-def escape(text: str) -> str:
-    """``systemd-escape TEXT``: '/' -> '-', other bytes outside [A-Za-z0-9:_.] -> \\xhh."""
-    raw = text.encode("utf-8", "surrogateescape")
-    head = b""
-    if raw.startswith(b"."):
-        # systemd never starts an escaped name with '.', like a hidden file.
-        head, raw = b"\\x2e", raw[1:]
-    body = _ESCAPE_OTHERS.sub(_escape_byte, raw).replace(b"/", b"-")
-    return (head + body).decode("utf-8", "surrogateescape")
-
-
-def escape_path(path: str) -> str:
-    """``systemd-escape --path PATH``: simplified, slashes trimmed, "/" alone -> "-"."""
-    parts = [p for p in path.split("/") if p and p != "."]
-    if not parts:
-        return "-"
-    return escape("/".join(parts))

@@ -91,7 +91,7 @@ def timespan_problem(text: str) -> str | None:
 def _parse_sec(text: str) -> tuple[str | None, int]:
     pos = len(text) - len(text.lstrip(_WHITESPACE))
     if text.startswith("infinity", pos):
-        if text[pos + len("infinity"):].strip(_WHITESPACE):
+        if text[pos + len("infinity") :].strip(_WHITESPACE):
             return "'infinity' must stand alone", 0
         return None, USEC_INFINITY
 
@@ -115,10 +115,12 @@ def _parse_sec(text: str) -> tuple[str | None, int]:
         whole = int(digits) if digits else 0
         fraction = ""
         if end < len(text) and text[end] == ".":
-            fraction = _DIGITS.match(text, end + 1).group()  # type: ignore[union-attr]
+            digits_after = _DIGITS.match(text, end + 1)
+            assert digits_after is not None  # the pattern can match the empty string
+            fraction = digits_after.group()
             after_number = end + 1 + len(fraction)
         elif not digits:
-            return f"expected a number at {text[pos:pos + 10]!r}", 0
+            return f"expected a number at {text[pos : pos + 10]!r}", 0
         else:
             after_number = end
         unit_at = after_number
@@ -128,7 +130,10 @@ def _parse_sec(text: str) -> tuple[str | None, int]:
         if found is None:
             multiplier = _USEC_PER_SEC
             if unit_at == after_number and unit_at < len(text):
-                return f"unknown time unit at {text[unit_at:unit_at + 10]!r} (units are case-sensitive: us ms s min h d w M y)", 0
+                return (
+                    f"unknown time unit at {text[unit_at : unit_at + 10]!r} (units are case-sensitive: us ms s min h d w M y)",
+                    0,
+                )
             pos = unit_at
         else:
             multiplier, pos = found
@@ -170,22 +175,12 @@ SPECIFIERS_INSTALL: frozenset[str] = SPECIFIERS_UNIT_NAME
 _POSSIBLE_SPECIFIER = re.compile(r"%([%A-Za-z0-9])")
 
 
-def specifier_problems(text: str, allowed: frozenset[str] | set[str]) -> list[str]:
-    """One message per ``%x`` that systemd's specifier_printf() refuses ("Invalid slot").
+def specifier_positions(text: str, allowed: frozenset[str] | set[str]) -> list[tuple[int, str]]:
+    """(offset in text, letter) of each ``%x`` that systemd's specifier_printf() refuses ("Invalid slot").
 
     ``%%`` is a literal percent; ``%`` before any other character, or at the end, is
     copied literally, so only ASCII letters and digits can fail.
     """
-    problems = []
-    for match in _POSSIBLE_SPECIFIER.finditer(text):
-        letter = match.group(1)
-        if letter != "%" and letter not in allowed:
-            problems.append(f"'%{letter}' is not a specifier here (systemd: Invalid slot); write '%%{letter}' for a literal")
-    return problems
-
-
-def specifier_positions(text: str, allowed: frozenset[str] | set[str]) -> list[tuple[int, str]]:
-    """Like specifier_problems, but (offset in text, letter) for each refused specifier."""
     return [
         (m.start(), m.group(1))
         for m in _POSSIBLE_SPECIFIER.finditer(text)

@@ -18,8 +18,17 @@ _TOKEN = re.compile(
     r"""\\(?:x[0-9a-fA-F]{2}|[0-7]{3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[\s\S])?|["']|[ \t\n\r]+|[^"'\\ \t\n\r]+"""
 )
 _SIMPLE_ESCAPES = {
-    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-    "\\": "\\", '"': '"', "'": "'", "s": " ",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+    "s": " ",
 }
 
 
@@ -31,7 +40,7 @@ class Word:
     quoted: bool  # some part of it was inside quotes
 
     def raw(self, value: str) -> str:
-        return value[self.start:self.end]
+        return value[self.start : self.end]
 
 
 @attrs.frozen

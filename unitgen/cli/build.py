@@ -1,0 +1,198 @@
+"""``compile``, ``check`` and ``diff``: the specs against the output directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from unitgen.cli.common import (
+    EXIT_INVALID,
+    cache_key,
+    compile_command_line,
+    compile_or_usage_error,
+    compiled_or_exit,
+    echo_diagnostics,
+    echo_formatted,
+    env_option,
+    no_cache_option,
+    remember,
+    set_option,
+    specs_argument,
+    summary,
+    use_color,
+)
+from unitgen.output import cache
+from unitgen.output.plan import shown
+
+
+@click.command(short_help="Compile the specs into the output directory.")
+@specs_argument
+@env_option
+@set_option
+@click.option("--force", is_flag=True, help="Overwrite or remove generated files that were edited by hand.")
+@click.option("--verify/--no-verify", default=False, help="Also run systemd-analyze verify on the compiled units (hermetic root).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+@no_cache_option
+def compile(
+    specs: Path, environment: str | None, sets: tuple[str, ...], force: bool, verify: bool, quiet: bool, no_cache: bool
+) -> None:
+    """Compile every spec in SPECS (default: specs/) into the output directory.
+
+    Nothing is written unless every spec compiles; each file is replaced atomically;
+    units unitgen generated earlier and no longer produces are removed; files it did
+    not generate are never touched.
+
+    \b
+    Example:
+      unitgen compile specs/ --env prod --set version=v42
+    """
+    from unitgen.output import plan as output
+    from unitgen.output.write import apply
+
+    key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
+    memo = None if key is None else cache.lookup(key)
+    if memo is not None and memo.matches_output():
+        echo_formatted(memo.diagnostics)
+        _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
+        return
+    result = compile_or_usage_error(specs, environment, sets)
+    diagnostics = result.diagnostics
+    compiled_diagnostics = diagnostics.sorted()  # what a memo replays: not what plan adds below
+    if verify and result.ok:
+        from unitgen.compile.verify import verify_compiled
+
+        verify_compiled(result, diagnostics)
+    plan = output.plan(result.files, result.out_dir, diagnostics, force=force, scope=result.scope) if result.ok else None
+    echo_diagnostics(diagnostics.sorted())
+    if diagnostics.has_errors or plan is None:
+        click.echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
+        sys.exit(EXIT_INVALID)
+    apply(plan, result.files, result.out_dir)
+    if memo is None:
+        remember(key, specs, environment, sets, result, compiled_diagnostics)
+    counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
+    _echo_compiled(result.out_dir, len(result.units), counts, result.instances_to_start(), quiet=quiet)
+
+
+def _echo_compiled(
+    out_dir: str | os.PathLike[str],
+    units: int,
+    counts: tuple[int, int, int],
+    instances: Iterable[tuple[str | None, Iterable[str]]],
+    *,
+    quiet: bool,
+) -> None:
+    """What compile prints once out/ is in sync."""
+    if quiet:
+        return
+    where = shown(out_dir)
+    written, removed, unchanged = counts
+    click.echo(f"{where}: {units} unit(s), {written} written, {removed} removed, {unchanged} unchanged")
+    for env, names in instances:
+        names = list(names)
+        if names:
+            directory = f"{where}/{env}" if env else where
+            click.echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{directory}/{n}" for n in names))
+
+
+# Prefix of a unified diff's line -> (colour, bold); the first that matches applies.
+_DIFF_STYLES: tuple[tuple[str, str | None, bool], ...] = (
+    ("+++", None, True),
+    ("---", None, True),
+    ("@@", "cyan", False),
+    ("+", "green", False),
+    ("-", "red", False),
+)
+
+
+def _echo_diff(text: str) -> None:
+    color = use_color()
+    for line in text.splitlines():
+        fg, bold = next(((fg, bold) for prefix, fg, bold in _DIFF_STYLES if line.startswith(prefix)), (None, False))
+        click.secho(line, fg=fg, bold=bold or None, color=color)
+
+
+def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet: bool, no_cache: bool) -> bool:
+    """Print how out/ differs from the specs; True when it is up to date."""
+    key = cache_key(specs, environment, sets, no_cache=no_cache)
+    memo = None if key is None else cache.lookup(key)
+    if memo is not None and memo.matches_output():
+        echo_formatted(memo.diagnostics)
+        _echo_up_to_date(shown(memo.out_dir), memo.units)
+        return True
+    result = compiled_or_exit(specs, environment, sets)
+    if memo is None:
+        remember(key, specs, environment, sets, result, result.diagnostics.sorted())
+    from unitgen.output.drift import compare
+
+    drift = compare(result.files, result.out_dir, scope=result.scope)
+    where = shown(result.out_dir)
+    if not quiet:
+        for change in drift.changes:
+            _echo_diff(change.diff(f"{where}/{change.path}"))
+    color = use_color()
+    for change in drift.changes:
+        click.secho(f"{where}/{change.path}: {change.describe()}", err=True, fg="yellow", color=color)
+    if drift.in_sync:
+        _echo_up_to_date(where, len(drift.unchanged))
+        return True
+    click.secho(
+        f"unitgen: {where}/ is out of date ({drift.summary()}); run: {compile_command_line(specs, environment, sets)}",
+        err=True,
+        fg="red",
+        color=color,
+    )
+    return False
+
+
+def _echo_up_to_date(where: str, units: int) -> None:
+    click.echo(f"{where}: {units} unit(s) up to date", err=True)
+
+
+@click.command(short_help="Fail when out/ is out of date; touch nothing.")
+@specs_argument
+@env_option
+@set_option
+@click.option("-q", "--quiet", is_flag=True, help="List the units that are out of date, without the diff.")
+@no_cache_option
+def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bool, no_cache: bool) -> None:
+    """Fail (exit 1) when the output directory is not what SPECS compile to.
+
+    Validates the specs, compiles them in memory exactly as `compile` does and compares
+    the result with the output directory, touching nothing: every stale, missing or
+    extra unit is listed, with a unified diff on stdout (from the file on disk to the
+    compiled text).  Files unitgen did not generate are never "extra".  For pre-commit
+    and CI; `unitgen diff` shows the same without failing.
+
+    \b
+    Example:
+      unitgen check                 # specs/ against out/, all environments
+      unitgen check specs/ --env prod --set version=v42 -q
+    """
+    if not _drift(specs, environment, sets, quiet=quiet, no_cache=no_cache):
+        sys.exit(EXIT_INVALID)
+
+
+@click.command(short_help="Show how out/ differs from the compiled specs.")
+@specs_argument
+@env_option
+@set_option
+@no_cache_option
+def diff(specs: Path, environment: str | None, sets: tuple[str, ...], no_cache: bool) -> None:
+    """Show how the output directory differs from what SPECS compile to.
+
+    The same unified diff as `unitgen check`, but out-of-date units are not a failure:
+    the exit status is 0 unless the specs themselves do not compile (1).
+
+    \b
+    Example:
+      unitgen diff --env stage | less -R
+    """
+    _drift(specs, environment, sets, quiet=False, no_cache=no_cache)
+
+
+# --- submit -----------------------------------------------------------------------------

@@ -1,0 +1,139 @@
+"""What the commands share: options, printing diagnostics, and the one compile.
+
+Exit status: 0 success, 1 invalid input (specs, units or an out-of-date ``out/``),
+2 usage errors, 3 a bug in unitgen.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from unitgen.diagnostics import Diagnostic
+from unitgen.output import cache
+
+# The compiler is imported by the commands that compile: a memo answers ``check`` and an
+# unchanged ``compile`` in less time than importing it takes.
+if TYPE_CHECKING:
+    from unitgen.compile.compiler import CompileResult
+
+EXIT_INVALID = 1
+
+_SEVERITY_COLORS = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
+def use_color() -> bool | None:
+    """Never with NO_COLOR set; else click decides (colour only on a terminal)."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def echo_formatted(diagnostics: Iterable[tuple[str, str]]) -> None:
+    """Diagnostics already formatted, as (severity, text): fresh ones, or a memo's."""
+    for severity, text in diagnostics:
+        click.secho(text, fg=_SEVERITY_COLORS[severity], err=True, color=use_color())
+
+
+def echo_diagnostics(diagnostics: Iterable[Diagnostic], *, fmt: str = "text") -> None:
+    items = list(diagnostics)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([d.to_json() for d in items], indent=2, ensure_ascii=False))
+        return
+    echo_formatted((d.severity.value, d.format()) for d in items)
+
+
+def summary(diagnostics: Iterable[Diagnostic]) -> str:
+    items = list(diagnostics)
+    errors = sum(1 for d in items if d.is_error)
+    return f"{errors} error(s), {len(items) - errors} warning(s)"
+
+
+def parse_sets(values: Iterable[str]) -> dict[str, str]:
+    """``--set NAME=VALUE`` items as a mapping; a later item of the same name wins."""
+    result = {}
+    for item in values:
+        name, equals, value = item.partition("=")
+        if not name or not equals:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
+        result[name] = value
+    return result
+
+
+specs_argument = click.argument("specs", type=click.Path(path_type=Path, file_okay=False), default="specs", required=False)
+
+
+def project_file(ctx: click.Context) -> dict:  # type: ignore[type-arg]
+    """The project file's raw data, for shell completion (no compile, errors ignored)."""
+    import tomllib
+
+    specs = Path(ctx.params.get("specs") or "specs")
+    try:
+        return tomllib.loads((specs / "unitgen.toml").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    environments = project_file(ctx).get("environments", {})
+    return [e for e in sorted(environments) if isinstance(e, str) and e.startswith(incomplete)]
+
+
+env_option = click.option(
+    "--env", "environment", metavar="ENV", help="Compile only this environment.", shell_complete=_complete_env
+)
+set_option = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Pin a compile-time value ({{ vars.NAME }}, {{ runtime.NAME }}).")
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Compile even when the cache knows the result (also: UNITGEN_NO_CACHE=1)."
+)
+
+
+def compile_or_usage_error(specs: Path, environment: str | None, sets: tuple[str, ...]) -> CompileResult:
+    """The one compile, with a request it cannot answer reported as a usage error."""
+    from unitgen.compile.compiler import CompileRequestError, compile_specs
+
+    overrides = parse_sets(sets)
+    try:
+        return compile_specs(specs, environment=environment, overrides=overrides)
+    except CompileRequestError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool) -> cache.Key | None:
+    parse_sets(sets)  # a bad NAME=VALUE is a usage error before the cache is asked
+    return None if no_cache else cache.key_for(specs, environment, sets)
+
+
+def remember(key: cache.Key | None, specs: Path, environment: str | None, sets: tuple[str, ...], result: CompileResult, diagnostics: list[Diagnostic]) -> None:
+    """Memoise a compile without errors, unless a spec changed while it ran."""
+    if key is not None and result.ok and cache.key_for(specs, environment, sets) == key:
+        cache.store(key, cache.memo_of(result, specs, diagnostics))
+
+
+def compiled_or_exit(specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False) -> CompileResult:
+    """Compile in memory; print diagnostics; exit 1 when the specs do not compile."""
+    result = compile_or_usage_error(specs, environment, sets)
+    if need_env and environment is None and result.project.environments:
+        known = ", ".join(result.project.environments)
+        raise click.UsageError(f"this project has environments ({known}): choose one with --env")
+    echo_diagnostics(result.diagnostics.sorted())
+    if result.diagnostics.has_errors:
+        click.echo(f"unitgen: the specs do not compile ({summary(result.diagnostics)})", err=True)
+        sys.exit(EXIT_INVALID)
+    return result
+
+
+def compile_command_line(specs: Path, environment: str | None, sets: tuple[str, ...]) -> str:
+    import shlex
+
+    words = ["unitgen", "compile", str(specs)]
+    if environment:
+        words += ["--env", environment]
+    for item in sets:
+        words += ["--set", item]
+    return shlex.join(words)
