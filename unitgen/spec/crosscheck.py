@@ -11,7 +11,7 @@ from unitgen.diagnostics import Diagnostics, did_you_mean
 from unitgen.spec.model import ServiceSpec
 from unitgen.spec.source import KeyPath
 from unitgen.systemd.unitnames import split_name, systemd_name_problem
-from unitgen.spec.validate import PORT
+from unitgen.spec.docker_rules import PORT
 
 ORDERING = ("after", "before")
 REQUIREMENT = ("requires", "binds_to")
