@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
-from unitgen.spec import templating
-from unitgen.compile.convert import container_name, unit_reference
+from unitgen.compile.names import container_name, sidekick_names, unit_reference
 from unitgen.diagnostics import Diagnostics, did_you_mean
+from unitgen.spec import templating
+from unitgen.spec.docker_rules import PORT
 from unitgen.spec.model import ServiceSpec
 from unitgen.spec.source import KeyPath
 from unitgen.systemd.unitnames import split_name, systemd_name_problem
-from unitgen.spec.docker_rules import PORT
 
 ORDERING = ("after", "before")
 REQUIREMENT = ("requires", "binds_to")
@@ -21,8 +21,6 @@ Problem = tuple[str, str, str | None]  # a diagnostic's code, message and hint
 
 class CrossChecker:
     def __init__(self, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
-        from unitgen.compile.sidekicks import sidekick_names
-
         self.specs = specs
         self.diagnostics = diagnostics
         self.by_name = {spec.name: spec for spec in specs}
