@@ -72,7 +72,7 @@ class CrossChecker:
     def reference_problem(self, name: str) -> Problem | None:
         """Why a relation's ``name`` can never resolve, or None; templates are only known
         once rendered."""
-        if templating.is_template(name):
+        if templating.contains_template(name):
             return None
         problem = systemd_name_problem(unit_reference(name))
         if problem:
@@ -130,7 +130,7 @@ class CrossChecker:
                 continue
             for i, name in enumerate(spec.placement.machine_of):
                 path = ("fleet", "machine_of", i)
-                if templating.is_template(name):
+                if templating.contains_template(name):
                     continue
                 unit_name = unit_reference(name)
                 peer = self.by_name.get(name) if "." not in name else self.generated.get(unit_name)
@@ -157,7 +157,7 @@ class CrossChecker:
         seen: dict[str, ServiceSpec] = {}
         for spec in self.specs:
             name = container_name(spec)
-            if templating.is_template(name) and not spec.is_template:
+            if templating.contains_template(name) and not spec.is_template:
                 continue
             other = seen.get(name)
             if other is not None and can_share_machine(spec, other):
