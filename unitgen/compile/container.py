@@ -11,6 +11,7 @@ from unitgen.compile.encoding import Arg, Fixed, SpecRenderer, SpecText, exec_li
 from unitgen.compile.ir import UnitBuilder
 from unitgen.compile.names import container_name
 from unitgen.spec import templating
+from unitgen.spec.docker_rules import names_registry_host
 from unitgen.spec.model import Project, ServiceSpec
 from unitgen.spec.source import KeyPath
 from unitgen.systemd import quoting
@@ -35,7 +36,7 @@ def image_pieces(spec: ServiceSpec, project: Project) -> list[str | tuple[str, K
     where the repository names no registry host."""
     container = spec.container
     pieces: list[str | tuple[str, KeyPath]] = []
-    if project.registry and not _names_registry(container.image):
+    if project.registry and not names_registry_host(container.image):
         pieces.append(project.registry.rstrip("/") + "/")
     pieces.append((container.image, ("container", "image")))
     if container.digest:
@@ -43,12 +44,6 @@ def image_pieces(spec: ServiceSpec, project: Project) -> list[str | tuple[str, K
     elif container.tag:
         pieces += [":", (container.tag, ("container", "tag"))]
     return pieces
-
-
-def _names_registry(image: str) -> bool:
-    """Docker's rule: a first component with a '.' or ':', or 'localhost', is a registry host."""
-    first, _, rest = image.partition("/")
-    return bool(rest) and ("." in first or ":" in first or first == "localhost")
 
 
 def _rendered(renderer: SpecRenderer, pieces: list[str | tuple[str, KeyPath]]) -> Fixed | None:

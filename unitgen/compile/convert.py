@@ -39,7 +39,7 @@ class ServiceConverter:
     ) -> None:
         self.spec = spec
         self.project = project
-        self.r = SpecRenderer(spec, project, variables, diagnostics)
+        self.renderer = SpecRenderer(spec, project, variables, diagnostics)
         self.out = UnitBuilder()
 
     def convert(self) -> Unit:
@@ -47,12 +47,12 @@ class ServiceConverter:
         # Runtime values must be known before the words that use them are emitted, so the
         # container's lifecycle is built first and the etcd reads are put in front of it.
         lifecycle = UnitBuilder()
-        add_lifecycle(self.r, lifecycle)
+        add_lifecycle(self.renderer, lifecycle)
         self.service_settings()
         self.out.extend(lifecycle)
         for name, values in self.spec.service_extra:
             self.extra("Service", name, values, ("service", "extra", name))
-        add_placement(self.r, self.out)
+        add_placement(self.renderer, self.out)
         return self.out.build(self.spec.unit_name, self.spec.source)
 
     # [Unit] ------------------------------------------------------------------------------
@@ -61,14 +61,14 @@ class ServiceConverter:
         spec = self.spec
         path: KeyPath = ("unit", "description")
         if spec.description:
-            words = self.r.encode(spec.description, path, quoting.description_words)
+            words = self.renderer.encode(spec.description, path, quoting.description_words)
         else:
             try:
                 words = quoting.description_words(f"{spec.name} container ({spec.container.image})")
             except QuotingError:  # a name or image that cannot be a description: reported elsewhere
                 words = ("unitgen", "container")
         if words is not None:
-            self.out.add("Unit", "Description", words, self.r.origin(path))
+            self.out.add("Unit", "Description", words, self.renderer.origin(path))
         for key, directive in Relations.DIRECTIVES:
             names = getattr(spec.relations, key)
             if names:
@@ -85,27 +85,27 @@ class ServiceConverter:
             return
         if self.spec.is_template:
             names = [name.replace("@.service", "@%i.service") for name in names]
-        self.out.add("Unit", "Wants", tuple(names), self.r.origin(("presence",)))
+        self.out.add("Unit", "Wants", tuple(names), self.renderer.origin(("presence",)))
 
     def relation(self, directive: str, names: Sequence[str], path: KeyPath) -> None:
         words = []
         for i, name in enumerate(names):
-            word = self.r.encode(
+            word = self.renderer.encode(
                 name, (*path, i), lambda parts: quoting.plain_value(unit_reference_parts(parts), directive)
             )
             if word is not None:
                 words.append(word)
         if words:
-            self.out.add("Unit", directive, tuple(words), self.r.origin(path))
+            self.out.add("Unit", directive, tuple(words), self.renderer.origin(path))
 
     def extra(self, section: str, name: str, values: Sequence[str], path: KeyPath) -> None:
         if not DIRECTIVE_NAME.fullmatch(name):
             return  # validation reports it; a name like "A\n[Service]" must never reach the unit
         for i, value in enumerate(values):
             item_path = (*path, i) if len(values) > 1 else path
-            words = self.r.plain_words(value, item_path, name)
+            words = self.renderer.plain_words(value, item_path, name)
             if words is not None:
-                self.out.add(section, name, words, self.r.origin(item_path))
+                self.out.add(section, name, words, self.renderer.origin(item_path))
 
     # [Service] -------------------------------------------------------------------------
 
@@ -114,10 +114,10 @@ class ServiceConverter:
             value = getattr(self.spec, attribute)
             if value is not None:
                 path = ("service", attribute)
-                words = self.r.plain_words(value, path, key)
+                words = self.renderer.plain_words(value, path, key)
                 if words is not None:
-                    self.out.add("Service", key, words, self.r.origin(path))
-        used_runtime = self.r.used_runtime
+                    self.out.add("Service", key, words, self.renderer.origin(path))
+        used_runtime = self.renderer.used_runtime
         if used_runtime or self.spec.container.secrets:
             self.out.add("Service", "RuntimeDirectory", f"{RUNTIME_SUBDIR}/%n")
             self.out.add("Service", "RuntimeDirectoryMode", "0700")
@@ -126,4 +126,4 @@ class ServiceConverter:
             self.out.add("Service", "EnvironmentFile", runtime_env)
             for name in sorted(used_runtime):
                 words = runtime_read_command(self.project, name)
-                self.out.add("Service", "ExecStartPre", words, self.r.origin(("runtime",)))
+                self.out.add("Service", "ExecStartPre", words, self.renderer.origin(("runtime",)))

@@ -74,8 +74,8 @@ class UnitBuilder:
     its hash), and empty sections are dropped.
     """
 
-    def __init__(self, section_order: tuple[str, ...] = ("Unit", "Service", "X-Fleet", "Install")) -> None:
-        self._sections: dict[str, list[Directive]] = {name: [] for name in section_order}
+    def __init__(self) -> None:
+        self._sections: dict[str, list[Directive]] = {name: [] for name in ("Unit", "Service", "X-Fleet", "Install")}
 
     def add(
         self, section: str, key: str, words: tuple[str, ...] | list[str] | str, origin: Origin | None = None

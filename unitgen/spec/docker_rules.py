@@ -31,6 +31,13 @@ FORBIDDEN_DOCKER_ARGS = {
 }
 
 
+def names_registry_host(image: str) -> bool:
+    """Whether an image reference starts with a registry host: a first component with a
+    '.' or ':', or 'localhost'."""
+    first, _, rest = image.partition("/")
+    return bool(rest) and ("." in first or ":" in first or first == "localhost")
+
+
 def split_image(image: str) -> tuple[str, str | None, str | None]:
     """An image reference as (repository, tag, digest); a ':' after the last '/' starts the tag."""
     name, tag, digest = image, None, None

@@ -202,17 +202,10 @@ def exec_command(
 # --- Environment= -----------------------------------------------------------------------
 
 
-def env_name_problem(name: str) -> str | None:
-    if not env_name_is_valid(name):
-        return f"{name!r} is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
-    return None
-
-
 def environment_assignment(name: str, value: Value) -> str:
     """One ``"NAME=value"`` word of an Environment= line (no ``$`` expansion happens there)."""
-    problem = env_name_problem(name)
-    if problem:
-        raise QuotingError(problem)
+    if not env_name_is_valid(name):
+        raise QuotingError(f"{name!r} is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
     pieces: list[str] = []
     for part in parts_of(value):
         if isinstance(part, Raw):
