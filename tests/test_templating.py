@@ -121,6 +121,7 @@ def test_a_compile_time_value_pins_a_runtime_value() -> None:
         ("{{ runtime.vresion }}", "'vresion' is not declared", "did you mean 'version'?"),
         ("{{ env.1X }}", "is not an expression", None),
         ("{{ env }}", "needs a name", None),
+        ("{{ range(3) }}", "'range' is undefined", None),  # only the documented names are defined
         ("{{ ''.__class__.__mro__ }}", "is unsafe", None),
         ("{{ instance[1:] }}", "altered by a filter", None),
         ("{{ 'x' * 300000000 }}", "may not produce more than", None),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from unitgen.compile.encoding import Arg, Fixed, SpecRenderer, SpecText, exec_line, fixed
+from unitgen.compile.encoding import Arg, SpecRenderer, SpecText, exec_line
 from unitgen.compile.ir import UnitBuilder
 from unitgen.compile.names import container_name
 from unitgen.spec import templating
@@ -27,8 +27,8 @@ def runtime_parts(tail: str) -> tuple[Part, ...]:
     return (Raw("%t"), f"/{RUNTIME_SUBDIR}/", Raw("%n"), tail)
 
 
-def runtime_path(file_name: str) -> Fixed:
-    return Fixed(runtime_parts("/" + file_name))
+def runtime_path(file_name: str) -> tuple[Part, ...]:
+    return runtime_parts("/" + file_name)
 
 
 def image_pieces(spec: ServiceSpec, project: Project) -> list[str | tuple[str, KeyPath]]:
@@ -46,7 +46,7 @@ def image_pieces(spec: ServiceSpec, project: Project) -> list[str | tuple[str, K
     return pieces
 
 
-def _rendered(renderer: SpecRenderer, pieces: list[str | tuple[str, KeyPath]]) -> Fixed | None:
+def _rendered(renderer: SpecRenderer, pieces: list[str | tuple[str, KeyPath]]) -> tuple[Part, ...] | None:
     """Spec strings rendered once (so a problem is reported once), joined with unitgen's
     own literal text, for use in several commands."""
     parts: list[Part] = []
@@ -58,7 +58,7 @@ def _rendered(renderer: SpecRenderer, pieces: list[str | tuple[str, KeyPath]]) -
         if rendered is None:
             return None
         parts.extend(rendered)
-    return Fixed(tuple(parts))
+    return tuple(parts)
 
 
 class _Commands:
@@ -81,35 +81,34 @@ def add_lifecycle(renderer: SpecRenderer, out: UnitBuilder) -> None:
     spec, project = renderer.spec, renderer.project
     docker = project.paths.docker
     commands = _Commands(renderer, out)
-    name_parts = renderer.parts(container_name(spec), ("container", "name"))
+    name = renderer.parts(container_name(spec), ("container", "name"))
     image = _rendered(renderer, image_pieces(spec, project))
-    if name_parts is None or image is None:
+    if name is None or image is None:
         return
-    name = Fixed(name_parts)
-    commands.add("ExecStartPre", docker, [fixed("stop"), name], ("container", "name"), ignore_failure=True)
-    commands.add("ExecStartPre", docker, [fixed("rm"), name], ("container", "name"), ignore_failure=True)
+    commands.add("ExecStartPre", docker, ["stop", name], ("container", "name"), ignore_failure=True)
+    commands.add("ExecStartPre", docker, ["rm", name], ("container", "name"), ignore_failure=True)
     if spec.container.pull:
-        commands.add("ExecStartPre", docker, [fixed("pull"), image], ("container", "image"))
+        commands.add("ExecStartPre", docker, ["pull", image], ("container", "image"))
     _fetch_secrets(commands)
     commands.add("ExecStart", docker, docker_run_args(spec, name, image), ("container",))
-    commands.add("ExecStop", docker, [fixed("stop"), name], ("container", "name"))
+    commands.add("ExecStop", docker, ["stop", name], ("container", "name"))
 
 
-def docker_run_args(spec: ServiceSpec, name: Fixed, image: Fixed) -> list[Arg]:
+def docker_run_args(spec: ServiceSpec, name: tuple[Part, ...], image: tuple[Part, ...]) -> list[Arg]:
     """``docker run``'s arguments: the container's name, environment, volumes, ports, the
     spec's own docker arguments, the image and its command."""
     container = spec.container
-    args: list[Arg] = [fixed("run"), fixed("--name"), name]
+    args: list[Arg] = ["run", "--name", name]
     for secret in container.secrets:
-        args += [fixed("--env-file"), runtime_path(secret.file_name)]
+        args += ["--env-file", runtime_path(secret.file_name)]
     for i, env_file in enumerate(container.env_files):
-        args += [fixed("--env-file"), SpecText(env_file, ("container", "env_files", i))]
+        args += ["--env-file", SpecText(env_file, ("container", "env_files", i))]
     for var in container.env:
-        args += [fixed("-e"), SpecText(var.value, ("container", "env", var.name), f"{var.name}=")]
+        args += ["-e", SpecText(var.value, ("container", "env", var.name), f"{var.name}=")]
     for i, volume in enumerate(container.volumes):
-        args += [fixed("-v"), SpecText(volume, ("container", "volumes", i))]
+        args += ["-v", SpecText(volume, ("container", "volumes", i))]
     for i, port in enumerate(container.ports):
-        args += [fixed("-p"), SpecText(port, ("container", "ports", i))]
+        args += ["-p", SpecText(port, ("container", "ports", i))]
     for i, arg in enumerate(container.docker_args):
         args.append(SpecText(arg, ("container", "docker_args", i)))
     args.append(image)
@@ -124,20 +123,20 @@ def _fetch_secrets(commands: _Commands) -> None:
     if not secrets:
         return
     project = commands.renderer.project
-    docker, fetcher = project.paths.docker, fixed(project.fetcher_image)
-    commands.add("ExecStartPre", docker, [fixed("pull"), fetcher], ("container", "secrets"), ignore_failure=True)
+    docker, fetcher = project.paths.docker, project.fetcher_image
+    commands.add("ExecStartPre", docker, ["pull", fetcher], ("container", "secrets"), ignore_failure=True)
     for i, secret in enumerate(secrets):
         path: KeyPath = ("container", "secrets", i)
-        args: list[Arg] = [fixed("run"), fixed("--rm"), fixed("-v"), Fixed(runtime_parts(":/secrets")), fetcher]
+        args: list[Arg] = ["run", "--rm", "-v", runtime_parts(":/secrets"), fetcher]
         for word in project.fetcher_command:
             if word == "{bucket}":
                 args.append(SpecText(secret.bucket, (*path, "bucket")))
             elif word == "{key}":
                 args.append(SpecText(secret.key, (*path, "key")))
             elif word == "{dest}":
-                args.append(fixed(f"/secrets/{secret.file_name}"))
+                args.append(f"/secrets/{secret.file_name}")
             else:
-                args.append(fixed(word))
+                args.append(word)
         commands.add("ExecStartPre", docker, args, path, ignore_failure=secret.optional)
         if secret.optional:
             commands.add("ExecStartPre", project.paths.touch, [runtime_path(secret.file_name)], path)

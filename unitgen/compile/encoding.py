@@ -74,18 +74,9 @@ class SpecText:
     literal_prefix: str = ""  # unitgen's own text in front of it, e.g. "NAME=" for -e
 
 
-@attrs.frozen
-class Fixed:
-    """An Exec argument unitgen supplies itself: literal text and Raw tokens, never a template."""
-
-    parts: tuple[Part, ...]
-
-
-def fixed(text: str) -> Fixed:
-    return Fixed((text,))
-
-
-Arg = SpecText | Fixed
+# An Exec argument: written in the spec, or supplied by unitgen as literal text and Raw
+# tokens (never a template).
+Arg = SpecText | quoting.Value
 
 
 def exec_line(
@@ -99,14 +90,13 @@ def exec_line(
         return None
     ok = True
     for arg in args:
-        if isinstance(arg, Fixed):
-            parts: tuple[Part, ...] | None = arg.parts
-            path: KeyPath = ("container",)
-        else:
-            parts = renderer.parts(arg.text, arg.path)
+        if isinstance(arg, SpecText):
+            parts: quoting.Value | None = renderer.parts(arg.text, arg.path)
             path = arg.path
             if parts is not None and arg.literal_prefix:
                 parts = (arg.literal_prefix, *parts)
+        else:
+            parts, path = arg, ("container",)
         if parts is None:
             ok = False
             continue

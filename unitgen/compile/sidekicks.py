@@ -16,13 +16,13 @@ from collections.abc import Mapping
 import attrs
 
 from unitgen.compile.convert import ServiceConverter
-from unitgen.compile.encoding import Fixed, SpecRenderer, SpecText, exec_line, fixed
+from unitgen.compile.encoding import SpecRenderer, SpecText, exec_line
 from unitgen.compile.ir import Unit, UnitBuilder
 from unitgen.compile.names import sidekick_name
 from unitgen.diagnostics import Diagnostics
 from unitgen.spec.model import Container, EnvVar, Placement, Presence, Project, Relations, ServiceSpec
 from unitgen.systemd import quoting
-from unitgen.systemd.quoting import QuotingError, Raw
+from unitgen.systemd.quoting import Part, QuotingError, Raw
 
 
 def _bound_unit(spec: ServiceSpec) -> str:
@@ -62,7 +62,7 @@ def elb_spec(spec: ServiceSpec) -> ServiceSpec:
     )
 
 
-def _etcd_commands(etcd_api: str) -> tuple[Fixed, Fixed]:
+def _etcd_commands(etcd_api: str) -> tuple[str, str]:
     """The shell loop that keeps a key alive in etcd, and the etcdctl command removing it."""
     if etcd_api == "3":
         refresh = (
@@ -76,12 +76,12 @@ def _etcd_commands(etcd_api: str) -> tuple[Fixed, Fixed]:
     # A failed refresh (etcd briefly away) is retried at the next interval rather than
     # ending the loop: the key only expires if etcd stays away for a whole TTL.
     refresh += ' || echo "unitgen: could not refresh $1 in etcd; retrying in $4s" >&2'
-    return fixed(f'while :; do {refresh}; sleep "$4"; done'), fixed(remove)
+    return f'while :; do {refresh}; sleep "$4"; done', remove
 
 
-def _announced_address(port: int | None) -> Fixed:
+def _announced_address(port: int | None) -> tuple[Part, ...]:
     """The value announced: the machine's host name, and the service's port if it has one."""
-    return Fixed((Raw("%H"),)) if port is None else Fixed((Raw("%H"), f":{port}"))
+    return (Raw("%H"),) if port is None else (Raw("%H"), f":{port}")
 
 
 def announce_unit(
@@ -116,13 +116,13 @@ def announce_unit(
         renderer,
         project.paths.sh,
         [
-            fixed("-c"),
+            "-c",
             refresh_loop,
-            fixed(etcdctl),
+            etcdctl,
             key,
             _announced_address(etcd.port),
-            fixed(str(etcd.ttl)),
-            fixed(str(etcd.interval)),
+            str(etcd.ttl),
+            str(etcd.interval),
         ],
     )
     stop = exec_line(renderer, etcdctl, [remove, key], ignore_failure=True)

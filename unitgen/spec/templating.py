@@ -99,6 +99,7 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
 
 
 _ENVIRONMENT = _BoundedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+_ENVIRONMENT.globals.clear()  # range, lipsum, …: the names a template may use are the documented ones
 
 
 @functools.lru_cache(maxsize=4096)
@@ -128,15 +129,24 @@ def _pieces(text: str) -> list[str | TemplateExpression]:
     return pieces
 
 
+def _marker(number: int) -> str:
+    return f"{_MARK}{number}{_MARK}"
+
+
+# The specifiers are the first Raw tokens of every rendering, so their markers are the same.
+_SPECIFIER_RAWS = [Raw("%" + letter) for letter in SPECIFIERS.values()]
+_SPECIFIER_MARKERS = {name: _marker(number) for number, name in enumerate(SPECIFIERS)}
+
+
 class _Tokens:
-    """Hands out numbered markers for Raw tokens while an expression is evaluated."""
+    """Hands out numbered markers for Raw tokens while expressions are evaluated."""
 
     def __init__(self) -> None:
-        self.raws: list[Raw] = []
+        self.raws: list[Raw] = list(_SPECIFIER_RAWS)
 
     def mark(self, raw: Raw) -> str:
         self.raws.append(raw)
-        return f"{_MARK}{len(self.raws) - 1}{_MARK}"
+        return _marker(len(self.raws) - 1)
 
 
 def _unmarked(name: str, value: str) -> str:
@@ -234,11 +244,13 @@ def render(
     if _MARK in text:
         raise TemplateError("the value contains a NUL character")
     tokens = _Tokens()
-    context: dict[str, object] = {name: tokens.mark(Raw("%" + letter)) for name, letter in SPECIFIERS.items()}
-    context["env"] = _EnvNamespace(tokens)
-    context["vars"] = _VarsNamespace(variables)
     used = used_runtime if used_runtime is not None else set()
-    context["runtime"] = _RuntimeNamespace(tokens, runtime_keys or {}, variables, used)
+    context = {
+        **_SPECIFIER_MARKERS,
+        "env": _EnvNamespace(tokens),
+        "vars": _VarsNamespace(variables),
+        "runtime": _RuntimeNamespace(tokens, runtime_keys or {}, variables, used),
+    }
     try:
         rendered = "".join(piece if isinstance(piece, str) else str(piece(context)) for piece in _pieces(text))
     except TemplateError:
