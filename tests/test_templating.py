@@ -14,7 +14,7 @@ from unitgen.compile.compiler import compile_specs
 from unitgen.spec.templating import TemplateError, contains_template, render
 from unitgen.systemd.quoting import Raw
 
-VARS = {"region": "eu-west-1", "pct": "50%"}
+VARS = {"region": "eu-west-1", "pct": "50%", "name": "a name"}
 RUNTIME = {"version": "/app-version"}
 
 
@@ -81,6 +81,7 @@ def test_specifiers_and_variables_in_a_command(tmp_path: Path) -> None:
         ("{{hostname}}:80", (Raw("%H"), ":80")),
         ("{{ env.PORT }}", (Raw("${PORT}", is_variable=True),)),
         ("{{ vars.region }}/{{ vars.pct }}", ("eu-west-1/50%",)),
+        ("{{ vars.name }} {{ env.name }}", ("a name ", Raw("${name}", is_variable=True))),
         ("{{ runtime.version }}", (Raw("${UNITGEN_VERSION}", is_variable=True),)),
         ("{{ '{{' }}literal", ("{{literal",)),
         ("{{ '}}' }} and {%", ("}} and {%",)),

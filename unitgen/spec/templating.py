@@ -157,9 +157,10 @@ def _unmarked(name: str, value: str) -> str:
 
 
 class _Namespace:
-    """``env``, ``vars`` or ``runtime``: each name looked up in it is a value."""
+    """``env``, ``vars`` or ``runtime``: each name looked up in it is a value.  Its own
+    attributes start with '_', which no template may look up."""
 
-    name: str
+    _namespace: str
 
     def __getattr__(self, name: str) -> str:
         raise NotImplementedError
@@ -168,13 +169,13 @@ class _Namespace:
         return self.__getattr__(name)
 
     def __str__(self) -> str:
-        raise TemplateError(f"'{self.name}' needs a name after it, e.g. {{{{ {self.name}.NAME }}}}")
+        raise TemplateError(f"'{self._namespace}' needs a name after it, e.g. {{{{ {self._namespace}.NAME }}}}")
 
 
 class _EnvNamespace(_Namespace):
     """``{{ env.NAME }}``: expanded by systemd when the command runs."""
 
-    name = "env"
+    _namespace = "env"
 
     def __init__(self, tokens: _Tokens) -> None:
         self._tokens = tokens
@@ -188,7 +189,7 @@ class _EnvNamespace(_Namespace):
 class _VarsNamespace(_Namespace):
     """``{{ vars.NAME }}``: the value given in the project or with ``--set``."""
 
-    name = "vars"
+    _namespace = "vars"
 
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = values
@@ -207,7 +208,7 @@ class _RuntimeNamespace(_Namespace):
     """``{{ runtime.NAME }}``: the value pinned at compile time, else the variable that
     carries what is read from etcd at start (``name`` is added to ``used``)."""
 
-    name = "runtime"
+    _namespace = "runtime"
 
     def __init__(self, tokens: _Tokens, keys: Mapping[str, str], pinned: Mapping[str, str], used: set[str]) -> None:
         self._tokens = tokens
