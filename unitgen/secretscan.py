@@ -5,7 +5,6 @@ Kept free of the lint package so that compiling does not import the unit-file li
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 
@@ -17,11 +16,6 @@ _SECRET_NAME = re.compile(
 _NOT_THE_SECRET = re.compile(
     r"_(?:file|path|dir|ttl|length|len|timeout|name|id|user|username|host|port|url|type|size)$", re.IGNORECASE
 )
-# Every _SECRET_NAME match holds one of these words, case aside.  For an ASCII name
-# str.lower() folds case just as the regex does, and looking for the words costs a tenth
-# of the case-insensitive search; non-ASCII names are always searched, because the regex
-# also folds 'ſ' to 's' and the Kelvin sign to 'k'.
-_SECRET_NAME_WORDS = ("pass", "pwd", "secret", "token", "credential", "key")
 # A value that only refers to a secret kept elsewhere: a variable, a command substitution
 # (`etcdctl get ...`, $(...)), a specifier or a template placeholder.
 _REFERENCE = re.compile(r"^(?:\$|`|%\w|\{\{|<[^>]*>$)")
@@ -43,12 +37,7 @@ def findings(name: str | None, value: str) -> list[tuple[str, str]]:
     return list(_scan(name, value))
 
 
-@functools.lru_cache(maxsize=1024)  # the same variable names recur in spec after spec
 def _names_a_credential(name: str) -> bool:
-    if name.isascii():
-        lowered = name.lower()
-        if not any(word in lowered for word in _SECRET_NAME_WORDS):
-            return False
     return _SECRET_NAME.search(name) is not None and _NOT_THE_SECRET.search(name) is None
 
 

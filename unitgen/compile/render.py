@@ -9,11 +9,18 @@ or ``;`` or is empty (systemd would read a comment or extra blanks).
 
 from __future__ import annotations
 
-from unitgen.diagnostics import Diagnostics
+import itertools
+
 from unitgen.compile.header import HEADER_LINES, header
 from unitgen.compile.ir import Directive, Unit
+from unitgen.diagnostics import Diagnostics
 
 LINE_LIMIT = 2047  # bytes per physical line, newline excluded
+
+
+def _size(text: str) -> int:
+    """Bytes in the written file (a lone surrogate stands for one raw byte)."""
+    return len(text.encode("utf-8", "surrogateescape"))
 
 
 def _can_break_before(previous: str, word: str) -> bool:
@@ -23,14 +30,13 @@ def _can_break_before(previous: str, word: str) -> bool:
 def directive_lines(directive: Directive, diagnostics: Diagnostics, unit_name: str) -> list[str] | None:
     head = f"{directive.key}="
     whole = head + directive.value
-    # A character is at most 4 bytes in UTF-8: short lines need no encoding to measure.
-    if len(whole) * 4 <= LINE_LIMIT or len(whole.encode()) <= LINE_LIMIT:
+    if _size(whole) <= LINE_LIMIT:
         return [whole]
     lines: list[str] = []
     current = head + directive.words[0]
-    current_size = len(current.encode())
-    for previous, word in zip(directive.words, directive.words[1:]):
-        size = len(word.encode())
+    current_size = _size(current)
+    for previous, word in itertools.pairwise(directive.words):
+        size = _size(word)
         if current_size + 1 + size + 2 <= LINE_LIMIT or not _can_break_before(previous, word):
             current += " " + word
             current_size += 1 + size
@@ -38,23 +44,17 @@ def directive_lines(directive: Directive, diagnostics: Diagnostics, unit_name: s
         lines.append(current + "\\")
         current, current_size = word, size
     lines.append(current)
-    too_long = [line for line in lines if len(line.encode()) > LINE_LIMIT]
-    if too_long:
-        longest = max(len(line.encode()) for line in too_long)
-        origin = directive.origin
+    longest = max(_size(line) for line in lines)
+    if longest > LINE_LIMIT:
         diagnostics.error(
             "S501",
             f"{unit_name}: {directive.key}= needs a line of {longest} bytes that cannot be broken between "
             f"words; fleet refuses lines of {LINE_LIMIT + 1} bytes or more",
             hint="move long values into an env file or a script in the image",
-            **_where(origin),
+            **({} if directive.origin is None else directive.origin.where()),
         )
         return None
     return lines
-
-
-def _where(origin) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    return {} if origin is None else origin.where()
 
 
 def render_body(unit: Unit, diagnostics: Diagnostics) -> str:
@@ -64,10 +64,6 @@ def render_body(unit: Unit, diagnostics: Diagnostics) -> str:
             lines.append("")  # a blank line between sections
         lines.append(f"[{section.name}]")
         for directive in section.directives:
-            line = f"{directive.key}={' '.join(directive.words)}"
-            if len(line) * 4 <= LINE_LIMIT:  # most lines: short whatever their characters
-                lines.append(line)
-                continue
             rendered = directive_lines(directive, diagnostics, unit.name)
             if rendered is not None:
                 lines.extend(rendered)

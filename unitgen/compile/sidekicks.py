@@ -10,18 +10,19 @@ service, the same ``Global`` and ``MachineMetadata`` for a global one (fleet ref
 
 from __future__ import annotations
 
-import functools
+import contextlib
 from collections.abc import Mapping
 
 import attrs
 
-from unitgen.systemd import quoting
-from unitgen.compile.convert import Fixed, ServiceConverter, SpecRenderer, SpecText, exec_line, fixed, sidekick_name
-from unitgen.compile.convert import sidekick_names as sidekick_names  # the names live with the service that wants them
-from unitgen.diagnostics import Diagnostics
+from unitgen.compile.convert import ServiceConverter
+from unitgen.compile.encoding import SpecRenderer, SpecText, exec_line
 from unitgen.compile.ir import Unit, UnitBuilder
+from unitgen.compile.names import sidekick_name
+from unitgen.diagnostics import Diagnostics
 from unitgen.spec.model import Container, EnvVar, Placement, Presence, Project, Relations, ServiceSpec
-from unitgen.systemd.quoting import QuotingError, Raw
+from unitgen.systemd import quoting
+from unitgen.systemd.quoting import Part, QuotingError, Raw
 
 
 def _bound_unit(spec: ServiceSpec) -> str:
@@ -61,12 +62,7 @@ def elb_spec(spec: ServiceSpec) -> ServiceSpec:
     )
 
 
-_ETCDCTL_API_3 = quoting.environment_assignment("ETCDCTL_API", "3")
-_DASH_C = fixed("-c")
-
-
-@functools.lru_cache(maxsize=8)  # the same for every spec of a project
-def _etcd_commands(etcd_api: str) -> tuple[Fixed, Fixed]:
+def _etcd_commands(etcd_api: str) -> tuple[str, str]:
     """The shell loop that keeps a key alive in etcd, and the etcdctl command removing it."""
     if etcd_api == "3":
         refresh = (
@@ -80,23 +76,26 @@ def _etcd_commands(etcd_api: str) -> tuple[Fixed, Fixed]:
     # A failed refresh (etcd briefly away) is retried at the next interval rather than
     # ending the loop: the key only expires if etcd stays away for a whole TTL.
     refresh += ' || echo "unitgen: could not refresh $1 in etcd; retrying in $4s" >&2'
-    return fixed(f"while :; do {refresh}; sleep \"$4\"; done"), fixed(remove)
+    return f'while :; do {refresh}; sleep "$4"; done', remove
 
 
-@functools.lru_cache(maxsize=256)
-def _announced_address(port: int | None) -> Fixed:
+def _announced_address(port: int | None) -> tuple[Part, ...]:
     """The value announced: the machine's host name, and the service's port if it has one."""
-    return Fixed((Raw("%H"),)) if port is None else Fixed((Raw("%H"), f":{port}"))
+    return (Raw("%H"),) if port is None else (Raw("%H"), f":{port}")
 
 
-def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics) -> Unit | None:
+def announce_unit(
+    spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics
+) -> Unit | None:
     etcd = spec.presence.etcd
     assert etcd is not None
     renderer = SpecRenderer(spec, project, variables, diagnostics)
     out = UnitBuilder()
     name = sidekick_name(spec, "announce")
     origin = renderer.origin(("presence", "etcd"))
-    bound = renderer.encode(_bound_unit(spec), ("presence", "etcd"), lambda parts: quoting.plain_value(parts, "BindsTo"))
+    bound = renderer.encode(
+        _bound_unit(spec), ("presence", "etcd"), lambda parts: quoting.plain_value(parts, "BindsTo")
+    )
     try:
         description = quoting.description_words(f"Announce {spec.name} in etcd")
     except QuotingError:  # a spec name that cannot be a description is reported as a bad name
@@ -107,7 +106,7 @@ def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, s
         out.add("Unit", "After", bound, origin)
     etcdctl = project.paths.etcdctl
     if project.etcd_api == "3":
-        out.add("Service", "Environment", _ETCDCTL_API_3)
+        out.add("Service", "Environment", quoting.environment_assignment("ETCDCTL_API", "3"))
     refresh_loop, remove = _etcd_commands(project.etcd_api)
     out.add("Service", "TimeoutStartSec", "0")
     out.add("Service", "Restart", "on-failure")
@@ -116,7 +115,15 @@ def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, s
     start = exec_line(
         renderer,
         project.paths.sh,
-        [_DASH_C, refresh_loop, fixed(etcdctl), key, _announced_address(etcd.port), fixed(str(etcd.ttl)), fixed(str(etcd.interval))],
+        [
+            "-c",
+            refresh_loop,
+            etcdctl,
+            key,
+            _announced_address(etcd.port),
+            str(etcd.ttl),
+            str(etcd.interval),
+        ],
     )
     stop = exec_line(renderer, etcdctl, [remove, key], ignore_failure=True)
     if start is None or stop is None:
@@ -127,21 +134,26 @@ def announce_unit(spec: ServiceSpec, project: Project, variables: Mapping[str, s
         out.add("X-Fleet", "Global", "true", origin)
         for meta_key, values in spec.placement.machine_metadata:
             for meta_value in values:
-                try:
-                    out.add("X-Fleet", "MachineMetadata", quoting.fleet_value(f"{meta_key}={meta_value}", "MachineMetadata"), origin)
-                except QuotingError:
-                    pass  # the service's own unit reports the same value
+                with contextlib.suppress(QuotingError):  # the service's own unit reports the same value
+                    out.add(
+                        "X-Fleet",
+                        "MachineMetadata",
+                        quoting.fleet_value(f"{meta_key}={meta_value}", "MachineMetadata"),
+                        origin,
+                    )
     elif bound:
         out.add("X-Fleet", "MachineOf", bound, origin)
     suffix = "@.service" if spec.is_template else ".service"
     return out.build(name + suffix, spec.source, kind="sidekick")
 
 
-def sidekick_units(spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics) -> list[Unit]:
+def sidekick_units(
+    spec: ServiceSpec, project: Project, variables: Mapping[str, str], diagnostics: Diagnostics
+) -> list[Unit]:
     units = []
     if spec.presence.elb is not None and spec.presence.elb.load_balancer:
         unit = ServiceConverter(elb_spec(spec), project, variables, diagnostics).convert()
-        units.append(unit._replace(kind="sidekick"))
+        units.append(attrs.evolve(unit, kind="sidekick"))
     if spec.presence.etcd is not None:
         announced = announce_unit(spec, project, variables, diagnostics)
         if announced is not None:

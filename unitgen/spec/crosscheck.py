@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
-from unitgen.compile.convert import container_name, sidekick_names, unit_reference
+from unitgen.compile.names import container_name, sidekick_names, unit_reference
 from unitgen.diagnostics import Diagnostics, did_you_mean
 from unitgen.spec import templating
+from unitgen.spec.docker_rules import PORT
 from unitgen.spec.model import Relations, ServiceSpec
 from unitgen.spec.source import KeyPath
-from unitgen.spec.validate import PORT
 from unitgen.systemd.golib import glob_matches
 from unitgen.systemd.unitnames import split_name, systemd_name_problem
 
@@ -62,7 +62,7 @@ class CrossChecker:
     def reference_problem(self, name: str) -> Problem | None:
         """Why a relation's ``name`` can never resolve, or None; templates are only known
         once rendered."""
-        if templating.is_template(name):
+        if templating.contains_template(name):
             return None
         problem = systemd_name_problem(unit_reference(name))
         if problem:
@@ -122,7 +122,7 @@ class CrossChecker:
         for spec in self.specs:
             for i, name in enumerate(spec.placement.machine_of):
                 path = ("fleet", "machine_of", i)
-                if templating.is_template(name):
+                if templating.contains_template(name):
                     continue
                 unit_name = unit_reference(name)
                 peer = self.by_name.get(name) if "." not in name else self.generated.get(unit_name)
@@ -156,7 +156,7 @@ class CrossChecker:
         seen: dict[str, ServiceSpec] = {}
         for spec in self.specs:
             name = container_name(spec)
-            if templating.is_template(name) and not spec.is_template:
+            if templating.contains_template(name) and not spec.is_template:
                 continue
             other = seen.get(name)
             if other is not None and can_share_machine(spec, other):

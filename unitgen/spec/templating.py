@@ -1,14 +1,16 @@
 """The one way a spec asks for something that is not literal text: ``{{ … }}``.
 
-Every string in a spec is literal: ``%`` and ``$`` mean themselves.  Inside ``{{ }}``
-(jinja2, sandboxed, undefined names are errors) a spec may name
+Every string in a spec is literal: ``%``, ``$``, ``{%`` and ``{#`` mean themselves.  Only
+``{{ expression }}`` is special; the expression is evaluated by jinja2's sandbox, where
+undefined names are errors.  A spec may name
 
 * systemd specifiers: ``{{ instance }}`` → ``%i``, ``{{ hostname }}`` → ``%H``, …
 * runtime variables: ``{{ env.VERSION }}`` → ``${VERSION}`` (Exec lines only)
 * compile-time values: ``{{ vars.region }}`` → the value given in the project or ``--set``
+* values read from etcd at start: ``{{ runtime.version }}``
 
 Rendering yields ``quoting`` parts: literal strings and ``Raw`` tokens, so escaping
-stays in one place.  Strings without ``{`` never touch jinja2 (and never import it).
+stays in one place.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from typing import Any
 
+import jinja2
+from jinja2.environment import TemplateExpression
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from unitgen.diagnostics import did_you_mean
 from unitgen.systemd.quoting import Part, Raw
 from unitgen.systemd.values import env_name_is_valid
 
@@ -36,12 +45,25 @@ SPECIFIERS: dict[str, str] = {
     "user": "u",
     "home": "h",
 }
+_NAMESPACES = ("env", "vars", "runtime")
+_KNOWN = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
+_LITERAL_BRACES_HINT = "write {{ '{{' }} for a literal '{{'"
 
+# No value in a unit needs more; a template like {{ 'x' * 10**9 }} must not exhaust memory.
+MAX_RESULT = 1 << 20
+
+# ``{{``, the expression, ``}}``.  A quoted string in the expression may hold ``}}``, as
+# in jinja2's own lexer; a single ``}`` (closing a dict literal) is part of it.
+_EXPRESSION = re.compile(r"""\{\{((?:[^'"}]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\}(?!\}))*)\}\}""", re.S)
+
+# A Raw token travels through jinja2 as a marker, NUL + its number + NUL, so that filters
+# and ``~`` may place it; the text a spec writes can hold no NUL.
 _MARK = "\x00"
-# Two NULs on each side: a marker ends in one NUL and the next starts with one, so with a
-# literal "r" between them they would spell a one-NUL placeholder.
-_CARRIAGE_RETURN = _MARK * 2 + "r" + _MARK * 2
 _MARKER = re.compile(_MARK + r"(\d+)" + _MARK)
+# jinja2 turns each "\r" and "\r\n" in a string literal into "\n"; carriage returns are
+# carried through it spelled with NULs.  Two on each side: a marker ends in one NUL and the
+# next starts with one, so with a literal "r" between them they would spell a one-NUL one.
+_CARRIAGE_RETURN = _MARK * 2 + "r" + _MARK * 2
 
 
 class TemplateError(ValueError):
@@ -51,26 +73,80 @@ class TemplateError(ValueError):
         self.hint = hint
 
 
-def is_template(text: str) -> bool:
-    return "{" in text and ("{{" in text or "{%" in text or "{#" in text)
+def contains_template(text: str) -> bool:
+    """Whether ``text`` holds a ``{{ … }}``; any other text is the value as it is."""
+    return "{{" in text
+
+
+def runtime_variable(name: str) -> str:
+    """The environment variable that carries a runtime value inside the unit."""
+    return "UNITGEN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+class _BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, refusing ``**`` and a ``*`` that would build a huge string or list."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise TemplateError("'**' is not allowed in a template")
+        if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
+            sequence, count = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
+            if isinstance(count, int) and len(sequence) * max(count, 0) > MAX_RESULT:
+                raise TemplateError(f"a template may not produce more than {MAX_RESULT} characters")
+        return super().call_binop(context, operator, left, right)
+
+
+_ENVIRONMENT = _BoundedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+_ENVIRONMENT.globals.clear()  # range, lipsum, …: the names a template may use are the documented ones
+
+
+@functools.lru_cache(maxsize=4096)
+def _expression(source: str) -> TemplateExpression:
+    """One expression compiled; the same few recur in every spec of a project."""
+    return _ENVIRONMENT.compile_expression(source.replace("\r", _CARRIAGE_RETURN), undefined_to_none=False)
+
+
+def _pieces(text: str) -> list[str | TemplateExpression]:
+    """The text cut into literal text and the compiled expressions between ``{{ }}``."""
+    pieces: list[str | TemplateExpression] = []
+    position = 0
+    while (start := text.find("{{", position)) != -1:
+        match = _EXPRESSION.match(text, start)
+        if match is None:
+            raise TemplateError("invalid template: a '{{' is not closed by '}}'", _LITERAL_BRACES_HINT)
+        try:
+            expression = _expression(match.group(1))
+        except jinja2.TemplateSyntaxError as error:
+            raise TemplateError(
+                f"invalid template: what stands between '{{{{' and '}}}}' is not an expression ({error.message})",
+                "write one expression, e.g. {{ instance }} or {{ vars.NAME }}; " + _LITERAL_BRACES_HINT,
+            ) from None
+        pieces += [text[position:start], expression]
+        position = match.end()
+    pieces.append(text[position:])
+    return pieces
+
+
+def _marker(number: int) -> str:
+    return f"{_MARK}{number}{_MARK}"
+
+
+# The specifiers are the first Raw tokens of every rendering, so their markers are the same.
+_SPECIFIER_RAWS = [Raw("%" + letter) for letter in SPECIFIERS.values()]
+_SPECIFIER_MARKERS = {name: _marker(number) for number, name in enumerate(SPECIFIERS)}
 
 
 class _Tokens:
-    """Hands out numbered markers for Raw tokens while jinja renders."""
+    """Hands out numbered markers for Raw tokens while expressions are evaluated."""
 
     def __init__(self) -> None:
-        self.raws: list[Raw] = []
+        self.raws: list[Raw] = list(_SPECIFIER_RAWS)
 
     def mark(self, raw: Raw) -> str:
         self.raws.append(raw)
-        return f"{_MARK}{len(self.raws) - 1}{_MARK}"
-
-
-def _env_variable(name: str) -> Raw:
-    """``{{ env.NAME }}``: expanded by systemd when the command runs."""
-    if not env_name_is_valid(name):
-        raise TemplateError(f"{name!r} is not a valid environment variable name")
-    return Raw("${" + name + "}", is_variable=True)
+        return _marker(len(self.raws) - 1)
 
 
 def _unmarked(name: str, value: str) -> str:
@@ -80,86 +156,59 @@ def _unmarked(name: str, value: str) -> str:
     return value
 
 
-def _compile_time_value(name: str, values: Mapping[str, str]) -> str:
-    """``{{ vars.NAME }}``: the value given in the project or with ``--set``."""
-    if name not in values:
-        from unitgen.diagnostics import did_you_mean
+class _Namespace:
+    """``env``, ``vars`` or ``runtime``: each name looked up in it is a value.  Its own
+    attributes start with '_', which no template may look up."""
 
-        known = ", ".join(sorted(values)) or "none are set"
-        raise TemplateError(
-            f"compile-time value {name!r} is not set (known: {known})",
-            did_you_mean(name, values) or f"set it with --set {name}=… or in [vars] of unitgen.toml",
-        )
-    return _unmarked(name, values[name])
+    _namespace: str
+
+    def __getattr__(self, name: str) -> str:
+        raise NotImplementedError
+
+    def __getitem__(self, name: str) -> str:
+        return self.__getattr__(name)
+
+    def __str__(self) -> str:
+        raise TemplateError(f"'{self._namespace}' needs a name after it, e.g. {{{{ {self._namespace}.NAME }}}}")
 
 
-class _EnvNamespace:
+class _EnvNamespace(_Namespace):
+    """``{{ env.NAME }}``: expanded by systemd when the command runs."""
+
+    _namespace = "env"
+
     def __init__(self, tokens: _Tokens) -> None:
         self._tokens = tokens
 
     def __getattr__(self, name: str) -> str:
-        return self._tokens.mark(_env_variable(name))
+        if not env_name_is_valid(name):
+            raise TemplateError(f"{name!r} is not a valid environment variable name")
+        return self._tokens.mark(Raw("${" + name + "}", is_variable=True))
 
-    __getitem__ = __getattr__
 
+class _VarsNamespace(_Namespace):
+    """``{{ vars.NAME }}``: the value given in the project or with ``--set``."""
 
-class _VarsNamespace:
+    _namespace = "vars"
+
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = values
 
     def __getattr__(self, name: str) -> str:
-        return _compile_time_value(name, self._values)
-
-    __getitem__ = __getattr__
-
-
-# No value in a unit needs more; a template like {{ 'x' * 10**9 }} must not exhaust memory.
-MAX_RESULT = 1 << 20
-
-
-@functools.lru_cache(maxsize=None)
-def _environment():  # type: ignore[no-untyped-def]
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    class BoundedEnvironment(ImmutableSandboxedEnvironment):  # type: ignore[misc]
-        intercepted_binops = frozenset(["*", "**"])
-
-        def call_binop(self, context, operator, left, right):  # type: ignore[no-untyped-def]
-            if operator == "**":
-                raise TemplateError("'**' is not allowed in a template")
-            if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
-                sequence, count = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
-                if isinstance(count, int) and len(sequence) * max(count, 0) > MAX_RESULT:
-                    raise TemplateError(f"a template may not produce more than {MAX_RESULT} characters")
-            return super().call_binop(context, operator, left, right)
-
-    return BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        if name not in self._values:
+            known = ", ".join(sorted(self._values)) or "none are set"
+            raise TemplateError(
+                f"compile-time value {name!r} is not set (known: {known})",
+                did_you_mean(name, self._values) or f"set it with --set {name}=… or in [vars] of unitgen.toml",
+            )
+        return _unmarked(name, self._values[name])
 
 
-@functools.lru_cache(maxsize=4096)
-def _compile(text: str):  # type: ignore[no-untyped-def]
-    return _environment().from_string(text)
-
-
-def _runtime_value(name: str, keys: Mapping[str, str], pinned: Mapping[str, str], used: set[str]) -> str | Raw:
+class _RuntimeNamespace(_Namespace):
     """``{{ runtime.NAME }}``: the value pinned at compile time, else the variable that
     carries what is read from etcd at start (``name`` is added to ``used``)."""
-    if name in pinned:
-        return _unmarked(name, pinned[name])
-    if name not in keys:
-        from unitgen.diagnostics import did_you_mean
 
-        raise TemplateError(
-            f"runtime value {name!r} is not declared",
-            did_you_mean(name, keys) or f"declare its etcd key under [runtime] in unitgen.toml, or pin it with --set {name}=…",
-        )
-    used.add(name)
-    return Raw("${" + runtime_variable(name) + "}", is_variable=True)
-
-
-class _RuntimeNamespace:
-    """``{{ runtime.NAME }}``: read from etcd at start, unless pinned at compile time."""
+    _namespace = "runtime"
 
     def __init__(self, tokens: _Tokens, keys: Mapping[str, str], pinned: Mapping[str, str], used: set[str]) -> None:
         self._tokens = tokens
@@ -168,16 +217,16 @@ class _RuntimeNamespace:
         self._used = used
 
     def __getattr__(self, name: str) -> str:
-        value = _runtime_value(name, self._keys, self._pinned, self._used)
-        return value if isinstance(value, str) else self._tokens.mark(value)
-
-    __getitem__ = __getattr__
-
-
-@functools.lru_cache(maxsize=1024)
-def runtime_variable(name: str) -> str:
-    """The environment variable that carries a runtime value inside the unit."""
-    return "UNITGEN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+        if name in self._pinned:
+            return _unmarked(name, self._pinned[name])
+        if name not in self._keys:
+            raise TemplateError(
+                f"runtime value {name!r} is not declared",
+                did_you_mean(name, self._keys)
+                or f"declare its etcd key under [runtime] in unitgen.toml, or pin it with --set {name}=…",
+            )
+        self._used.add(name)
+        return self._tokens.mark(Raw("${" + runtime_variable(name) + "}", is_variable=True))
 
 
 def render(
@@ -191,107 +240,31 @@ def render(
     ``runtime_keys`` maps runtime names to etcd keys; names used are added to
     ``used_runtime`` so the caller can generate the step that reads them.
     """
-    if not is_template(text):
+    if not contains_template(text):
         return (text,)
     if _MARK in text:
         raise TemplateError("the value contains a NUL character")
-    runtime = runtime_keys or {}
-    used = used_runtime if used_runtime is not None else set()
-    if _SIMPLE_TEMPLATE.fullmatch(text):
-        return _render_simple(text, variables, runtime, used)
-    from jinja2 import TemplateError as JinjaError
-    from jinja2 import UndefinedError
-
     tokens = _Tokens()
-    context: dict[str, object] = {name: tokens.mark(Raw("%" + letter)) for name, letter in SPECIFIERS.items()}
-    context["env"] = _EnvNamespace(tokens)
-    context["vars"] = _VarsNamespace(variables)
-    context["runtime"] = _RuntimeNamespace(tokens, runtime, variables, used)
+    used = used_runtime if used_runtime is not None else set()
+    context = {
+        **_SPECIFIER_MARKERS,
+        "env": _EnvNamespace(tokens),
+        "vars": _VarsNamespace(variables),
+        "runtime": _RuntimeNamespace(tokens, runtime_keys or {}, variables, used),
+    }
     try:
-        # jinja2 turns every "\r" and "\r\n" into "\n"; carry carriage returns through it.
-        rendered = _compile(text.replace("\r", _CARRIAGE_RETURN)).render(context).replace(_CARRIAGE_RETURN, "\r")
+        rendered = "".join(piece if isinstance(piece, str) else str(piece(context)) for piece in _pieces(text))
     except TemplateError:
         raise
-    except UndefinedError as error:
-        name = _undefined_name(str(error))
-        hint = None
-        if name:
-            from unitgen.diagnostics import did_you_mean
-
-            hint = did_you_mean(name, [*SPECIFIERS, "env", "vars", "runtime"])
-        known = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
-        raise TemplateError(f"unknown name in template: {error} (known: {known})", hint) from None
-    except JinjaError as error:
-        raise TemplateError(f"invalid template: {error}", "write '{{ \"{{\" }}' for a literal '{{'") from None
-    except Exception as error:  # the sandbox raises SecurityError and arbitrary filter errors
+    except jinja2.UndefinedError as error:
+        name = re.search(r"'([^']+)' is undefined", str(error))
+        hint = did_you_mean(name.group(1), [*SPECIFIERS, *_NAMESPACES]) if name else None
+        raise TemplateError(f"unknown name in template: {error} (known: {_KNOWN})", hint) from None
+    except jinja2.TemplateError as error:  # the sandbox refusing an attribute
+        raise TemplateError(f"invalid template: {error}") from None
+    except Exception as error:  # a filter or operator failing on its operands
         raise TemplateError(f"template failed: {error}") from None
-    return _split(rendered, tokens.raws)
-
-
-# Templates made only of literal text and ``{{ name }}`` / ``{{ ns.NAME }}`` are by far
-# the most common; they are evaluated directly, with the same context objects as jinja2,
-# because compiling a jinja2 template costs about a millisecond.
-# An attribute starting with '_' is left to jinja2, whose sandbox refuses it as unsafe:
-# looked up here, it would reach the namespace object's own attributes.
-_SIMPLE_EXPRESSION = r"\{\{[ \t]*([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z][A-Za-z0-9_]*))?[ \t]*\}\}"
-_SIMPLE_TEMPLATE = re.compile(r"(?:[^{]|\{(?![{%#]))*(?:" + _SIMPLE_EXPRESSION + r"(?:[^{]|\{(?![{%#]))*)*", re.S)
-_EXPRESSION = re.compile(_SIMPLE_EXPRESSION)
-
-
-_SPECIFIER_TOKENS = {name: Raw("%" + letter) for name, letter in SPECIFIERS.items()}  # Raw is immutable: shared
-_NAMESPACES = ("env", "vars", "runtime")
-
-
-def _simple_value(name: str, attribute: str | None, variables: Mapping[str, str], runtime: Mapping[str, str], used: set[str]) -> Part:
-    """What ``{{ name }}`` or ``{{ name.attribute }}`` gives with the context of ``render``."""
-    if attribute is None:
-        token = _SPECIFIER_TOKENS.get(name)
-        if token is not None:
-            return token
-    if name in SPECIFIERS:
-        raise TemplateError(f"'{name}' has no attribute '{attribute}'")
-    if name not in _NAMESPACES:
-        from unitgen.diagnostics import did_you_mean
-
-        known = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
-        raise TemplateError(
-            f"unknown name in template: '{name}' is undefined (known: {known})",
-            did_you_mean(name, [*SPECIFIERS, *_NAMESPACES]),
-        )
-    if attribute is None:
-        raise TemplateError(f"'{name}' needs a name after it, e.g. {{{{ {name}.NAME }}}}")
-    if name == "env":
-        return _env_variable(attribute)
-    if name == "vars":
-        return _compile_time_value(attribute, variables)
-    return _runtime_value(attribute, runtime, variables, used)
-
-
-def _render_simple(text: str, variables: Mapping[str, str], runtime: Mapping[str, str], used: set[str]) -> tuple[Part, ...]:
-    # The parts are built directly, literal text merged, as ``_split`` gives them.
-    parts: list[Part] = []
-    literal = ""
-    position = 0
-    for match in _EXPRESSION.finditer(text):
-        literal += text[position : match.start()]
-        value = _simple_value(match.group(1), match.group(2), variables, runtime, used)
-        if isinstance(value, str):
-            literal += value
-        else:
-            if literal:
-                parts.append(literal)
-                literal = ""
-            parts.append(value)
-        position = match.end()
-    literal += text[position:]
-    if literal:
-        parts.append(literal)
-    return tuple(parts) or ("",)
-
-
-def _undefined_name(message: str) -> str | None:
-    match = re.search(r"'([^']+)' is undefined", message)
-    return match.group(1) if match else None
+    return _split(rendered.replace(_CARRIAGE_RETURN, "\r"), tokens.raws)
 
 
 def _split(rendered: str, raws: list[Raw]) -> tuple[Part, ...]:

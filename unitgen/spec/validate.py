@@ -7,51 +7,33 @@ systemd or etcd fill in at start cannot be known here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from unitgen.spec import templating
 from unitgen.diagnostics import Diagnostics, did_you_mean
-from unitgen.spec.model import ServiceSpec
 from unitgen.secretscan import secret_problem
+from unitgen.spec import templating
+from unitgen.spec.docker_rules import (
+    CONTAINER_NAME,
+    DIGEST,
+    FORBIDDEN_DOCKER_ARGS,
+    IMAGE_NAME,
+    PORT,
+    TAG,
+    split_image,
+    volume_problem,
+)
+from unitgen.spec.model import ServiceSpec
 from unitgen.spec.source import KeyPath
+from unitgen.systemd import directives
+from unitgen.systemd.quoting import Part, Raw, literal_text
+from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
 from unitgen.systemd.values import env_name_is_valid, parse_boolean, timespan_problem
-from unitgen.systemd.unitnames import UNIT_NAME_MAX, fleet_name_problem, systemd_name_problem
 
 SPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 INSTANCE_NAME = re.compile(r"[A-Za-z0-9:_.\\-]+")
-CONTAINER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\$?|[0-9]+")
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-# docker's reference grammar (distribution/reference)
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
-IMAGE_NAME = re.compile(rf"(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*")
-# Lower-case words joined by single '/', '.', '_' or '-', as most repository names are:
-# each '/'-part is a _COMPONENT, so IMAGE_NAME accepts them all, but takes longer to say so.
-PLAIN_IMAGE_NAME = re.compile(r"[a-z0-9]+(?:[/._-][a-z0-9]+)*")
-TAG = re.compile(r"[\w][\w.-]{0,127}")
-DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 MACHINE_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}")
-PORT = re.compile(
-    r"(?:(?P<ip>[0-9.]+|\[[0-9a-fA-F:]+\]):(?=[0-9]*:))?(?:(?P<host>[0-9]+(?:-[0-9]+)?)?:)?"
-    r"(?P<container>[0-9]+(?:-[0-9]+)?)(?:/(?P<proto>tcp|udp|sctp))?"
-)
-# A value whose one template is ``{{ runtime.NAME }}`` amid plain text (no other '{',
-# no NUL): it is literal only when NAME is pinned by a compile-time value.
-_RUNTIME_VALUE = re.compile(r"[^{\x00]*\{\{[ \t]*runtime\.([A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\}[^{\x00]*")
-VOLUME_OPTIONS = frozenset(
-    "ro rw z Z shared slave private rshared rslave rprivate nocopy consistent cached delegated".split()
-)
-# docker run flags that would fight the unit's own lifecycle.
-FORBIDDEN_DOCKER_ARGS = {
-    "-d": "systemd must supervise the foreground 'docker run'; a detached container is not tracked",
-    "--detach": "systemd must supervise the foreground 'docker run'; a detached container is not tracked",
-    "--name": "set container.name instead",
-    "--env-file": "use container.env_files instead",
-    "-e": "use container.env instead",
-    "--env": "use container.env instead",
-    "--restart": "systemd restarts the unit (service.restart); a docker restart policy fights it",
-}
 MANAGED_DIRECTIVES = {
     "Description": "unit.description",
     "After": "unit.after",
@@ -77,7 +59,11 @@ MANAGED_DIRECTIVES = {
 
 class SpecValidator:
     def __init__(
-        self, spec: ServiceSpec, diagnostics: Diagnostics, variables: Mapping[str, str], runtime: Mapping[str, str] | None = None
+        self,
+        spec: ServiceSpec,
+        diagnostics: Diagnostics,
+        variables: Mapping[str, str],
+        runtime: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self.diagnostics = diagnostics
@@ -86,29 +72,25 @@ class SpecValidator:
         # rather than refused with a hint that nobody reads.
         self.runtime = runtime
 
+    def rendered(self, text: str) -> tuple[Part, ...] | None:
+        """The parts a value stands for; None for a template error, reported where the
+        value is converted."""
+        try:
+            return templating.render(text, self.variables, self.runtime, set())
+        except templating.TemplateError:
+            return None
+
     def literal(self, text: str) -> str | None:
         """The text a value stands for when it is known at compile time (plain text, or a
         template of compile-time values only); None when systemd or etcd fill parts in."""
-        if not templating.is_template(text):
-            return text
-        runtime_value = _RUNTIME_VALUE.fullmatch(text)
-        if runtime_value is not None and runtime_value.group(1) not in self.variables:
-            # etcd supplies it at start (or, undeclared, it is reported where converted):
-            # either way not literal, and rendering would only build the Raw to say so.
-            return None
-        try:
-            parts = templating.render(text, self.variables, self.runtime, set())
-        except templating.TemplateError:
-            return None  # reported where the value is converted
-        if all(isinstance(part, str) for part in parts):
-            return "".join(parts)  # type: ignore[arg-type]
-        return None
+        parts = self.rendered(text)
+        return None if parts is None else literal_text(parts)
 
     def error(self, code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
-        self.diagnostics.error(code, message, hint=hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
+        self.diagnostics.error(code, message, hint=hint, **self.spec.origins.where(path))
 
     def warning(self, code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
-        self.diagnostics.warning(code, message, hint=hint, **self.spec.origins.where(path))  # type: ignore[arg-type]
+        self.diagnostics.warning(code, message, hint=hint, **self.spec.origins.where(path))
 
     def run(self) -> None:
         self.names()
@@ -130,32 +112,34 @@ class SpecValidator:
                 "use letters, digits, '-' and '_' (set unit.name when the file name has other characters)",
             )
             return
-        # A SPEC_NAME name, and an INSTANCE_NAME instance, hold only ASCII characters that
-        # systemd and fleet allow in a unit name: only a name too long for systemd (which
-        # allows fewer than fleet does) can fail their checks, so only such a name is checked.
         unit_name = spec.unit_name
-        if len(unit_name) >= UNIT_NAME_MAX:
-            problem = systemd_name_problem(unit_name) or fleet_name_problem(unit_name)
-            if problem:
-                self.error("S210", f"unit name {unit_name!r}: {problem}", ("unit", "name"))
+        problem = systemd_name_problem(unit_name) or fleet_name_problem(unit_name)
+        if problem:
+            self.error("S210", f"unit name {unit_name!r}: {problem}", ("unit", "name"))
         seen = set()
         for i, instance in enumerate(spec.instances):
             if not INSTANCE_NAME.fullmatch(instance):
-                self.error("S211", f"instance name {instance!r} has characters a unit name cannot hold", ("instances", "names", i))
+                self.error(
+                    "S211",
+                    f"instance name {instance!r} has characters a unit name cannot hold",
+                    ("instances", "names", i),
+                )
             elif instance in seen:
                 self.error("S211", f"instance {instance!r} is listed twice", ("instances", "names", i))
             else:
                 instance_unit = f"{spec.name}@{instance}.service"
-                problem = systemd_name_problem(instance_unit) if len(instance_unit) >= UNIT_NAME_MAX else None
+                problem = systemd_name_problem(instance_unit)
                 if problem:
                     self.error("S211", f"instance unit {instance_unit}: {problem}", ("instances", "names", i))
             seen.add(instance)
-        # The default container name is the spec name, and CONTAINER_NAME accepts every
-        # name SPEC_NAME (checked above) accepts.
-        if spec.container.name != spec.name:
-            name = self.literal(spec.container.name)
-            if name is not None and not CONTAINER_NAME.fullmatch(name):
-                self.error("S212", f"container name {name!r} is not valid for docker", ("container", "name"), "use [A-Za-z0-9][A-Za-z0-9_.-]*")
+        name = self.literal(spec.container.name)
+        if name is not None and not CONTAINER_NAME.fullmatch(name):
+            self.error(
+                "S212",
+                f"container name {name!r} is not valid for docker",
+                ("container", "name"),
+                "use [A-Za-z0-9][A-Za-z0-9_.-]*",
+            )
 
     def image(self) -> None:
         container = self.spec.container
@@ -164,16 +148,18 @@ class SpecValidator:
         image = self.literal(container.image)
         if image is None:
             return
-        name, tag, digest = image, None, None
-        if "@" in name:
-            name, _, digest = name.partition("@")
-        last_slash = name.rfind("/")
-        if ":" in name[last_slash + 1 :]:
-            name, _, tag = name.rpartition(":")
-        if not PLAIN_IMAGE_NAME.fullmatch(name) and not IMAGE_NAME.fullmatch(name):
-            self.error("S220", f"{name!r} is not a valid image repository name", ("container", "image"), "lower-case path components such as 'djedstudios/app'")
+        name, tag, digest = split_image(image)
+        if not IMAGE_NAME.fullmatch(name):
+            self.error(
+                "S220",
+                f"{name!r} is not a valid image repository name",
+                ("container", "image"),
+                "lower-case path components such as 'djedstudios/app'",
+            )
         if tag is not None and container.tag is not None:
-            self.error("S221", "the image names a tag and container.tag sets another", ("container", "tag"), "keep one of them")
+            self.error(
+                "S221", "the image names a tag and container.tag sets another", ("container", "tag"), "keep one of them"
+            )
         if (tag or container.tag) and (digest or container.digest):
             self.error("S221", "an image takes a tag or a digest, not both", ("container", "digest"))
         if tag is not None:
@@ -189,7 +175,7 @@ class SpecValidator:
                 "S223",
                 "the image has no tag or digest, so every start pulls whatever 'latest' is then",
                 ("container", "image"),
-                "pin a tag, or read it from etcd with tag = \"{{ runtime.version }}\"",
+                'pin a tag, or read it from etcd with tag = "{{ runtime.version }}"',
             )
 
     def image_part(self, value: str, path: KeyPath, pattern: re.Pattern[str], what: str) -> None:
@@ -206,36 +192,53 @@ class SpecValidator:
         ):
             if value is None:
                 continue
-            known = self.literal(value)
+            parts = self.rendered(value)
+            if parts is None:
+                continue
+            known = literal_text(parts)
             if known is not None:
-                problem = timespan_problem(known)
-                if problem:
-                    self.error("S230", f"{known!r} is not a systemd time span: {problem}", ("service", key), "examples: '0', '90s', '5min 20s', 'infinity'")
+                problem, shown = timespan_problem(known), known
+            elif any(isinstance(part, Raw) and not part.is_variable for part in parts):
+                # systemd reads a time span as it is; variables are refused where the value is encoded.
+                problem, shown = "systemd expands no specifiers in a time span", value
+            else:
+                continue
+            if problem:
+                self.error(
+                    "S230",
+                    f"{shown!r} is not a systemd time span: {problem}",
+                    ("service", key),
+                    "examples: '0', '90s', '5min 20s', 'infinity'",
+                )
         user = self.literal(spec.user) if spec.user is not None else None
         if user is not None and not USER_NAME.fullmatch(user):
             self.error("S231", f"{user!r} is not a valid user name", ("service", "user"))
 
     def extras(self) -> None:
-        if not (self.spec.unit_extra or self.spec.service_extra):
-            return  # the systemd vocabulary is large: load it only when a spec needs it
-        from unitgen.systemd import directives
-
-        for section, items, table in (("Unit", self.spec.unit_extra, "unit"), ("Service", self.spec.service_extra, "service")):
+        for section, items, table in (
+            ("Unit", self.spec.unit_extra, "unit"),
+            ("Service", self.spec.service_extra, "service"),
+        ):
             for name, values in items:
                 path: KeyPath = (table, "extra", name)
                 if name in MANAGED_DIRECTIVES:
                     self.error("S240", f"{name}= is written by unitgen", path, f"use {MANAGED_DIRECTIVES[name]}")
                     continue
                 if name.startswith("Exec"):
-                    self.error("S240", f"{name}= is not accepted as a passthrough", path, "unitgen writes the commands from [container]")
+                    self.error(
+                        "S240",
+                        f"{name}= is not accepted as a passthrough",
+                        path,
+                        "unitgen writes the commands from [container]",
+                    )
                     continue
                 if not directives.is_known(section, name):
-                    known = directives.KNOWN.get(section, frozenset())
+                    vocabulary = directives.KNOWN.get(section, frozenset())
                     self.error(
                         "S241",
                         f"systemd 252 has no [{section}] directive {name!r}",
                         path,
-                        did_you_mean(name, known) or f"see systemd.{section.lower()}(5)",
+                        did_you_mean(name, vocabulary) or f"see systemd.{section.lower()}(5)",
                     )
                     continue
                 for i, value in enumerate(values):
@@ -249,7 +252,9 @@ class SpecValidator:
         for var in container.env:
             path: KeyPath = ("container", "env", var.name)
             if not env_name_is_valid(var.name):
-                self.error("S250", f"{var.name!r} is not a valid environment variable name", path, "use [A-Za-z_][A-Za-z0-9_]*")
+                self.error(
+                    "S250", f"{var.name!r} is not a valid environment variable name", path, "use [A-Za-z_][A-Za-z0-9_]*"
+                )
                 continue
             if var.declared_not_secret:
                 continue
@@ -260,12 +265,17 @@ class SpecValidator:
                     "S601",
                     f"{problem}; units are stored in etcd and readable across the cluster",
                     path,
-                    "fetch it from S3 with [[container.secrets]], or mark a harmless value { value = \"…\", secret = false }",
+                    'fetch it from S3 with [[container.secrets]], or mark a harmless value { value = "…", secret = false }',
                 )
         for i, port in enumerate(container.ports):
             known = self.literal(port)
             if known is not None and not PORT.fullmatch(known):
-                self.error("S251", f"{port!r} is not a port mapping", ("container", "ports", i), "write '[ip:]host:container[/tcp|udp]', e.g. '8000:8000'")
+                self.error(
+                    "S251",
+                    f"{port!r} is not a port mapping",
+                    ("container", "ports", i),
+                    "write '[ip:]host:container[/tcp|udp]', e.g. '8000:8000'",
+                )
         for i, volume in enumerate(container.volumes):
             known = self.literal(volume)
             if known is not None:
@@ -279,7 +289,12 @@ class SpecValidator:
         for i, arg in enumerate(container.docker_args):
             flag = arg.split("=", 1)[0]
             if flag in FORBIDDEN_DOCKER_ARGS:
-                self.error("S254", f"docker_args must not contain {flag!r}", ("container", "docker_args", i), FORBIDDEN_DOCKER_ARGS[flag])
+                self.error(
+                    "S254",
+                    f"docker_args must not contain {flag!r}",
+                    ("container", "docker_args", i),
+                    FORBIDDEN_DOCKER_ARGS[flag],
+                )
 
     def secrets(self) -> None:
         names = set()
@@ -292,25 +307,44 @@ class SpecValidator:
             names.add(secret.file_name)
             for field, value in (("bucket", secret.bucket), ("key", secret.key)):
                 if not value:
-                    self.error("S261", f"secret {field} is missing or empty", (*path, field), f"add {field} = \"…\" to this [[container.secrets]] entry")
+                    self.error(
+                        "S261",
+                        f"secret {field} is missing or empty",
+                        (*path, field),
+                        f'add {field} = "…" to this [[container.secrets]] entry',
+                    )
 
     def placement(self) -> None:
         placement = self.spec.placement
         machine_id = self.literal(placement.machine_id) if placement.machine_id is not None else None
-        if machine_id is not None:
-            if not MACHINE_ID.fullmatch(machine_id):
-                self.error("S270", f"{placement.machine_id!r} is not a machine ID (32 lower-case hex digits)", ("fleet", "machine_id"))
+        if machine_id is not None and not MACHINE_ID.fullmatch(machine_id):
+            self.error(
+                "S270",
+                f"{placement.machine_id!r} is not a machine ID (32 lower-case hex digits)",
+                ("fleet", "machine_id"),
+            )
         for key, values in placement.machine_metadata:
             path: KeyPath = ("fleet", "machine_metadata", key)
             if not key or "=" in key or key != key.strip() or "," in key:
                 self.error("S271", f"metadata key {key!r} cannot match: fleet needs key=value with a plain key", path)
             for value in values:
                 if not value or "=" in value or value != value.strip():
-                    self.error("S271", f"metadata value {value!r} for {key!r} would be dropped silently by fleet", path, "use a non-empty value without '=' or surrounding blanks")
+                    self.error(
+                        "S271",
+                        f"metadata value {value!r} for {key!r} would be dropped silently by fleet",
+                        path,
+                        "use a non-empty value without '=' or surrounding blanks",
+                    )
                 elif "," in value:
-                    self.warning("S272", f"metadata value {value!r} contains ',', which fleet's machine metadata cannot hold", path)
+                    self.warning(
+                        "S272",
+                        f"metadata value {value!r} contains ',', which fleet's machine metadata cannot hold",
+                        path,
+                    )
         if placement.global_ and self.spec.is_template:
-            self.error("S273", "a global unit cannot have instances", ("instances",), "remove [instances] or fleet.global")
+            self.error(
+                "S273", "a global unit cannot have instances", ("instances",), "remove [instances] or fleet.global"
+            )
 
     def presence(self) -> None:
         presence = self.spec.presence
@@ -323,13 +357,15 @@ class SpecValidator:
             if etcd.ttl <= 0 or etcd.interval <= 0:
                 self.error("S281", "ttl and interval must be positive", ("presence", "etcd"))
             elif etcd.interval >= etcd.ttl:
-                self.error("S281", f"interval {etcd.interval}s is not below ttl {etcd.ttl}s: the key would expire between refreshes", ("presence", "etcd", "interval"))
+                self.error(
+                    "S281",
+                    f"interval {etcd.interval}s is not below ttl {etcd.ttl}s: the key would expire between refreshes",
+                    ("presence", "etcd", "interval"),
+                )
 
 
 def passthrough_problem(section: str, name: str, value: str) -> str | None:
     """What systemd 252 would reject in a passthrough value of a typed setting."""
-    from unitgen.systemd import directives
-
     kind = directives.kind(section, name)
     value_type = kind.type
     if value_type is directives.ValueType.BOOL and parse_boolean(value) is None:
@@ -345,30 +381,7 @@ def passthrough_problem(section: str, name: str, value: str) -> str | None:
             problem = systemd_name_problem(word)
             if problem:
                 return f"{word!r}: {problem}"
-    if value_type in (directives.ValueType.PATH, directives.ValueType.ENVIRONMENT_FILE):
-        if not value.lstrip("-").startswith("/"):
-            return "not an absolute path"
+    is_path = value_type in (directives.ValueType.PATH, directives.ValueType.ENVIRONMENT_FILE)
+    if is_path and not value.lstrip("-").startswith("/"):
+        return "not an absolute path"
     return None
-
-
-def volume_problem(volume: str) -> str | None:
-    parts = volume.split(":")
-    if len(parts) == 1:
-        return None if volume.startswith("/") else f"volume {volume!r} names no container path"
-    if len(parts) > 3:
-        return f"volume {volume!r} has too many ':'"
-    source, target = parts[0], parts[1]
-    if not source:
-        return f"volume {volume!r} has an empty host path"
-    if not target.startswith("/"):
-        return f"volume {volume!r}: the container path {target!r} is not absolute"
-    if len(parts) == 3:
-        bad = [o for o in parts[2].split(",") if o not in VOLUME_OPTIONS]
-        if bad:
-            return f"volume {volume!r}: unknown option(s) {', '.join(bad)}"
-    return None
-
-
-def validate_specs(specs: Sequence[ServiceSpec], diagnostics: Diagnostics, variables: Mapping[str, str]) -> None:
-    for spec in specs:
-        SpecValidator(spec, diagnostics, variables).run()

@@ -44,28 +44,18 @@ Part = str | Raw
 Value = str | Sequence[Part]
 
 
-def _only_text(value: Value) -> str | None:
-    """The value's text when all its parts are literal (as most rendered values are), else None."""
-    if isinstance(value, str):
-        return value
-    if len(value) == 1:  # the most common: one piece
-        return value[0] if isinstance(value[0], str) else None
-    for part in value:
-        if not isinstance(part, str):
-            return None
-    return "".join(value)  # type: ignore[arg-type]
-
-
 def parts_of(value: Value) -> tuple[Part, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
 def literal_text(value: Value) -> str | None:
     """The value as plain text when it has no Raw parts, else None."""
-    parts = parts_of(value)
-    if all(isinstance(p, str) for p in parts):
-        return "".join(parts)  # type: ignore[arg-type]
-    return None
+    pieces: list[str] = []
+    for part in parts_of(value):
+        if isinstance(part, Raw):
+            return None
+        pieces.append(part)
+    return "".join(pieces)
 
 
 # What settings read raw (Description=, paths, [X-Fleet]) cannot carry: no escapes there.
@@ -147,20 +137,11 @@ def _escape_literal(text: str, *, expand_dollar: bool, specifiers: bool = True) 
 
 # --- Exec lines -------------------------------------------------------------------------
 
-_PLAIN_WORD = re.compile(r"[A-Za-z0-9\-_./:=,+@]+")
-
 
 def exec_word(value: Value, *, expand_env: bool = True) -> str:
     """One Exec argument, so that systemd hands exactly this string to the program."""
-    text = _only_text(value)
-    if text is not None and _PLAIN_WORD.fullmatch(text):
-        return text  # the common case: nothing to escape, nothing to quote
-    return _exec_word_the_long_way(parts_of(value), expand_env)
-
-
-def _exec_word_the_long_way(parts: Sequence[Part], expand_env: bool) -> str:
     pieces: list[str] = []
-    for part in parts:
+    for part in parts_of(value):
         if isinstance(part, Raw):
             pieces.append(part.text)
         else:
@@ -180,9 +161,13 @@ def exec_executable(value: Value) -> str:
     """The executable path: absolute, without the characters systemd refuses there."""
     text = literal_text(value)
     if text is None:
-        raise QuotingError("the executable path cannot contain specifiers or variables", "write the absolute path literally")
+        raise QuotingError(
+            "the executable path cannot contain specifiers or variables", "write the absolute path literally"
+        )
     if not text.startswith("/"):
-        raise QuotingError(f"executable {text!r} is not an absolute path", "write the full path, e.g. '/usr/bin/docker'")
+        raise QuotingError(
+            f"executable {text!r} is not an absolute path", "write the full path, e.g. '/usr/bin/docker'"
+        )
     if text.endswith("/"):
         raise QuotingError(f"executable {text!r} ends in '/', which systemd reads as a directory")
     if _UNSAFE_IN_EXECUTABLE.search(text):
@@ -216,17 +201,11 @@ def exec_command(
 
 # --- Environment= -----------------------------------------------------------------------
 
-def env_name_problem(name: str) -> str | None:
-    if not env_name_is_valid(name):
-        return f"{name!r} is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
-    return None
-
 
 def environment_assignment(name: str, value: Value) -> str:
     """One ``"NAME=value"`` word of an Environment= line (no ``$`` expansion happens there)."""
-    problem = env_name_problem(name)
-    if problem:
-        raise QuotingError(problem)
+    if not env_name_is_valid(name):
+        raise QuotingError(f"{name!r} is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
     pieces: list[str] = []
     for part in parts_of(value):
         if isinstance(part, Raw):
@@ -247,25 +226,14 @@ def environment_assignment(name: str, value: Value) -> str:
 # --- Values taken raw by systemd (no unquoting, no escapes) -----------------------------
 
 
-# Printable ASCII but '%' and '\\', not starting or ending with a blank: a raw value as it is.
-_PLAIN_TEXT = re.compile(r"[!-$&-\[\]-~](?:[ -$&-\[\]-~]*[!-$&-\[\]-~])?")
-
-
 def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
     """Text for settings systemd reads raw (Description=, paths): only ``%`` is escaped.
 
     Control characters cannot be escaped there, so they are refused, and so is a trailing
     backslash, which would continue the line into the next directive.
     """
-    text = _only_text(value)
-    if text is not None and _PLAIN_TEXT.fullmatch(text):
-        return text  # the common case: nothing to escape or refuse
-    return _plain_value_the_long_way(parts_of(value), what, specifiers)
-
-
-def _plain_value_the_long_way(parts: Sequence[Part], what: str, specifiers: bool) -> str:
     pieces: list[str] = []
-    for part in parts:
+    for part in parts_of(value):
         if isinstance(part, Raw):
             if part.is_variable:
                 raise QuotingError(f"{what} does not expand variables")
@@ -304,15 +272,8 @@ _FLEET_EXPANDED = re.compile("%[nNpi]")
 
 def fleet_value(value: Value, what: str) -> str:
     """A value for one [X-Fleet] line: systemd ignores the section, fleet reads it raw."""
-    text = _only_text(value)
-    if text is not None and _PLAIN_TEXT.fullmatch(text) and '"' not in text:
-        return text  # the common case: no specifier, quote, control character or edge blank
-    return _fleet_value_the_long_way(parts_of(value), what)
-
-
-def _fleet_value_the_long_way(parts: Sequence[Part], what: str) -> str:
     pieces: list[str] = []
-    for part in parts:
+    for part in parts_of(value):
         if isinstance(part, Raw):
             if part.is_variable or part.text[1:] not in FLEET_SPECIFIERS:
                 raise QuotingError(
