@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from unitgen.spec import schema
 from unitgen.diagnostics import Location
+from unitgen.spec import schema
 from unitgen.spec.schema import Key
 from unitgen.spec.source import KeyPath, Origins
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from unitgen.spec import schema
 from unitgen.diagnostics import Diagnostics, did_you_mean, one_of
+from unitgen.spec import schema
 from unitgen.spec.schema import Key
 from unitgen.spec.source import KeyPath, Origins
 
