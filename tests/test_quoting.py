@@ -225,3 +225,32 @@ def test_oracle_b_hypothesis_argv_executes_byte_exact(user_manager: UserManager,
     results = user_manager.run_execs(values)
     for argv, seen in zip(batch, results, strict=True):
         assert seen == [os.fsencode(user_manager.dumper_path), *(os.fsencode(a) for a in argv)]
+
+
+# --- noncharacters: valid Python text that systemd does not call UTF-8 clean ---------------
+
+NONCHARACTERS = ["\ufdd0", "\ufdef", "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff"]
+
+
+def test_noncharacters_in_an_argument_reach_the_command_byte_exact() -> None:
+    _require_analyze()
+    argv = [f"a{char}b" for char in NONCHARACTERS]
+    result = verify_with_dump({"n.service": _unit(quoting.exec_command("/usr/bin/prog", argv))})
+    assert result.problems == (), [f.format() for f in result.problems]
+    assert result.command_lines["n.service"][0] == ("/usr/bin/prog", *argv)
+
+
+@pytest.mark.parametrize("char", NONCHARACTERS)
+def test_a_noncharacter_in_an_environment_value_is_refused_as_systemd_refuses_it(char: str) -> None:
+    with pytest.raises(QuotingError, match="noncharacters"):
+        quoting.environment_assignment("A", f"x{char}")
+    _require_analyze()
+    escaped = "".join(f"\\x{byte:02x}" for byte in char.encode())
+    unit = f'[Service]\nEnvironment="A=x{escaped}"\nExecStart=/usr/bin/prog\n'
+    assert "Invalid environment assignment" in " ".join(f.message for f in verify_with_dump({"e.service": unit}).problems)
+
+
+@pytest.mark.parametrize("char", NONCHARACTERS)
+def test_a_noncharacter_in_a_raw_value_is_refused(char: str) -> None:
+    with pytest.raises(QuotingError, match="noncharacters"):
+        quoting.plain_value(f"web{char}", "Description")

@@ -19,7 +19,6 @@ from unitgen.compile.irlint import lint_unit
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
 from unitgen.diagnostics import Diagnostic, Diagnostics
-from unitgen.lint import lint_text
 from unitgen.spec.crosscheck import check_all
 from unitgen.spec.model import Project, ServiceSpec
 from unitgen.spec.resolve import Workspace, load_workspace, resolution_order, resolve_spec
@@ -158,6 +157,9 @@ def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
 def passthrough_findings(unit: ir.Unit, text: str) -> list[Diagnostic]:
     """The unit-file linter's errors on a unit, each placed at the spec key that wrote
     the offending line."""
+    # Imported here: the full linter is needed only for specs with passthrough directives.
+    from unitgen.lint import lint_text
+
     origins = line_origins(unit)
     found = []
     for finding in lint_text(text.encode("utf-8", "surrogateescape"), unit.name):

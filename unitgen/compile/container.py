@@ -9,10 +9,10 @@ from collections.abc import Iterable
 
 from unitgen.compile.encoding import Arg, SpecRenderer, SpecText, exec_line
 from unitgen.compile.ir import UnitBuilder
-from unitgen.compile.names import container_name
 from unitgen.spec import templating
 from unitgen.spec.docker_rules import names_registry_host
 from unitgen.spec.model import Project, ServiceSpec
+from unitgen.spec.names import container_name
 from unitgen.spec.source import KeyPath
 from unitgen.systemd import quoting
 from unitgen.systemd.quoting import Part, Raw

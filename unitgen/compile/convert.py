@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from unitgen.compile.container import RUNTIME_SUBDIR, add_lifecycle, runtime_parts, runtime_read_command
 from unitgen.compile.encoding import SpecRenderer
 from unitgen.compile.ir import Unit, UnitBuilder
-from unitgen.compile.names import sidekick_names, unit_reference_parts
 from unitgen.compile.placement import add_placement
 from unitgen.diagnostics import Diagnostics
 from unitgen.spec.model import Project, Relations, ServiceSpec
+from unitgen.spec.names import sidekick_names, unit_reference_parts
 from unitgen.spec.source import KeyPath
 from unitgen.systemd import quoting
 from unitgen.systemd.quoting import QuotingError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from unitgen.compile.encoding import SpecRenderer
 from unitgen.compile.ir import UnitBuilder
-from unitgen.compile.names import unit_reference_parts
+from unitgen.spec.names import unit_reference_parts
 from unitgen.spec.source import KeyPath
 from unitgen.systemd import quoting
 from unitgen.systemd.quoting import Part

@@ -18,9 +18,9 @@ import attrs
 from unitgen.compile.convert import ServiceConverter
 from unitgen.compile.encoding import SpecRenderer, SpecText, exec_line
 from unitgen.compile.ir import Unit, UnitBuilder
-from unitgen.compile.names import sidekick_name
 from unitgen.diagnostics import Diagnostics
 from unitgen.spec.model import Container, EnvVar, Placement, Presence, Project, Relations, ServiceSpec
+from unitgen.spec.names import sidekick_name
 from unitgen.systemd import quoting
 from unitgen.systemd.quoting import Part, QuotingError, Raw
 

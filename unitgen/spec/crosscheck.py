@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
-from unitgen.compile.names import container_name, sidekick_names, unit_reference
 from unitgen.diagnostics import Diagnostics, did_you_mean
 from unitgen.spec import templating
 from unitgen.spec.docker_rules import PORT
 from unitgen.spec.model import Relations, ServiceSpec
+from unitgen.spec.names import container_name, sidekick_names, unit_reference
 from unitgen.spec.source import KeyPath
 from unitgen.systemd.golib import glob_matches
 from unitgen.systemd.unitnames import split_name, systemd_name_problem

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from unitgen.spec import model
-from unitgen.spec import schema
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
+from unitgen.spec import model, schema
 from unitgen.spec.merge import Layer, merge_layers
 from unitgen.spec.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
 from unitgen.spec.typecheck import check_document

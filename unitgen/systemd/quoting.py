@@ -75,10 +75,16 @@ _C_ESCAPES = {
     "\f": "\\f",
     "\v": "\\v",
 }
+# systemd 252 refuses a line that is not "UTF-8 clean" (utf8.c, unichar_is_valid): besides
+# surrogates, the noncharacters U+FDD0..U+FDEF and U+xFFFE/U+xFFFF of every plane.
+NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000)
+)
 # C1 controls and the Unicode line/paragraph separators are valid UTF-8 that systemd would
 # copy as they are, but line-oriented tools (Python's str.splitlines among them) break
-# lines there, so they are written as the \xHH escapes of their UTF-8 bytes.
-_NEEDS_C_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]')
+# lines there, so they are written as the \xHH escapes of their UTF-8 bytes, like the
+# noncharacters, which systemd would refuse.
+_NEEDS_C_ESCAPE = re.compile(f'[\\\\"\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff{NONCHARACTERS}]')
 
 
 def _byte_escapes(char: str) -> str:
@@ -98,7 +104,7 @@ def _c_escape(text: str) -> str:
     return _NEEDS_C_ESCAPE.sub(_c_escape_char, text)
 
 
-_UNSAFE_IN_COMMENT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\\udc80-\udcff]")
+_UNSAFE_IN_COMMENT = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\\udc80-\udcff{NONCHARACTERS}]")
 
 
 def _comment_char(match: re.Match[str]) -> str:
@@ -118,7 +124,7 @@ def _reject_nul(text: str, what: str) -> None:
 
 
 _NOT_A_BYTE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
-_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_UTF8_CLEAN = re.compile(f"[\ud800-\udfff{NONCHARACTERS}]")
 
 
 def _reject_other_surrogates(text: str, what: str) -> None:
@@ -217,8 +223,11 @@ def environment_assignment(name: str, value: Value) -> str:
             pieces.append(part.text)
         else:
             _reject_nul(part, "an environment value")
-            if _ANY_SURROGATE.search(part):
-                raise QuotingError("an environment value must be valid UTF-8")
+            if _NOT_UTF8_CLEAN.search(part):
+                raise QuotingError(
+                    "an environment value must be valid UTF-8 without noncharacters (U+FFFE, U+FDD0…), "
+                    "which systemd refuses"
+                )
             pieces.append(_escape_literal(part, expand_dollar=False))
     return '"' + _c_escape(f"{name}={''.join(pieces)}") + '"'
 
@@ -245,8 +254,10 @@ def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
                     f"{what} contains a control character or line break, which systemd cannot read here",
                     "remove it or replace it with a space",
                 )
-            if _ANY_SURROGATE.search(part):
-                raise QuotingError(f"{what} must be valid UTF-8")
+            if _NOT_UTF8_CLEAN.search(part):
+                raise QuotingError(
+                    f"{what} must be valid UTF-8 without noncharacters (U+FFFE, U+FDD0…), which systemd refuses"
+                )
             pieces.append(_escape_literal(part, expand_dollar=False, specifiers=specifiers))
     text = "".join(pieces)
     if text != text.strip():
