@@ -122,7 +122,9 @@ def run(args: list[str], cwd: Path, cache: Path) -> tuple[float, float]:
     environment = {**os.environ, "UNITGEN_CACHE_DIR": str(cache)}
     environment.pop("UNITGEN_NO_CACHE", None)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "unitgen", *args], cwd=cwd, capture_output=True, text=True, env=environment)
+    proc = subprocess.run(
+        [sys.executable, "-m", "unitgen", *args], cwd=cwd, capture_output=True, text=True, env=environment
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"unitgen {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
@@ -144,7 +146,9 @@ def main() -> None:
     import unitgen
 
     compileall.compile_dir(Path(unitgen.__file__).parent, quiet=1)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, in {tempfile.gettempdir()}; median (fastest-slowest) of {repeat} runs")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, in {tempfile.gettempdir()}; median (fastest-slowest) of {repeat} runs"
+    )
     for count in sizes:
         work = Path(tempfile.mkdtemp(prefix="unitgen-bench-"))
         try:
@@ -167,7 +171,9 @@ def main() -> None:
                 edited.write_text(original.replace("web app 0", f"web app edit {number}"))
                 times["one edit"].append(run(compile_, work, cache)[0])
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            shown = ", ".join(f"{mode} {statistics.median(t):.2f} s ({min(t):.2f}-{max(t):.2f})" for mode, t in times.items())
+            shown = ", ".join(
+                f"{mode} {statistics.median(t):.2f} s ({min(t):.2f}-{max(t):.2f})" for mode, t in times.items()
+            )
             print(f"{count:>6} specs -> {units:>6} units: {shown}; peak RSS {peak:.0f} MiB")
         finally:
             shutil.rmtree(work)

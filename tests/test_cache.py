@@ -23,20 +23,23 @@ from helpers import RECORD_LOADED_MODULES, REPO, SIMPLE_SPEC, write_specs
 from test_cli import _environment, run_in_terminal
 
 from unitgen.compile.compiler import compile_specs
+from unitgen.compile.header import header
+from unitgen.diagnostics import Diagnostics
 from unitgen.output import cache
 from unitgen.output import plan as output
-from unitgen.output.write import apply
-from unitgen.diagnostics import Diagnostics
 from unitgen.output.drift import compare
-from unitgen.compile.header import header
+from unitgen.output.write import apply
 
-TRACED = RECORD_LOADED_MODULES + """\
+TRACED = (
+    RECORD_LOADED_MODULES
+    + """\
 import runpy
 try:
     runpy.run_module("unitgen", run_name="__main__", alter_sys=True)
 finally:
     record()
 """
+)
 
 PROJECT = """\
 [runtime]
@@ -179,13 +182,17 @@ def keep_stat(path: Path, change: Callable[[Path], None]) -> None:
 
 CHANGES: dict[str, Callable[[Path], None]] = {
     "edit a spec": lambda root: edit(root / "specs" / "web.toml", "serve", "start"),
-    "edit a spec, same size and time": lambda root: keep_stat(root / "specs" / "web.toml", lambda p: edit(p, "serve", "SERVE")),
+    "edit a spec, same size and time": lambda root: keep_stat(
+        root / "specs" / "web.toml", lambda p: edit(p, "serve", "SERVE")
+    ),
     "add a spec": lambda root: (root / "specs" / "api.toml").write_text(SIMPLE_SPEC),
     "delete a spec": lambda root: (root / "specs" / "web.toml").unlink(),
     "edit unitgen.toml": lambda root: edit(root / "specs" / "unitgen.toml", "prod-bucket", "other-bucket"),
     "edit an out/ file": lambda root: edit(root / "out" / "prod" / "web.service", "serve", "start"),
     "delete an out/ file": lambda root: (root / "out" / "stage" / "web.service").unlink(),
-    "add a stale generated file": lambda root: shutil.copy(root / "out" / "prod" / "web.service", root / "out" / "prod" / "old.service"),
+    "add a stale generated file": lambda root: shutil.copy(
+        root / "out" / "prod" / "web.service", root / "out" / "prod" / "old.service"
+    ),
 }
 
 
@@ -209,7 +216,9 @@ def test_a_comment_in_a_spec_is_a_miss_that_still_passes(project: Path) -> None:
     assert not warm.from_cache and warm.status == 0
 
 
-@pytest.mark.parametrize("other", [("--set", "version=v43"), ("--env", "prod"), ("--set", "version=v42", "--set", "version=v43")])
+@pytest.mark.parametrize(
+    "other", [("--set", "version=v43"), ("--env", "prod"), ("--set", "version=v42", "--set", "version=v43")]
+)
 def test_other_arguments_are_another_key(project: Path, other: tuple[str, ...]) -> None:
     assert unitgen("compile", "--set", "version=v42", "-q", cwd=project).status == 0
     assert unitgen("check", "--set", "version=v42", cwd=project).from_cache
@@ -309,7 +318,9 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "an error to replay": lambda memo: _rewrite(memo, lambda d: d["diagnostics"][0].__setitem__(0, "error")),
     "a bad instance list": lambda memo: _rewrite(memo, lambda d: d.update(instances=[["prod", "worker@1.service"]])),
     "not an object": lambda memo: memo.write_text("[1, 2]"),
-    "a path no file system takes": lambda memo: _rewrite(memo, lambda d: d.update(out_dir="/tmp/\u0000\ud800", out_link=None)),
+    "a path no file system takes": lambda memo: _rewrite(
+        memo, lambda d: d.update(out_dir="/tmp/\u0000\ud800", out_link=None)
+    ),
     "a unit path no file system takes": lambda memo: _rewrite(memo, lambda d: d["files"].append("\ud800.service")),
     "a digest that is not a string": lambda memo: _rewrite(memo, lambda d: d.update(contents=["0"])),
     "unreadable (a symlink loop)": lambda memo: (memo.unlink(), memo.symlink_to(memo.name)),
@@ -408,7 +419,10 @@ def test_a_hit_replays_the_memo_and_the_switches_bypass_it(project: Path, privat
     assert "REPLAYED FROM THE CACHE" in unitgen("check", cwd=project).stderr
     assert "REPLAYED FROM THE CACHE" in unitgen("check", cwd=project, env={"UNITGEN_NO_CACHE": "0"}).stderr
     for command in ("compile", "check", "diff"):
-        for run in (unitgen(command, "--no-cache", cwd=project), unitgen(command, cwd=project, env={"UNITGEN_NO_CACHE": "1"})):
+        for run in (
+            unitgen(command, "--no-cache", cwd=project),
+            unitgen(command, cwd=project, env={"UNITGEN_NO_CACHE": "1"}),
+        ):
             assert "REPLAYED FROM THE CACHE" not in run.stderr and "S223 warning" in run.stderr
             assert not run.from_cache
     verified = unitgen("compile", "--verify", cwd=project)
@@ -435,11 +449,17 @@ def generated(name: str, body: str) -> str:
 # name -> (the file it changes, the change); two changes of one file are not combined
 MUTATIONS: dict[str, tuple[str, Callable[[Path], None]]] = {
     "missing": ("prod/web.service", lambda p: p.unlink()),
-    "changed (another compile's text)": ("prod/web.service", lambda p: p.write_text(generated("web", "[Unit]\nDescription=old\n"))),
+    "changed (another compile's text)": (
+        "prod/web.service",
+        lambda p: p.write_text(generated("web", "[Unit]\nDescription=old\n")),
+    ),
     "hand-edited": ("prod/web.service", lambda p: edit(p, "serve", "start")),
     "foreign file in the way": ("prod/web.service", lambda p: p.write_text("[Unit]\n")),
     "unreadable (a directory)": ("prod/web.service", lambda p: (p.unlink(), p.mkdir())),
-    "a symlink to the same text": ("prod/web.service", lambda p: (p.rename(p.with_name("web.copy")), p.symlink_to("web.copy"))),
+    "a symlink to the same text": (
+        "prod/web.service",
+        lambda p: (p.rename(p.with_name("web.copy")), p.symlink_to("web.copy")),
+    ),
     "a broken symlink": ("prod/web.service", lambda p: (p.unlink(), p.symlink_to("nowhere"))),
     "stale generated extra": ("prod/old.service", lambda p: p.write_text(generated("old", "[Unit]\n"))),
     "foreign extra": ("prod/mine.service", lambda p: p.write_text("[Unit]\n")),
@@ -463,7 +483,9 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # 
 
 
 @pytest.mark.parametrize("env", [None, "prod", "stage"])
-def test_the_digest_check_agrees_with_plan_and_scoping(compiled: tuple[Path, dict], tmp_path: Path, env: str | None) -> None:  # type: ignore[type-arg]
+def test_the_digest_check_agrees_with_plan_and_scoping(
+    compiled: tuple[Path, dict], tmp_path: Path, env: str | None
+) -> None:  # type: ignore[type-arg]
     pristine, results = compiled
     result = results[env]
     paths = sorted(result.files)
@@ -492,7 +514,9 @@ def reference_unit_files(out_dir: Path) -> dict[str, Path]:
     if not out_dir.is_dir():
         return {}
     return {
-        p.relative_to(out_dir).as_posix(): p for p in out_dir.rglob("*") if p.is_file() and p.name.endswith(output.UNIT_SUFFIXES)
+        p.relative_to(out_dir).as_posix(): p
+        for p in out_dir.rglob("*")
+        if p.is_file() and p.name.endswith(output.UNIT_SUFFIXES)
     }
 
 
@@ -500,7 +524,14 @@ def test_the_unit_file_walk_finds_what_rglob_found(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "prod" / "deep" / "er").mkdir(parents=True)
     (out / "dir.service").mkdir()
-    for name in ("a.service", "prod/b.timer", "prod/deep/er/c.socket", ".hidden.service", "prod/notes.txt", "prod/x.service.bak"):
+    for name in (
+        "a.service",
+        "prod/b.timer",
+        "prod/deep/er/c.socket",
+        ".hidden.service",
+        "prod/notes.txt",
+        "prod/x.service.bak",
+    ):
         (out / name).write_text("x")
     (out / "prod" / "link.service").symlink_to("b.timer")
     (out / "prod" / "broken.service").symlink_to("nowhere")
@@ -512,7 +543,14 @@ def test_the_unit_file_walk_finds_what_rglob_found(tmp_path: Path) -> None:
     (out / "prod" / "far.service").symlink_to(tmp_path / "elsewhere" / "far.service")
     found = output.unit_files(out)
     assert found == reference_unit_files(out)
-    assert sorted(found) == [".hidden.service", "a.service", "prod/b.timer", "prod/deep/er/c.socket", "prod/far.service", "prod/link.service"]
+    assert sorted(found) == [
+        ".hidden.service",
+        "a.service",
+        "prod/b.timer",
+        "prod/deep/er/c.socket",
+        "prod/far.service",
+        "prod/link.service",
+    ]
     assert output.unit_files(tmp_path / "missing") == {} == output.unit_files(out / "a.service")
 
 

@@ -65,7 +65,9 @@ def test_help_imports_no_stage_of_the_compiler(command: str | None) -> None:
     proc = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True, cwd=REPO, timeout=60)
     loaded = proc.stderr.split("LOADED", 1)[1].split()
     assert "unitgen.cli" in loaded
-    assert not [m for m in loaded if m.startswith(("unitgen.spec", "unitgen.compile.compiler", "unitgen.lint", "jinja2"))]
+    assert not [
+        m for m in loaded if m.startswith(("unitgen.spec", "unitgen.compile.compiler", "unitgen.lint", "jinja2"))
+    ]
 
 
 # --- exit status -------------------------------------------------------------------------------
@@ -157,7 +159,12 @@ def test_no_colour_with_no_color_even_on_a_terminal(stale: Path, value: str) -> 
 
 def test_no_colour_when_not_a_terminal(stale: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "unitgen", "diff"], cwd=stale, env=_environment(), capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "unitgen", "diff"],
+        cwd=stale,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert "+ExecStartPre=/usr/bin/docker pull example/app:v2" in proc.stdout
     assert "\x1b[" not in proc.stdout + proc.stderr
@@ -193,7 +200,10 @@ def test_completion_of_commands_environments_and_units(tmp_path: Path) -> None:
     shutil.copytree(REPO / "out", tmp_path / "out")
     assert _complete("unitgen ch", tmp_path).stdout.split() == ["plain,check"]
     assert _complete("unitgen submit --env ", tmp_path).stdout.split() == ["plain,prod", "plain,stage", "plain,test"]
-    assert _complete("unitgen render ngi", tmp_path).stdout.split() == ["plain,nginx-elb-presence.service", "plain,nginx.service"]
+    assert _complete("unitgen render ngi", tmp_path).stdout.split() == [
+        "plain,nginx-elb-presence.service",
+        "plain,nginx.service",
+    ]
 
 
 def test_completion_is_documented() -> None:
@@ -225,7 +235,15 @@ def test_session_transcript_is_a_real_run(tmp_path: Path) -> None:
     env = {**_environment(), "PATH": f"{script_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
     replayed = ""
     for command, _ in steps:
-        proc = subprocess.run(["bash", "-c", command], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=120,
+        )
         replayed += f"$ {command}\n{proc.stdout}"
     assert replayed == block, "docs/session.md is out of date; this run printed:\n" + replayed
     assert "```console\n" + block + "```" in (REPO / "README.md").read_text(), "README.md must show the same session"
@@ -237,7 +255,9 @@ def test_session_transcript_is_a_real_run(tmp_path: Path) -> None:
 def test_a_full_disk_under_standard_output_is_one_line_and_exit_1(tmp_path: Path) -> None:
     require(Path("/dev/full").exists(), "/dev/full is needed")
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([sys.executable, "-m", "unitgen", "schema"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "unitgen", "schema"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60
+        )
     assert proc.returncode == 1
     assert proc.stderr == "unitgen: standard output: No space left on device\n"
 

@@ -12,8 +12,8 @@ from conftest import require
 from helpers import REPO, SIMPLE_SPEC, run_unitgen, snapshot, write_specs
 from support.verify_dump import verify_with_dump
 
-from unitgen.systemd.analyze import find_systemd_analyze, verify_units
 from unitgen.compile.compiler import compile_specs
+from unitgen.systemd.analyze import find_systemd_analyze, verify_units
 
 
 def compiled(tmp_path: Path, files: dict[str, str], **options: object) -> dict[str, str]:
@@ -125,7 +125,7 @@ def test_all_spec_settings_reach_the_unit(tmp_path: Path) -> None:
     machine_metadata = { role = ["web", "api"], region = "eu" }
     replaces = ["old-app.service"]
     """
-    db = "[container]\nimage = \"example/db:1\"\n"
+    db = '[container]\nimage = "example/db:1"\n'
     unit = compiled(tmp_path, {"app.toml": spec, "db.toml": db})["app.service"]
     for line in [
         "Description=The app",
@@ -145,7 +145,7 @@ def test_all_spec_settings_reach_the_unit(tmp_path: Path) -> None:
         "LimitNOFILE=65536",
         "KillMode=control-group",
         "ExecStartPre=-/usr/bin/docker stop app-main",
-        "ExecStart=/usr/bin/docker run --name app-main --env-file /etc/app.env -e A=1 -e \"B=two words\" -v /srv:/srv:ro -p 127.0.0.1:8080:80/tcp --log-driver journald registry.example.com:5000/team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef run --flag",
+        'ExecStart=/usr/bin/docker run --name app-main --env-file /etc/app.env -e A=1 -e "B=two words" -v /srv:/srv:ro -p 127.0.0.1:8080:80/tcp --log-driver journald registry.example.com:5000/team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef run --flag',
         "MachineMetadata=role=web",
         "MachineMetadata=role=api",
         "MachineMetadata=region=eu",
@@ -193,7 +193,11 @@ def test_a_template_reaching_for_a_namespace_internal_is_an_error_not_a_crash(tm
     write_specs(tmp_path, {"web.toml": spec})
     proc = run_unitgen("compile", "specs", cwd=tmp_path)
     assert proc.returncode == 1 and "internal error" not in proc.stderr, proc.stderr
-    assert proc.stderr.count("S402") == 2 and "container.command[0]" in proc.stderr and "container.command[1]" in proc.stderr
+    assert (
+        proc.stderr.count("S402") == 2
+        and "container.command[0]" in proc.stderr
+        and "container.command[1]" in proc.stderr
+    )
 
 
 # --- fleet's 2048-byte lines -----------------------------------------------------------
@@ -235,12 +239,13 @@ def test_every_problem_of_every_spec_is_reported_with_position_key_and_hint(tmp_
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
     assert "specs/a.toml:2:1: S100 error container.imgae: unknown key 'imgae' (hint: did you mean 'image'?)" in lines
-    assert any(l.startswith("specs/a.toml:1:1: S105 error container.image: missing required key") for l in lines)
+    assert any(line.startswith("specs/a.toml:1:1: S105 error container.image: missing required key") for line in lines)
     assert any(
-        l.startswith("specs/b.toml:4:1: S102 error service.restart: invalid value 'sometimes'") and "'always'" in l
-        for l in lines
+        line.startswith("specs/b.toml:4:1: S102 error service.restart: invalid value 'sometimes'")
+        and "'always'" in line
+        for line in lines
     ), lines
-    assert any(l.startswith("specs/b.toml:5:1: S230 error service.timeout_stop_sec") for l in lines), lines
+    assert any(line.startswith("specs/b.toml:5:1: S230 error service.timeout_stop_sec") for line in lines), lines
     assert not (tmp_path / "out").exists()
     del specs
 
@@ -254,7 +259,12 @@ def test_invalid_toml_reports_line_and_column(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["compile", "no-such-dir"], ["compile", "specs", "--env", "nope"], ["compile", "specs", "--set", "novalue"], ["frobnicate"]],
+    [
+        ["compile", "no-such-dir"],
+        ["compile", "specs", "--env", "nope"],
+        ["compile", "specs", "--set", "novalue"],
+        ["frobnicate"],
+    ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
@@ -270,7 +280,7 @@ def test_a_failed_compile_leaves_out_exactly_as_it_was(tmp_path: Path) -> None:
     write_specs(tmp_path, {"web.toml": SIMPLE_SPEC, "db.toml": '[container]\nimage = "example/db:1"\n'})
     assert run_unitgen("compile", "specs", cwd=tmp_path).returncode == 0
     before = snapshot(tmp_path / "out")
-    write_specs(tmp_path, {"web.toml": SIMPLE_SPEC.replace("v1", "v2"), "db.toml": '[container]\nimage = 5\n'})
+    write_specs(tmp_path, {"web.toml": SIMPLE_SPEC.replace("v1", "v2"), "db.toml": "[container]\nimage = 5\n"})
     assert run_unitgen("compile", "specs", cwd=tmp_path).returncode == 1
     assert snapshot(tmp_path / "out") == before
 
@@ -331,7 +341,10 @@ def test_verify_maps_systemd_findings_back_to_the_spec_key(tmp_path: Path) -> No
     write_specs(tmp_path, {"web.toml": spec})
     proc = run_unitgen("compile", "specs", "--verify", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "specs/web.toml:2:11: V100 error unit.extra.Documentation: systemd-analyze on web.service:5: Invalid URL" in proc.stderr
+    assert (
+        "specs/web.toml:2:11: V100 error unit.extra.Documentation: systemd-analyze on web.service:5: Invalid URL"
+        in proc.stderr
+    )
     assert not (tmp_path / "out").exists()
     assert run_unitgen("compile", "specs", "--no-verify", cwd=tmp_path).returncode == 0
 
@@ -362,12 +375,21 @@ def test_every_example_unit_passes_unitgen_lint_strict() -> None:
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ('[unit]\nextra = { Documentaton = "x" }', "S241 error unit.extra.Documentaton: systemd 252 has no [Unit] directive 'Documentaton' (hint: did you mean 'Documentation'?)"),
+        (
+            '[unit]\nextra = { Documentaton = "x" }',
+            "S241 error unit.extra.Documentaton: systemd 252 has no [Unit] directive 'Documentaton' (hint: did you mean 'Documentation'?)",
+        ),
         ('[service]\nextra = { ExecStart = "/bin/x" }', "S240 error service.extra.ExecStart"),
-        ('[service]\nextra = { Environment = "A=1" }', "S240 error service.extra.Environment: Environment= is written by unitgen (hint: use container.env)"),
+        (
+            '[service]\nextra = { Environment = "A=1" }',
+            "S240 error service.extra.Environment: Environment= is written by unitgen (hint: use container.env)",
+        ),
         ('[unit]\nextra = { OnFailure = "[Service]" }', "S242 error unit.extra.OnFailure"),
         ('[service]\nextra = { WatchdogSec = "5 parsecs" }', "S242 error service.extra.WatchdogSec"),
-        ('[service]\nextra = { RemainAfterExit = "perhaps" }', "S242 error service.extra.RemainAfterExit: RemainAfterExit=perhaps: not a boolean"),
+        (
+            '[service]\nextra = { RemainAfterExit = "perhaps" }',
+            "S242 error service.extra.RemainAfterExit: RemainAfterExit=perhaps: not a boolean",
+        ),
         ('[service]\nextra = { KillMode = "gently" }', "S242 error service.extra.KillMode"),
     ],
 )
@@ -388,7 +410,6 @@ def test_a_file_in_the_way_of_the_temporary_name_is_left_alone(tmp_path: Path) -
 
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002, 0o277])
 def test_unit_files_are_0644_whatever_the_umask(tmp_path: Path, umask: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
 
     from unitgen.output import plan as output
     from unitgen.output.write import apply
@@ -408,12 +429,11 @@ def test_unit_files_are_0644_whatever_the_umask(tmp_path: Path, umask: int, monk
 
 def test_a_plan_of_many_files_reports_each_problem_and_writes_the_rest(tmp_path: Path) -> None:
     """Unchanged, changed, foreign, hand-edited, unreadable and stale files in one plan."""
-    import os
 
+    from unitgen.compile.header import header
+    from unitgen.diagnostics import Diagnostics
     from unitgen.output import plan as output
     from unitgen.output.write import apply
-    from unitgen.diagnostics import Diagnostics
-    from unitgen.compile.header import header
 
     def unit(i: int, version: str = "v1") -> str:
         body = f"[Service]\nExecStart=/bin/serve {i} {version}\n"
@@ -451,17 +471,20 @@ def test_a_plan_of_many_files_reports_each_problem_and_writes_the_rest(tmp_path:
     os.unlink(out / "stage/s010.service")
     apply(outcome(out, force=True)[0], wanted, out)
     mine = b"[Service]\nExecStart=/bin/mine\n"
-    assert snapshot(out) == {**{k: v.encode() for k, v in wanted.items()}, "prod/s004.service": mine, "prod/mine.service": mine}
+    assert snapshot(out) == {
+        **{k: v.encode() for k, v in wanted.items()},
+        "prod/s004.service": mine,
+        "prod/mine.service": mine,
+    }
 
 
 def test_the_plan_finds_files_below_a_symlinked_directory(tmp_path: Path) -> None:
     """A file the unit-file walk does not list (below a symlinked directory, which it does
     not enter) is still compared where a compiled unit wants to be written."""
-    import os
 
-    from unitgen.output import plan as output
-    from unitgen.diagnostics import Diagnostics
     from unitgen.compile.header import header
+    from unitgen.diagnostics import Diagnostics
+    from unitgen.output import plan as output
 
     body = "[Service]\nExecStart=/bin/serve\n"
     unit = header("specs/a.toml", body) + body

@@ -37,12 +37,12 @@ from helpers import REPO, run_unitgen
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from unitgen.spec import schema
 from unitgen.cli import main as cli_main
+from unitgen.codes import LINT_CODES as CODES
 from unitgen.compile.compiler import CompileResult, compile_specs
 from unitgen.diagnostics import Diagnostic
 from unitgen.lint import lint_text
-from unitgen.codes import LINT_CODES as CODES
+from unitgen.spec import schema
 from unitgen.systemd.unitfile import continues_line, parse_systemd
 
 # --- budgets ---------------------------------------------------------------------------
@@ -174,13 +174,68 @@ INJECTIONS = [
     "\u009b31m",
 ]
 SPECIAL = [
-    "%", "%n", "%%", "%i", "%H", "$HOME", "${HOME}", "$$", "$", "'", '"', '""', "a b", " ", "  padded  ", "\t",
-    "é", "\U0001f600", "\ufeff", "\u00a0", "\u3000", "-d", "--privileged", "--name", "-e", "*", "?", "[", "]",
-    "{{ hostname }}", "{{ instance }}", "{{ unit }}", "{{ env.HOME }}", "{{ vars.evil }}", "{{ runtime.version }}",
-    "{{", "}}", "{#", "{%", "{% raw %}x{% endraw %}", "{{ ''.__class__.__mro__ }}", "{{ 7 * 7 }}",
-    "{{ vars.evil | upper }}", "{{ '{{' }}", "{{ nope }}", "{{ env['1x'] }}", "{{ runtime.nope }}",
+    "%",
+    "%n",
+    "%%",
+    "%i",
+    "%H",
+    "$HOME",
+    "${HOME}",
+    "$$",
+    "$",
+    "'",
+    '"',
+    '""',
+    "a b",
+    " ",
+    "  padded  ",
+    "\t",
+    "é",
+    "\U0001f600",
+    "\ufeff",
+    "\u00a0",
+    "\u3000",
+    "-d",
+    "--privileged",
+    "--name",
+    "-e",
+    "*",
+    "?",
+    "[",
+    "]",
+    "{{ hostname }}",
+    "{{ instance }}",
+    "{{ unit }}",
+    "{{ env.HOME }}",
+    "{{ vars.evil }}",
+    "{{ runtime.version }}",
+    "{{",
+    "}}",
+    "{#",
+    "{%",
+    "{% raw %}x{% endraw %}",
+    "{{ ''.__class__.__mro__ }}",
+    "{{ 7 * 7 }}",
+    "{{ vars.evil | upper }}",
+    "{{ '{{' }}",
+    "{{ nope }}",
+    "{{ env['1x'] }}",
+    "{{ runtime.nope }}",
 ]
-PATHS = ["../", "..", ".", "../../etc/passwd", "/", "/etc/passwd", "a/b", "./x", "~", "/tmp/../..", "..\\..", "web/../../x"]
+PATHS = [
+    "../",
+    "..",
+    ".",
+    "../../etc/passwd",
+    "/",
+    "/etc/passwd",
+    "a/b",
+    "./x",
+    "~",
+    "/tmp/../..",
+    "..\\..",
+    "web/../../x",
+]
 BENIGN = ["web", "example/app", "v1", "/srv:/srv", "8000:8000", "core", "10s", "serve", "--port", "app.env", "role"]
 
 PIECES = INJECTIONS + SPECIAL + PATHS + CONTROL_CHARS
@@ -192,7 +247,11 @@ def _big(piece: str, size: int) -> str:
 
 
 # Long strings: around fleet's 2048-byte line limit, and 100 KB.
-big_text = st.builds(_big, st.sampled_from(["x", "a b ", "%", "\\", "\n", "\u2028", "é", "$", " ", "\x00"]), st.sampled_from([2046, 2047, 2048, 4096, 100_000]))
+big_text = st.builds(
+    _big,
+    st.sampled_from(["x", "a b ", "%", "\\", "\n", "\u2028", "é", "$", " ", "\x00"]),
+    st.sampled_from([2046, 2047, 2048, 4096, 100_000]),
+)
 
 
 def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
@@ -214,7 +273,7 @@ toml_scalars = st.one_of(
     st.integers(-(2**63), 2**63 - 1),
     st.floats(),
     st.booleans(),
-    st.datetimes(min_value=datetime.datetime(1000, 1, 1), timezones=st.none() | st.just(datetime.timezone.utc)),
+    st.datetimes(min_value=datetime.datetime(1000, 1, 1), timezones=st.none() | st.just(datetime.UTC)),
     st.dates(min_value=datetime.date(1000, 1, 1)),
     st.times(),
 )
@@ -231,11 +290,32 @@ def _nested(depth: int, kind: str, leaf: object) -> RawToml:
     return RawToml("{ a = " * depth + toml_value(leaf) + " }" * depth)
 
 
-deep_value = st.builds(_nested, st.integers(50, 500), st.sampled_from(["array", "table"]), st.sampled_from(["x", 1, "\n[Service]"]))
-long_list = st.builds(lambda item, n: [item] * n, st.sampled_from(["x", "a b", "\n", "docker.service"]), st.sampled_from([100, 1000, 2100]))
+deep_value = st.builds(
+    _nested, st.integers(50, 500), st.sampled_from(["array", "table"]), st.sampled_from(["x", 1, "\n[Service]"])
+)
+long_list = st.builds(
+    lambda item, n: [item] * n,
+    st.sampled_from(["x", "a b", "\n", "docker.service"]),
+    st.sampled_from([100, 1000, 2100]),
+)
 # Literals only RawToml writes: integers Python will not convert, invalid escapes, odd forms.
 odd_literal = st.sampled_from(
-    [RawToml(t) for t in ["9" * 5000, "-" + "1" * 4301, "0x" + "f" * 5000, '"\\uD800"', '"\\U0011FFFF"', '"\\x41"', "1979-05-27T07:32:00Z", "nan", "'lit\\eral'", '"""multi\nline"""', "[1, 'a', {x = 1}]"]]
+    [
+        RawToml(t)
+        for t in [
+            "9" * 5000,
+            "-" + "1" * 4301,
+            "0x" + "f" * 5000,
+            '"\\uD800"',
+            '"\\U0011FFFF"',
+            '"\\x41"',
+            "1979-05-27T07:32:00Z",
+            "nan",
+            "'lit\\eral'",
+            '"""multi\nline"""',
+            "[1, 'a', {x = 1}]",
+        ]
+    ]
 )
 hostile_value = weighted((8, any_value), (1, deep_value), (1, long_list), (1, odd_literal))
 
@@ -287,7 +367,10 @@ GOOD: dict[tuple[str, ...], list[Any]] = {
     ("container", "volumes"): [["/srv:/srv:ro", "named:/data"]],
     ("container", "ports"): [["8000:8000", "127.0.0.1:53:53/udp"]],
     ("container", "docker_args"): [["--log-driver", "journald"]],
-    ("container", "secrets"): [[{"bucket": "b", "key": "k.env", "name": "app.env"}], [{"bucket": "b", "key": "k", "optional": True}]],
+    ("container", "secrets"): [
+        [{"bucket": "b", "key": "k.env", "name": "app.env"}],
+        [{"bucket": "b", "key": "k", "optional": True}],
+    ],
     ("fleet", "global"): [True, False],
     ("fleet", "machine_metadata"): [{"role": "web"}, {"role": ["a", "b"], "region": "eu"}],
     ("fleet", "machine_of"): [["base"]],
@@ -304,9 +387,32 @@ GOOD: dict[tuple[str, ...], list[Any]] = {
     ("presence", "etcd", "interval"): [45],
 }
 
-UNIT_DIRECTIVES = ["Documentation", "StartLimitBurst", "JobTimeoutSec", "ConditionPathExists", "DefaultDependencies", "OnFailure", "After", "X-Custom"]
-SERVICE_DIRECTIVES = ["LimitNOFILE", "KillMode", "WorkingDirectory", "Nice", "SyslogIdentifier", "KillSignal", "ExecStartPost", "User", "Environment", "X-Note"]
-hostile_key = st.one_of(st.sampled_from(["A", "role", "PATH", "", " ", "1A", "a-b", "a=b", "a,b", *INJECTIONS[:8], *PATHS[:4]]), hostile_text)
+UNIT_DIRECTIVES = [
+    "Documentation",
+    "StartLimitBurst",
+    "JobTimeoutSec",
+    "ConditionPathExists",
+    "DefaultDependencies",
+    "OnFailure",
+    "After",
+    "X-Custom",
+]
+SERVICE_DIRECTIVES = [
+    "LimitNOFILE",
+    "KillMode",
+    "WorkingDirectory",
+    "Nice",
+    "SyslogIdentifier",
+    "KillSignal",
+    "ExecStartPost",
+    "User",
+    "Environment",
+    "X-Note",
+]
+hostile_key = st.one_of(
+    st.sampled_from(["A", "role", "PATH", "", " ", "1A", "a-b", "a=b", "a,b", *INJECTIONS[:8], *PATHS[:4]]),
+    hostile_text,
+)
 
 
 def choose(values: Sequence[Any]) -> st.SearchStrategy[Any]:
@@ -341,11 +447,15 @@ def typed_value(path: tuple[str, ...], key: schema.Key) -> st.SearchStrategy[obj
     value = st.one_of(hostile_text, st.lists(hostile_text, min_size=1, max_size=3))
     if kind == schema.DIRECTIVE_MAP:
         names = UNIT_DIRECTIVES if path[0] == "unit" else SERVICE_DIRECTIVES
-        return st.one_of(choose(good), st.dictionaries(st.one_of(st.sampled_from(names), hostile_key), value, max_size=3))
+        return st.one_of(
+            choose(good), st.dictionaries(st.one_of(st.sampled_from(names), hostile_key), value, max_size=3)
+        )
     if kind == schema.METADATA_MAP:
         return st.one_of(choose(good), st.dictionaries(hostile_key, value, max_size=3))
     if kind == schema.ENV_MAP:
-        env_value = st.one_of(hostile_text, st.fixed_dictionaries({"value": hostile_text}, optional={"secret": st.booleans()}))
+        env_value = st.one_of(
+            hostile_text, st.fixed_dictionaries({"value": hostile_text}, optional={"secret": st.booleans()})
+        )
         return st.one_of(choose(good), st.dictionaries(hostile_key, env_value, max_size=3))
     if kind == schema.STRING_MAP:
         return st.dictionaries(hostile_key, hostile_text, max_size=3)
@@ -411,7 +521,10 @@ def project_documents(draw: st.DrawFn, *, hostile: bool) -> dict[str, Any]:
     if draw(st.booleans()):
         project["defaults"] = {"service": {"user": "core"}, "unit": {"after": ["docker.service"]}}
     if draw(st.booleans()):
-        project["environments"] = {"prod": {"vars": {"evil": draw(hostile_text)}}, "stage": {"defaults": {"unit": {"description": "Staged"}}}}
+        project["environments"] = {
+            "prod": {"vars": {"evil": draw(hostile_text)}},
+            "stage": {"defaults": {"unit": {"description": "Staged"}}},
+        }
     if draw(st.booleans()):
         project["registry"] = draw(st.sampled_from(["registry.example.com", "localhost:5000/mirror"]))
     if hostile:
@@ -431,7 +544,10 @@ def hostile_workspaces(draw: st.DrawFn, *, typed: bool) -> Workspace:
     injection invariant has something to check); otherwise any type, unknown keys, deep
     nesting and huge values go anywhere.
     """
-    web: dict[str, Any] = {"unit": {"description": "Web app"}, "container": {"image": "example/app", "tag": "v1", "command": ["serve"]}}
+    web: dict[str, Any] = {
+        "unit": {"description": "Web app"},
+        "container": {"image": "example/app", "tag": "v1", "command": ["serve"]},
+    }
     paths = draw(st.lists(st.sampled_from(sorted(SPEC_KEYS)), min_size=1, max_size=6, unique=True))
     for path in paths:
         if typed:
@@ -486,9 +602,32 @@ def assert_errors_are_located(result: CompileResult) -> None:
 
 EXAMPLE_SPECS = {p.name: p.read_bytes() for p in sorted((REPO / "specs").glob("*.toml"))}
 BYTE_INSERTS = [
-    b"\n[Service]\n", b'"""', b"'''", b"\\u", b"\\uD800", b"\\U0011FFFF", b"\\x41", b"\\", b"\x00", b"\xff", b"\xc3",
-    b"\r", b"\r\n", b"[", b"]]", b"[[container.secrets]]\n", b"=", b"{", b"}", b"#", b"\n[unit]\n", b'"\n', b"\xef\xbb\xbf",
-    b"\n[environments.prod.container]\nimage = 1\n", b'extends = "web"\n', b'extends = "api"\n',
+    b"\n[Service]\n",
+    b'"""',
+    b"'''",
+    b"\\u",
+    b"\\uD800",
+    b"\\U0011FFFF",
+    b"\\x41",
+    b"\\",
+    b"\x00",
+    b"\xff",
+    b"\xc3",
+    b"\r",
+    b"\r\n",
+    b"[",
+    b"]]",
+    b"[[container.secrets]]\n",
+    b"=",
+    b"{",
+    b"}",
+    b"#",
+    b"\n[unit]\n",
+    b'"\n',
+    b"\xef\xbb\xbf",
+    b"\n[environments.prod.container]\nimage = 1\n",
+    b'extends = "web"\n',
+    b'extends = "api"\n',
 ]
 
 
@@ -566,7 +705,9 @@ def test_hostile_specs_of_any_shape_never_raise(workspace: Workspace) -> None:
 
 # --- 3. the injection invariant --------------------------------------------------------------
 
-GENERATED_LINE = re.compile(r"# Generated by unitgen from .*\. Do not edit: change the spec and run 'unitgen compile'\.")
+GENERATED_LINE = re.compile(
+    r"# Generated by unitgen from .*\. Do not edit: change the spec and run 'unitgen compile'\."
+)
 CHECKSUM_LINE = re.compile(r"# unitgen-checksum: sha256:([0-9a-f]{64})")
 SECTIONS = ("Unit", "Service", "X-Fleet")
 KEY = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
@@ -611,12 +752,16 @@ def read_unit(text: str) -> list[tuple[str, str, str, int]]:
     assert skipped == [1, 2], f"lines {skipped[2:]}: systemd would skip them as comments"
     sections = [header.name for header in unit.headers]
     for header in unit.headers:
-        assert header.name in SECTIONS and lines[header.line - 1] == f"[{header.name}]", f"line {header.line}: section {header.text[:80]!r}"
+        assert header.name in SECTIONS and lines[header.line - 1] == f"[{header.name}]", (
+            f"line {header.line}: section {header.text[:80]!r}"
+        )
     assert len(set(sections)) == len(sections), f"a section appears twice: {sections}"
     assert sections == [s for s in SECTIONS if s in sections], f"section order {sections}"
     for entry in unit.entries:
         assert not entry.ended_by_blank, f"line {entry.physical_lines[-1]}: a continuation must not end in a blank line"
-        assert KEY.fullmatch(entry.key) and lines[entry.line - 1].startswith(entry.key + "="), f"line {entry.line}: key {entry.key[:80]!r}"
+        assert KEY.fullmatch(entry.key) and lines[entry.line - 1].startswith(entry.key + "="), (
+            f"line {entry.line}: key {entry.key[:80]!r}"
+        )
     assert not continues_line(lines[-1]), "the file ends inside a continuation"
     # systemd skips a line without '=' in an [X-...] section unseen: each line must be read.
     read = {line for entry in unit.entries for line in entry.physical_lines} | {h.line for h in unit.headers}
@@ -631,7 +776,13 @@ def read_unit(text: str) -> list[tuple[str, str, str, int]]:
 
 # Every directive key unitgen emits, and when: a key outside ALWAYS needs the spec (or a
 # project default, or an overlay) to have set the key path next to it.
-ALWAYS = {("Unit", "Description"), ("Service", "TimeoutStartSec"), ("Service", "ExecStartPre"), ("Service", "ExecStart"), ("Service", "ExecStop")}
+ALWAYS = {
+    ("Unit", "Description"),
+    ("Service", "TimeoutStartSec"),
+    ("Service", "ExecStartPre"),
+    ("Service", "ExecStart"),
+    ("Service", "ExecStop"),
+}
 CAUSED_BY: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("Unit", "Requires"): (("unit", "requires"),),
     ("Unit", "BindsTo"): (("unit", "binds_to"),),
@@ -656,7 +807,14 @@ CAUSED_BY: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
 }
 # A sidekick is bound to and placed with its service and restarts on its own; the
 # announcer sets ETCDCTL_API.
-SIDEKICK = {("Unit", "BindsTo"), ("Unit", "After"), ("X-Fleet", "MachineOf"), ("Service", "Environment"), ("Service", "Restart"), ("Service", "RestartSec")}
+SIDEKICK = {
+    ("Unit", "BindsTo"),
+    ("Unit", "After"),
+    ("X-Fleet", "MachineOf"),
+    ("Service", "Environment"),
+    ("Service", "Restart"),
+    ("Service", "RestartSec"),
+}
 SINGLE = {("Unit", "Description"), ("Service", "ExecStart"), ("Service", "User"), ("Service", "TimeoutStartSec"), ("Service", "TimeoutStopSec"),
           ("Service", "Restart"), ("Service", "RestartSec"), ("X-Fleet", "Global"), ("X-Fleet", "MachineID")}  # fmt: skip
 
@@ -682,7 +840,9 @@ def _set_somewhere(layers: list[object], path: tuple[str, ...]) -> bool:
 
 
 def _uses_runtime(workspace: Workspace) -> bool:
-    return any("runtime" in str(document) for document in workspace.documents.values()) or "runtime" in str(workspace.overrides)
+    return any("runtime" in str(document) for document in workspace.documents.values()) or "runtime" in str(
+        workspace.overrides
+    )
 
 
 def _requested_extra(layers: list[object], table: str) -> set[str]:
@@ -713,10 +873,16 @@ def check_no_injection(workspace: Workspace, result: CompileResult) -> None:
                 continue
             causes = CAUSED_BY.get(where)
             assert causes is not None, f"{compiled.path}: unitgen emitted [{section}] {key}= which nothing asked for"
-            if where in (("Service", "RuntimeDirectory"), ("Service", "RuntimeDirectoryMode"), ("Service", "EnvironmentFile")):
+            if where in (
+                ("Service", "RuntimeDirectory"),
+                ("Service", "RuntimeDirectoryMode"),
+                ("Service", "EnvironmentFile"),
+            ):
                 assert _uses_runtime(workspace) or _set_somewhere(layers, ("container", "secrets")), where
                 continue
-            assert any(_set_somewhere(layers, cause) for cause in causes), f"{compiled.path}: [{section}] {key}= appeared uncaused"
+            assert any(_set_somewhere(layers, cause) for cause in causes), (
+                f"{compiled.path}: [{section}] {key}= appeared uncaused"
+            )
         for where in SINGLE:
             if where[1] not in extra.get(where[0], ()):
                 assert counts.get(where, 0) <= 1, f"{compiled.path}: {where} appears {counts[where]} times"
@@ -732,7 +898,19 @@ RELATIONS = {"Requires", "BindsTo", "PartOf", "Wants", "After", "Before", "Confl
 
 # Exec lines as systemd splits them (extract_first_word with UNQUOTE|CUNESCAPE), then
 # the '%%' and '$$' unitgen doubles; enough to read back every word unitgen writes.
-_C_UNESCAPES = {"a": b"\a", "b": b"\b", "f": b"\f", "n": b"\n", "r": b"\r", "t": b"\t", "v": b"\v", "\\": b"\\", '"': b'"', "'": b"'", "s": b" "}
+_C_UNESCAPES = {
+    "a": b"\a",
+    "b": b"\b",
+    "f": b"\f",
+    "n": b"\n",
+    "r": b"\r",
+    "t": b"\t",
+    "v": b"\v",
+    "\\": b"\\",
+    '"': b'"',
+    "'": b"'",
+    "s": b" ",
+}
 
 
 def exec_words(value: str) -> list[str]:
@@ -791,7 +969,10 @@ def check_values_round_trip(workspace: Workspace, result: CompileResult) -> None
         return  # merged lists: the count below would need the merge rules
     name = get_path(web_doc, ("unit", "name")) or "web"
     for compiled in result.units:
-        if compiled.unit.kind != "service" or compiled.path.rsplit("/", 1)[-1] not in (f"{name}.service", f"{name}@.service"):
+        if compiled.unit.kind != "service" or compiled.path.rsplit("/", 1)[-1] not in (
+            f"{name}.service",
+            f"{name}@.service",
+        ):
             continue
         (start,) = compiled.unit.values("Service", "ExecStart")
         words = exec_words(start)
@@ -804,7 +985,7 @@ def check_values_round_trip(workspace: Workspace, result: CompileResult) -> None
         assert len(words) == expected, f"ExecStart= has {len(words)} words, the spec asked for {expected}: {words[:50]}"
         if command:
             tail = words[-len(command) :]
-            for got, wanted in zip(tail, command):
+            for got, wanted in zip(tail, command, strict=True):
                 if _literal(wanted):
                     assert _unexpand(got) == wanted
         e_args = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "-e"]
@@ -834,15 +1015,31 @@ def test_no_spec_value_adds_a_line_section_or_directive(workspace: Workspace) ->
         check_values_round_trip(workspace, result)
 
 
-INJECTION_PAYLOADS = ["\n[Service]\nExecStart=/bin/evil", "\r\nUser=root", "a\\", "\\\n[X-Fleet]\nGlobal=true", "\x00", "\u0085", "\t#x", "%n$HOME"]
+INJECTION_PAYLOADS = [
+    "\n[Service]\nExecStart=/bin/evil",
+    "\r\nUser=root",
+    "a\\",
+    "\\\n[X-Fleet]\nGlobal=true",
+    "\x00",
+    "\u0085",
+    "\t#x",
+    "%n$HOME",
+]
 STRING_FIELDS = [path for path, key in SPEC_KEYS.items() if key.kind == schema.STRING]
 
 
 @pytest.mark.parametrize("payload", INJECTION_PAYLOADS, ids=repr)
-@pytest.mark.parametrize("path", STRING_FIELDS + [("container", "command"), ("container", "env"), ("unit", "extra"), ("fleet", "machine_metadata")], ids=".".join)
+@pytest.mark.parametrize(
+    "path",
+    STRING_FIELDS + [("container", "command"), ("container", "env"), ("unit", "extra"), ("fleet", "machine_metadata")],
+    ids=".".join,
+)
 def test_each_payload_in_each_field_is_escaped_or_refused(path: tuple[str, ...], payload: str) -> None:
     """Deterministic sweep: every payload in every string field, and in argv/env/extra/metadata."""
-    web: dict[str, Any] = {"unit": {"description": "Web app"}, "container": {"image": "example/app", "tag": "v1", "command": ["serve"]}}
+    web: dict[str, Any] = {
+        "unit": {"description": "Web app"},
+        "container": {"image": "example/app", "tag": "v1", "command": ["serve"]},
+    }
     value: object = "x" + payload
     if path == ("container", "command"):
         value = ["serve", payload]
@@ -853,7 +1050,11 @@ def test_each_payload_in_each_field_is_escaped_or_refused(path: tuple[str, ...],
     elif path == ("fleet", "machine_metadata"):
         value = {"role": payload}
     set_path(web, path, value)
-    documents = {"web": web, "base": dict(BASE_SPEC), "unitgen": {"runtime": {"version": "/v"}, "vars": {"evil": payload, "tag": "v1"}}}
+    documents = {
+        "web": web,
+        "base": dict(BASE_SPEC),
+        "unitgen": {"runtime": {"version": "/v"}, "vars": {"evil": payload, "tag": "v1"}},
+    }
     workspace = Workspace({f"{k}.toml": toml_dump(v) for k, v in documents.items()}, documents)
     result = compile_workspace(workspace)
     assert_errors_are_located(result)
@@ -898,8 +1099,42 @@ def test_the_reader_catches_what_it_must() -> None:
 
 # --- 4. the filesystem through the CLI -------------------------------------------------------
 
-NAME_ATTACKS = ["../evil", "../../outside", "/tmp/unitgen-evil", "..", ".", "a/b", "web/../../x", "x\\..\\y", "evil\x00", "", "web.service", "web@", "-rf", "~root", "\u2028"]
-FILE_NAME_ATTACKS = ["web.toml", "..toml", "...toml", "-rf.toml", "web .toml", "we\\b.toml", ".hidden.toml", "x@y.toml", "%n.toml", "$HOME.toml", "[Service].toml", "a:b.toml", "web.service.toml", "é.toml", "x" * 200 + ".toml", "we\nb.toml", "tab\t.toml"]
+NAME_ATTACKS = [
+    "../evil",
+    "../../outside",
+    "/tmp/unitgen-evil",
+    "..",
+    ".",
+    "a/b",
+    "web/../../x",
+    "x\\..\\y",
+    "evil\x00",
+    "",
+    "web.service",
+    "web@",
+    "-rf",
+    "~root",
+    "\u2028",
+]
+FILE_NAME_ATTACKS = [
+    "web.toml",
+    "..toml",
+    "...toml",
+    "-rf.toml",
+    "web .toml",
+    "we\\b.toml",
+    ".hidden.toml",
+    "x@y.toml",
+    "%n.toml",
+    "$HOME.toml",
+    "[Service].toml",
+    "a:b.toml",
+    "web.service.toml",
+    "é.toml",
+    "x" * 200 + ".toml",
+    "we\nb.toml",
+    "tab\t.toml",
+]
 OUTPUTS = [None, "out", "../elsewhere", "build/units", "out/nested"]
 # Environment names become directories below the output directory; @ROOT@ is the sandbox.
 ENVIRONMENT_ATTACKS = ["../../escaped", "..", ".", "a/b", "@ROOT@/absolute", "", " ", "prod\n"]
@@ -916,7 +1151,12 @@ class FsCase:
 @st.composite
 def filesystem_cases(draw: st.DrawFn) -> FsCase:
     output = draw(st.sampled_from(OUTPUTS))
-    environments = draw(weighted((4, st.sampled_from([(), ("prod",), ("prod", "stage")])), (1, st.sampled_from([("prod", bad) for bad in ENVIRONMENT_ATTACKS]))))
+    environments = draw(
+        weighted(
+            (4, st.sampled_from([(), ("prod",), ("prod", "stage")])),
+            (1, st.sampled_from([("prod", bad) for bad in ENVIRONMENT_ATTACKS])),
+        )
+    )
     project: dict[str, Any] = {}
     if output is not None:
         project["output"] = output
@@ -926,10 +1166,16 @@ def filesystem_cases(draw: st.DrawFn) -> FsCase:
     if project:
         files["unitgen.toml"] = toml_dump(project)
     for _ in range(draw(st.integers(1, 3))):
-        file_name = draw(st.one_of(st.sampled_from(["web.toml", "db.toml", "api-2.toml"]), st.sampled_from(FILE_NAME_ATTACKS)))
+        file_name = draw(
+            st.one_of(st.sampled_from(["web.toml", "db.toml", "api-2.toml"]), st.sampled_from(FILE_NAME_ATTACKS))
+        )
         spec: dict[str, Any] = {"container": {"image": "example/app", "tag": "v1"}}
-        name_attack = st.one_of(st.sampled_from(NAME_ATTACKS), hostile_text, st.sampled_from(["svc2", "app_1", "x-3", "1"]))
-        attacked = st.sampled_from([("unit", "name"), ("container", "name"), ("instances", "names"), ("extends",), ("container", "secrets")])
+        name_attack = st.one_of(
+            st.sampled_from(NAME_ATTACKS), hostile_text, st.sampled_from(["svc2", "app_1", "x-3", "1"])
+        )
+        attacked = st.sampled_from(
+            [("unit", "name"), ("container", "name"), ("instances", "names"), ("extends",), ("container", "secrets")]
+        )
         for path in draw(weighted((1, st.just([])), (2, st.lists(attacked, unique=True, min_size=1, max_size=3)))):
             if path == ("instances", "names"):
                 set_path(spec, path, draw(st.lists(name_attack, min_size=1, max_size=3)))
@@ -987,7 +1233,9 @@ def make_sandbox(root: Path, case: FsCase) -> tuple[Path, Path]:
     return specs, (repo / output).resolve()
 
 
-def check_filesystem(root: Path, specs: Path, out_dir: Path, before: dict[str, object], exit_code: int, stderr: str) -> None:
+def check_filesystem(
+    root: Path, specs: Path, out_dir: Path, before: dict[str, object], exit_code: int, stderr: str
+) -> None:
     assert exit_code in (0, 1), f"exit {exit_code}: {stderr[-2000:]}"
     assert "Traceback" not in stderr and "internal error" not in stderr, stderr[-2000:]
     after = tree(root)
@@ -996,14 +1244,24 @@ def check_filesystem(root: Path, specs: Path, out_dir: Path, before: dict[str, o
         return
     out_prefix = out_dir.relative_to(root).as_posix()
     changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
-    outside = [p for p in changed if p != out_prefix and not p.startswith(out_prefix + "/") and not (out_prefix.startswith(p + "/") and after.get(p) == "dir")]
+    outside = [
+        p
+        for p in changed
+        if p != out_prefix
+        and not p.startswith(out_prefix + "/")
+        and not (out_prefix.startswith(p + "/") and after.get(p) == "dir")
+    ]
     assert not outside, f"compile changed files outside {out_prefix}: {sorted(outside)}"
     assert not [p for p in after if p.endswith(".tmp")], "temporary files left behind"
     # All or nothing: what is there now is exactly what the specs compile to.
     expected = compile_specs(specs).files
     generated = {}
     for path, content in after.items():
-        if path.startswith(out_prefix + "/") and isinstance(content, bytes) and content.startswith(b"# Generated by unitgen"):
+        if (
+            path.startswith(out_prefix + "/")
+            and isinstance(content, bytes)
+            and content.startswith(b"# Generated by unitgen")
+        ):
             generated[path[len(out_prefix) + 1 :]] = content.decode("utf-8")
     assert generated == expected
     for text in expected.values():
@@ -1047,7 +1305,15 @@ def test_compile_writes_only_below_the_output_directory_real_cli(case: FsCase) -
         'extends = "../web"\n[container]\nimage = "example/app:v1"\n',
         '[container]\nimage = "example/app:v1"\ncommand = ["\\n[Service]\\nExecStart=/bin/evil", "\\r\\nUser=root"]\n',
     ],
-    ids=["unit-name-dotdot", "unit-name-absolute", "unit-name-is-dotdot", "container-and-instances", "secret-name", "extends", "argv-injection"],
+    ids=[
+        "unit-name-dotdot",
+        "unit-name-absolute",
+        "unit-name-is-dotdot",
+        "container-and-instances",
+        "secret-name",
+        "extends",
+        "argv-injection",
+    ],
 )
 def test_real_cli_on_hostile_names(tmp_path: Path, spec: str) -> None:
     case = FsCase({"web.toml": spec}, "../elsewhere", True, ())
@@ -1073,22 +1339,68 @@ def test_output_setting_may_point_outside_the_repository_but_names_may_not(tmp_p
 # --- 5. lint on hostile unit files ------------------------------------------------------------
 
 LINT_LINES = [
-    "[Unit]", "[Service]", "[X-Fleet]", "[X-fleet]", "[Install]", "[", "[]", "[Unit", "[Unit]x", "Description=x", "ExecStart=/bin/true",
-    "ExecStart=/usr/bin/docker run \"a b\" 'c' \\x41 \\", "Environment=\"A=1\" B", "MachineOf=%i", "Global=yes", "Conflicts=a* b*",
-    "MachineMetadata=\"a=b\" \"c\"", "User=root", "=x", "x", "#c", ";c", "  ", "\\", "a=b\\", "a=\\\\", "TimeoutStartSec=5 parsecs",
+    "[Unit]",
+    "[Service]",
+    "[X-Fleet]",
+    "[X-fleet]",
+    "[Install]",
+    "[",
+    "[]",
+    "[Unit",
+    "[Unit]x",
+    "Description=x",
+    "ExecStart=/bin/true",
+    "ExecStart=/usr/bin/docker run \"a b\" 'c' \\x41 \\",
+    'Environment="A=1" B',
+    "MachineOf=%i",
+    "Global=yes",
+    "Conflicts=a* b*",
+    'MachineMetadata="a=b" "c"',
+    "User=root",
+    "=x",
+    "x",
+    "#c",
+    ";c",
+    "  ",
+    "\\",
+    "a=b\\",
+    "a=\\\\",
+    "TimeoutStartSec=5 parsecs",
 ]
 lint_line = st.one_of(
     st.sampled_from(LINT_LINES),
     st.builds(lambda a, b: a + b, st.sampled_from(LINT_LINES), st.sampled_from(CONTROL_CHARS + INJECTIONS)),
-    st.builds(lambda size: "Description=" + "x" * size, st.sampled_from([2035, 2036, 4096, 100_000])),  # 1 MiB: the CLI test below
+    st.builds(
+        lambda size: "Description=" + "x" * size, st.sampled_from([2035, 2036, 4096, 100_000])
+    ),  # 1 MiB: the CLI test below
     _TEXT,
 )
 lint_bytes = st.one_of(
     st.lists(lint_line, max_size=12).map(lambda lines: "\n".join(lines).encode("utf-8", "surrogatepass")),
     st.binary(max_size=300),
-    st.lists(st.one_of(lint_line.map(lambda s: s.encode("utf-8")), st.sampled_from([b"\x00", b"\xff", b"\xc3", b"\r", b"\r\n", b"\xef\xbb\xbf", b"\\\n"])), max_size=16).map(b"".join),
+    st.lists(
+        st.one_of(
+            lint_line.map(lambda s: s.encode("utf-8")),
+            st.sampled_from([b"\x00", b"\xff", b"\xc3", b"\r", b"\r\n", b"\xef\xbb\xbf", b"\\\n"]),
+        ),
+        max_size=16,
+    ).map(b"".join),
 )
-unit_file_names = st.sampled_from(["app.service", "app@.service", "app@1.service", "x.timer", "bad name.service", "@.service", "a.b", "noext", "x.busname", "..service", "\u2028.service"])
+unit_file_names = st.sampled_from(
+    [
+        "app.service",
+        "app@.service",
+        "app@1.service",
+        "x.timer",
+        "bad name.service",
+        "@.service",
+        "a.b",
+        "noext",
+        "x.busname",
+        "..service",
+        "\u2028.service",
+    ]
+)
 
 
 @budget(100)
@@ -1113,7 +1425,8 @@ def test_lint_cli_on_hostile_files_exits_0_or_1(units: list[tuple[bytes, str]]) 
 
 def test_lint_cli_on_the_classic_hostile_files(tmp_path: Path) -> None:
     files = {
-        "controls.service": b"[Service]\n" + b"".join(b"Description=a" + bytes([c]) + b"b\n" for c in [*range(0, 32), 127]),
+        "controls.service": b"[Service]\n"
+        + b"".join(b"Description=a" + bytes([c]) + b"b\n" for c in [*range(0, 32), 127]),
         "c1.service": "[Unit]\nDescription=a\u0085b\u2028c\u009bd\n".encode(),
         "utf8.service": b"[Unit]\nDescription=\xff\xfe\xc3(\n",
         "long.service": b"[Unit]\nDescription=" + b"x" * 100_000 + b"\n",
@@ -1157,7 +1470,9 @@ def test_one_declared_environment_still_removes_stale_units(tmp_path: Path) -> N
     (specs / "unitgen.toml").write_text("[environments.prod]\n")
     proc = run_unitgen("compile", "specs", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.service")) == ["prod/web.service"]
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.service")) == [
+        "prod/web.service"
+    ]
 
 
 def test_a_spec_that_failed_gets_no_follow_up_lint_errors_without_location() -> None:
@@ -1172,7 +1487,9 @@ def test_compile_time_values_are_validated_like_literal_text() -> None:
         "web.toml": '[service]\nrestart_sec = "{{ vars.t }}"\nuser = "{{ vars.u }}"\n[container]\nimage = "example/app:v1"\n',
     }
     result = compile_workspace(Workspace(files, {}))
-    assert {d.code for d in result.diagnostics if d.is_error} == {"S230", "S231"}, [d.format() for d in result.diagnostics]
+    assert {d.code for d in result.diagnostics if d.is_error} == {"S230", "S231"}, [
+        d.format() for d in result.diagnostics
+    ]
 
 
 def test_a_huge_integer_literal_is_a_toml_error() -> None:
@@ -1190,7 +1507,9 @@ def test_a_huge_integer_literal_through_the_real_cli(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["a\nb", " web", "\u2028web", "tab\there", "nul\x00"])
 def test_a_spec_name_with_a_control_character_is_an_error_not_a_crash(name: str) -> None:
-    result = compile_workspace(Workspace({"web.toml": toml_dump({"unit": {"name": name}, "container": {"image": "example/app:v1"}})}, {}))
+    result = compile_workspace(
+        Workspace({"web.toml": toml_dump({"unit": {"name": name}, "container": {"image": "example/app:v1"}})}, {})
+    )
     assert any(d.code == "S210" for d in result.diagnostics)
 
 
@@ -1221,7 +1540,13 @@ def test_the_header_escapes_a_spec_file_name_that_is_not_utf8(tmp_path: Path) ->
         '[unit]\ndescription = "a\\u2028b"\n[container]\nimage = "example/app:v1"\n',
         '[unit]\nextra = { Documentation = "https://x/\\u2029" }\n[container]\nimage = "example/app:v1"\n',
     ],
-    ids=["nel-in-argv", "csi-in-argv", "line-separator-in-env", "line-separator-in-description", "paragraph-separator-in-passthrough"],
+    ids=[
+        "nel-in-argv",
+        "csi-in-argv",
+        "line-separator-in-env",
+        "line-separator-in-description",
+        "paragraph-separator-in-passthrough",
+    ],
 )
 def test_c1_controls_and_line_separators_are_escaped_or_refused(spec: str) -> None:
     result = compile_workspace(Workspace({"web.toml": spec}, {}))
@@ -1244,7 +1569,11 @@ def test_regression_announce_sidekick_crashes_on_a_bad_spec_name() -> None:
 
 
 def test_regression_templated_dependency_loses_its_suffix() -> None:
-    files = {"unitgen.toml": '[vars]\nsvc = "db"\n', "db.toml": SIMPLE, "web.toml": '[unit]\nafter = ["{{ vars.svc }}"]\n' + SIMPLE}
+    files = {
+        "unitgen.toml": '[vars]\nsvc = "db"\n',
+        "db.toml": SIMPLE,
+        "web.toml": '[unit]\nafter = ["{{ vars.svc }}"]\n' + SIMPLE,
+    }
     result = compile_workspace(Workspace(files, {}))
     assert result.ok, [d.format() for d in result.diagnostics]
     assert "After=db.service" in result.files["web.service"].split("\n")
@@ -1254,4 +1583,6 @@ def test_regression_sidekick_line_too_long_has_no_location() -> None:
     spec = '[unit]\nname = "' + "x" * 2100 + '"\n[container]\nimage = "example/app:v1"\n[presence.etcd]\n'
     result = compile_workspace(Workspace({"web.toml": spec}, {}))
     assert any(d.code == "S210" for d in result.diagnostics)
-    assert all(d.location is not None for d in result.diagnostics if d.is_error), [d.format()[-80:] for d in result.diagnostics if d.location is None]
+    assert all(d.location is not None for d in result.diagnostics if d.is_error), [
+        d.format()[-80:] for d in result.diagnostics if d.location is None
+    ]

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from unitgen.codes import LINT_CODES as CODES
 from unitgen.diagnostics import Severity
 from unitgen.lint import lint_paths, lint_text
-from unitgen.codes import LINT_CODES as CODES
 from unitgen.secretscan import secret_problem
 
 SERVICE = "[Service]\nExecStart=/usr/bin/true\n"

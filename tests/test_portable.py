@@ -24,7 +24,9 @@ def without_posix_extras(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("without_posix_extras")
-def test_the_examples_compile_check_and_lint_without_posix_extras(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_examples_compile_check_and_lint_without_posix_extras(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copytree(REPO / "specs", tmp_path / "specs")
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

@@ -50,7 +50,12 @@ def test_manifest_declares_both_hooks() -> None:
 
     for path, matches in [("specs/web.toml", True), ("deploy/out/prod/web.service", True), ("src/app.py", False)]:
         assert bool(re.search(check["files"], path)) is matches, path
-    for path, matches in [("out/web.service", True), ("legacy/a@.timer", True), ("x.mount", True), ("specs/web.toml", False)]:
+    for path, matches in [
+        ("out/web.service", True),
+        ("legacy/a@.timer", True),
+        ("x.mount", True),
+        ("specs/web.toml", False),
+    ]:
         assert bool(re.search(lint["files"], path)) is matches, path
 
 

@@ -247,7 +247,9 @@ def test_a_noncharacter_in_an_environment_value_is_refused_as_systemd_refuses_it
     _require_analyze()
     escaped = "".join(f"\\x{byte:02x}" for byte in char.encode())
     unit = f'[Service]\nEnvironment="A=x{escaped}"\nExecStart=/usr/bin/prog\n'
-    assert "Invalid environment assignment" in " ".join(f.message for f in verify_with_dump({"e.service": unit}).problems)
+    assert "Invalid environment assignment" in " ".join(
+        f.message for f in verify_with_dump({"e.service": unit}).problems
+    )
 
 
 @pytest.mark.parametrize("char", NONCHARACTERS)

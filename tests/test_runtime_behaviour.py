@@ -236,7 +236,9 @@ def runtime_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     ok, why = available()
     require(ok, why)
     base = tmp_path_factory.mktemp("runtime")
-    specs = write_specs(base, {"unitgen.toml": PROJECT, "app.toml": APP, "opt.toml": OPT, "always.toml": ALWAYS, "beacon.toml": BEACON})
+    specs = write_specs(
+        base, {"unitgen.toml": PROJECT, "app.toml": APP, "opt.toml": OPT, "always.toml": ALWAYS, "beacon.toml": BEACON}
+    )
     result = compile_specs(specs)
     assert result.ok, [d.format() for d in result.diagnostics]
     units = result.files
@@ -285,20 +287,42 @@ def test_start_reads_the_tag_from_etcd_fetches_the_secret_and_runs_the_container
     pid = rt.container_pid("app")
     secrets_dir = rt.runtime_dir("app.service")
     fetch = (
-        "docker", "run", "--rm", "-v", f"{secrets_dir}:/secrets", "jcderr/s3fetch",
-        "python", "/opt/app/s3fetch.py", "cfg", "prod/app.env", "/secrets/app.env",
+        "docker",
+        "run",
+        "--rm",
+        "-v",
+        f"{secrets_dir}:/secrets",
+        "jcderr/s3fetch",
+        "python",
+        "/opt/app/s3fetch.py",
+        "cfg",
+        "prod/app.env",
+        "/secrets/app.env",
     )
-    run = ("docker", "run", "--name", "app", "--env-file", f"{secrets_dir}/app.env", "example/app:v42", "serve", "--port", "8000")
+    run = (
+        "docker",
+        "run",
+        "--name",
+        "app",
+        "--env-file",
+        f"{secrets_dir}/app.env",
+        "example/app:v42",
+        "serve",
+        "--port",
+        "8000",
+    )
     calls = rt.calls()
-    assert sorted(calls) == sorted([
-        ("etcdctl", "get", "/app-version"),
-        ("docker", "stop", "app"),
-        ("docker", "rm", "app"),
-        ("docker", "pull", "example/app:v42"),
-        ("docker", "pull", "jcderr/s3fetch"),
-        fetch,
-        run,
-    ])
+    assert sorted(calls) == sorted(
+        [
+            ("etcdctl", "get", "/app-version"),
+            ("docker", "stop", "app"),
+            ("docker", "rm", "app"),
+            ("docker", "pull", "example/app:v42"),
+            ("docker", "pull", "jcderr/s3fetch"),
+            fetch,
+            run,
+        ]
+    )
     # The order that matters: leftovers go first, the tag is known before the pull,
     # the secret is fetched before the container runs.
     assert index(calls, ("docker", "stop", "app")) < index(calls, ("docker", "rm", "app")) < index(calls, run)
@@ -328,8 +352,15 @@ def test_start_reads_the_tag_from_etcd_fetches_the_secret_and_runs_the_container
     assert ("etcdctl", "set", key, f"{HOST}:8000", "--ttl", "60") in calls
     elb_dir = rt.runtime_dir("app-elb-presence.service")
     assert (
-        "docker", "run", "--name", "app-elb-presence", "--env-file", f"{elb_dir}/app.env",
-        "-e", "ELB_NAME=lb-test", "djedstudios/elb-presence",
+        "docker",
+        "run",
+        "--name",
+        "app-elb-presence",
+        "--env-file",
+        f"{elb_dir}/app.env",
+        "-e",
+        "ELB_NAME=lb-test",
+        "djedstudios/elb-presence",
     ) in calls
     assert rt.container("app-elb-presence", "env") == SECRET_LINE + "\n"  # the notifier fetches too
 
@@ -461,11 +492,25 @@ def test_optional_secret_failing_fetch_starts_with_an_empty_env_file(rt: Runtime
     rt.container_pid("opt")
     secrets_dir = rt.runtime_dir("opt.service")
     calls = rt.calls()
-    fetch = index(calls, (
-        "docker", "run", "--rm", "-v", f"{secrets_dir}:/secrets", "jcderr/s3fetch",
-        "python", "/opt/app/s3fetch.py", "cfg", "prod/opt.env", "/secrets/opt.env",
-    ))
-    run = index(calls, ("docker", "run", "--name", "opt", "--env-file", f"{secrets_dir}/opt.env", "example/opt:v1", "serve"))
+    fetch = index(
+        calls,
+        (
+            "docker",
+            "run",
+            "--rm",
+            "-v",
+            f"{secrets_dir}:/secrets",
+            "jcderr/s3fetch",
+            "python",
+            "/opt/app/s3fetch.py",
+            "cfg",
+            "prod/opt.env",
+            "/secrets/opt.env",
+        ),
+    )
+    run = index(
+        calls, ("docker", "run", "--name", "opt", "--env-file", f"{secrets_dir}/opt.env", "example/opt:v1", "serve")
+    )
     assert fetch < run
     assert rt.container("opt", "env") == ""
     assert (rt.seen(secrets_dir) / "opt.env").read_text() == ""
@@ -522,7 +567,7 @@ def secret_findings(unit_text: str) -> list[str]:
             assignments = [word.text for word in split_words(value).words]
         elif key in EXEC_KEYS:
             words = [word.text for command in parse_exec(value).commands for word in command.words]
-            assignments = [b for a, b in zip(words, words[1:]) if a in ("-e", "--env")]
+            assignments = [b for a, b in zip(words, words[1:], strict=False) if a in ("-e", "--env")]
             assignments += [w.split("=", 1)[1] for w in words if w.startswith("--env=")]
         for assignment in assignments:
             name, _, literal = assignment.partition("=")

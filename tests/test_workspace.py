@@ -18,13 +18,16 @@ command = ["serve", "{i}"]
 
 
 def test_every_toml_file_but_the_project_file_in_name_order(tmp_path: Path) -> None:
-    specs = write_specs(tmp_path, {"b.toml": "", "a.toml": "", "unitgen.toml": "", "notes.md": "", "c.toml.bak": "", "A.toml": ""})
+    specs = write_specs(
+        tmp_path, {"b.toml": "", "a.toml": "", "unitgen.toml": "", "notes.md": "", "c.toml.bak": "", "A.toml": ""}
+    )
     assert [path.name for path in spec_paths(specs)] == ["A.toml", "a.toml", "b.toml"]
 
 
 def test_each_file_is_checked_with_its_own_problems(tmp_path: Path) -> None:
     specs = write_specs(
-        tmp_path, {"good.toml": SPEC.format(i=1), "typo.toml": SPEC.format(i=2) + "[contaner]\n", "broken.toml": "[container\n"}
+        tmp_path,
+        {"good.toml": SPEC.format(i=1), "typo.toml": SPEC.format(i=2) + "[contaner]\n", "broken.toml": "[container\n"},
     )
     diagnostics = Diagnostics()
     workspace = load_workspace(specs, {}, diagnostics)

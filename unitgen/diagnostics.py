@@ -83,7 +83,9 @@ class Diagnostic:
             "hint": self.hint,
         }
 
-    def sort_key(self) -> tuple[str, int, int, str, str]:
+    def sort_key(self) -> tuple[str, int, int, str, str, str, str, str]:
+        """Place first, then everything else, so that the order never depends on the
+        order problems were found in."""
         loc = self.location
         return (
             loc.file if loc else "",
@@ -91,6 +93,9 @@ class Diagnostic:
             (loc.column or 0) if loc else 0,
             self.code,
             self.message,
+            self.severity.value,
+            self.key_path or "",
+            self.hint or "",
         )
 
 
@@ -119,7 +124,7 @@ class Diagnostics:
     def sorted(self) -> list[Diagnostic]:
         """Sorted by place, each distinct diagnostic once (a value used in several
         directives, or several environments, must not repeat its problem)."""
-        return sorted(set(self._items), key=Diagnostic.sort_key)
+        return sorted(dict.fromkeys(self._items), key=Diagnostic.sort_key)
 
     def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self._items)

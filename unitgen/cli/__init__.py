@@ -6,6 +6,7 @@ schema, render, graph), ``fleet`` (submit); ``common`` holds what they share.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import NoReturn
@@ -91,10 +92,8 @@ def _stdout_failed(error: OSError) -> bool:
 
 
 def _echo_safely(text: str) -> None:
-    try:
+    with contextlib.suppress(OSError):  # stderr is gone too: nothing more can be said
         click.echo(text, err=True)
-    except OSError:
-        pass
 
 
 def internal_error(error: Exception) -> NoReturn:

@@ -34,7 +34,9 @@ from unitgen.output.plan import shown
 @env_option
 @set_option
 @click.option("--force", is_flag=True, help="Overwrite or remove generated files that were edited by hand.")
-@click.option("--verify/--no-verify", default=False, help="Also run systemd-analyze verify on the compiled units (hermetic root).")
+@click.option(
+    "--verify/--no-verify", default=False, help="Also run systemd-analyze verify on the compiled units (hermetic root)."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @no_cache_option
 def compile(
@@ -66,7 +68,9 @@ def compile(
         from unitgen.compile.verify import verify_compiled
 
         verify_compiled(result, diagnostics)
-    plan = output.plan(result.files, result.out_dir, diagnostics, force=force, scope=result.scope) if result.ok else None
+    plan = (
+        output.plan(result.files, result.out_dir, diagnostics, force=force, scope=result.scope) if result.ok else None
+    )
     echo_diagnostics(diagnostics.sorted())
     if diagnostics.has_errors or plan is None:
         click.echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
@@ -96,7 +100,9 @@ def _echo_compiled(
         names = list(names)
         if names:
             directory = f"{where}/{env}" if env else where
-            click.echo(f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{directory}/{n}" for n in names))
+            click.echo(
+                f"instances to start{f' in {env}' if env else ''}: " + " ".join(f"{directory}/{n}" for n in names)
+            )
 
 
 # Prefix of a unified diff's line -> (colour, bold); the first that matches applies.

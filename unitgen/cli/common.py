@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -65,10 +65,12 @@ def parse_sets(values: Iterable[str]) -> dict[str, str]:
     return result
 
 
-specs_argument = click.argument("specs", type=click.Path(path_type=Path, file_okay=False), default="specs", required=False)
+specs_argument = click.argument(
+    "specs", type=click.Path(path_type=Path, file_okay=False), default="specs", required=False
+)
 
 
-def project_file(ctx: click.Context) -> dict:  # type: ignore[type-arg]
+def project_file(ctx: click.Context) -> dict[str, Any]:
     """The project file's raw data, for shell completion (no compile, errors ignored)."""
     import tomllib
 
@@ -87,7 +89,13 @@ def _complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -
 env_option = click.option(
     "--env", "environment", metavar="ENV", help="Compile only this environment.", shell_complete=_complete_env
 )
-set_option = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Pin a compile-time value ({{ vars.NAME }}, {{ runtime.NAME }}).")
+set_option = click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Pin a compile-time value ({{ vars.NAME }}, {{ runtime.NAME }}).",
+)
 no_cache_option = click.option(
     "--no-cache", is_flag=True, help="Compile even when the cache knows the result (also: UNITGEN_NO_CACHE=1)."
 )
@@ -109,13 +117,22 @@ def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no
     return None if no_cache else cache.key_for(specs, environment, sets)
 
 
-def remember(key: cache.Key | None, specs: Path, environment: str | None, sets: tuple[str, ...], result: CompileResult, diagnostics: list[Diagnostic]) -> None:
+def remember(
+    key: cache.Key | None,
+    specs: Path,
+    environment: str | None,
+    sets: tuple[str, ...],
+    result: CompileResult,
+    diagnostics: list[Diagnostic],
+) -> None:
     """Memoise a compile without errors, unless a spec changed while it ran."""
     if key is not None and result.ok and cache.key_for(specs, environment, sets) == key:
         cache.store(key, cache.memo_of(result, specs, diagnostics))
 
 
-def compiled_or_exit(specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False) -> CompileResult:
+def compiled_or_exit(
+    specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False
+) -> CompileResult:
     """Compile in memory; print diagnostics; exit 1 when the specs do not compile."""
     result = compile_or_usage_error(specs, environment, sets)
     if need_env and environment is None and result.project.environments:

@@ -24,7 +24,9 @@ from unitgen.output.plan import shown
 @env_option
 @set_option
 @click.option("--start", is_flag=True, help="Also start the units (fleetctl start --replace), not only submit them.")
-@click.option("--no-block", is_flag=True, help="With --start: pass --no-block, so fleetctl does not wait for each unit to run.")
+@click.option(
+    "--no-block", is_flag=True, help="With --start: pass --no-block, so fleetctl does not wait for each unit to run."
+)
 @click.option("--dry-run", is_flag=True, help="Print the fleetctl commands, one per line, and run nothing.")
 @click.option("--endpoint", metavar="URL", help="fleetctl --endpoint (else fleetctl's default or $FLEETCTL_ENDPOINT).")
 @click.option("--tunnel", metavar="HOST[:PORT]", help="fleetctl --tunnel (else $FLEETCTL_TUNNEL).")
@@ -33,7 +35,12 @@ from unitgen.output.plan import shown
     type=click.Choice(["API", "etcd"], case_sensitive=False),
     help="fleetctl --driver (else fleetctl's default, API, or $FLEETCTL_DRIVER).",
 )
-@click.option("--fleetctl", "fleetctl_path", metavar="PATH", help="Run this fleetctl (default: [paths] fleetctl in unitgen.toml, else fleetctl on PATH).")
+@click.option(
+    "--fleetctl",
+    "fleetctl_path",
+    metavar="PATH",
+    help="Run this fleetctl (default: [paths] fleetctl in unitgen.toml, else fleetctl on PATH).",
+)
 def submit(
     specs: Path,
     environment: str | None,

@@ -23,13 +23,18 @@ from unitgen.diagnostics import did_you_mean
 if TYPE_CHECKING:
     from unitgen.compile.compiler import CompiledUnit, CompileResult
 
+
 @click.command(short_help="Check unit files, generated or hand-written.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--select", default="", metavar="CODES", help="Only these codes (prefixes, comma-separated), e.g. L4,L501.")
+@click.option(
+    "--select", default="", metavar="CODES", help="Only these codes (prefixes, comma-separated), e.g. L4,L501."
+)
 @click.option("--ignore", default="", metavar="CODES", help="Skip these codes (prefixes, comma-separated).")
-@click.option("--verify/--no-verify", default=False, help="Also run systemd-analyze verify on the files (hermetic root).")
+@click.option(
+    "--verify/--no-verify", default=False, help="Also run systemd-analyze verify on the files (hermetic root)."
+)
 def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: str, verify: bool) -> None:
     """Check unit files (generated or hand-written) against systemd 252 and fleet v1.0.0.
 
@@ -63,7 +68,9 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, select: str, ignore: st
 
 
 @click.command(short_help="Print the JSON Schema of the spec format.")
-@click.option("--project", "project_file", is_flag=True, help="The schema of the project file (unitgen.toml) instead of a spec.")
+@click.option(
+    "--project", "project_file", is_flag=True, help="The schema of the project file (unitgen.toml) instead of a spec."
+)
 def schema(project_file: bool) -> None:
     """Print the JSON Schema of the spec format, for TOML editors.
 
@@ -109,7 +116,9 @@ def _pick_unit(result: CompileResult, name: str) -> CompiledUnit:
         hint = hint or did_you_mean(name, candidates)
         raise click.UsageError(f"no compiled unit is named {name!r}" + (f" ({hint})" if hint else ""))
     environments = ", ".join(sorted(str(u.environment) for u in found))
-    raise click.UsageError(f"{name!r} is compiled for several environments ({environments}): add --env ENV, or name it ENV/{found[0].unit.name}")
+    raise click.UsageError(
+        f"{name!r} is compiled for several environments ({environments}): add --env ENV, or name it ENV/{found[0].unit.name}"
+    )
 
 
 @click.command(short_help="Print one compiled unit.")

@@ -120,7 +120,10 @@ def _compile_environment(
     workspace: Workspace, env: str | None, specs_dir: Path, diagnostics: Diagnostics
 ) -> list[CompiledUnit]:
     """Resolve and cross-check every spec of one environment, then convert each."""
-    specs = [resolve_spec(workspace, env, spec, chain, diagnostics) for spec, chain in resolution_order(workspace, diagnostics)]
+    specs = [
+        resolve_spec(workspace, env, spec, chain, diagnostics)
+        for spec, chain in resolution_order(workspace, diagnostics)
+    ]
     check_all(specs, diagnostics)
     variables = workspace.variables[env]
     # The passthrough linter is for specs that are otherwise correct: on a spec with
@@ -169,6 +172,6 @@ def passthrough_findings(unit: ir.Unit, text: str) -> list[Diagnostic]:
         origin = directive.origin if directive is not None else None
         where = origin.where() if origin is not None else {}
         found.append(
-            Diagnostic(finding.code, finding.severity, f"{unit.name}: {finding.message}", hint=finding.hint, **where)  # type: ignore[arg-type]
+            Diagnostic(finding.code, finding.severity, f"{unit.name}: {finding.message}", hint=finding.hint, **where)
         )
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import attrs
 
+from unitgen.diagnostics import Where
 from unitgen.spec.source import KeyPath, Origins
 
 
@@ -19,7 +20,7 @@ class Origin:
     origins: Origins = attrs.field(eq=False, repr=False)
     path: KeyPath
 
-    def where(self) -> dict[str, object]:
+    def where(self) -> Where:
         """Keyword arguments (location, key_path) for a Diagnostic about this directive."""
         return self.origins.where(self.path)
 

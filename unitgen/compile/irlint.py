@@ -16,7 +16,7 @@ def _where(directive: Directive | None, unit: Unit) -> Where:
     origin = directive.origin if directive is not None else None
     if origin is None:
         return {"location": Location(unit.source)}
-    return origin.where()  # type: ignore[return-value]  # Origin.where() gives exactly these keys, typed loosely
+    return origin.where()
 
 
 def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:

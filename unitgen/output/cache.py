@@ -73,7 +73,9 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "unitgen"
 
 
-def key_for(specs: Path, environment: str | None, sets: Sequence[str], *, package_dir: Path = PACKAGE_DIR) -> Key | None:
+def key_for(
+    specs: Path, environment: str | None, sets: Sequence[str], *, package_dir: Path = PACKAGE_DIR
+) -> Key | None:
     """The key of a compile of ``specs`` with these arguments; None when the cache is off
     or an input cannot be read (the compile will say what is wrong)."""
     if disabled_by_environment():

@@ -80,7 +80,9 @@ def _read(path: str | os.PathLike[str]) -> str | None:
         return None
 
 
-def plan(files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False, scope: str | None = None) -> Plan:
+def plan(
+    files: Mapping[str, str], out_dir: Path, diagnostics: Diagnostics, *, force: bool = False, scope: str | None = None
+) -> Plan:
     """Compare wanted files with ``out_dir``; report files unitgen may not touch.
 
     ``scope`` (e.g. ``"prod/"``, for --env) limits what may be removed to one environment's
@@ -167,7 +169,9 @@ def shown(out_dir: str | os.PathLike[str]) -> str:
     return path[len(below) :] if path.startswith(below) else path
 
 
-def in_sync_by_digest(paths: Sequence[str], digest: str, out_dir: str | os.PathLike[str], *, scope: str | None = None) -> bool:
+def in_sync_by_digest(
+    paths: Sequence[str], digest: str, out_dir: str | os.PathLike[str], *, scope: str | None = None
+) -> bool:
     """Whether ``compile`` would write nothing, remove nothing and refuse nothing, knowing
     only the wanted files' paths and their ``contents_digest`` (in that order): ``plan``
     (without --force, with the same ``scope``) is in sync and reports no problem.

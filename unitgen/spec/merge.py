@@ -21,11 +21,12 @@ from unitgen.diagnostics import Location
 from unitgen.spec import schema
 from unitgen.spec.schema import Key
 from unitgen.spec.source import KeyPath, Origins
+from unitgen.spec.typecheck import Checked
 
 
 @attrs.frozen
 class Layer:
-    data: dict[str, object]
+    data: Checked
     origins: Origins
 
 

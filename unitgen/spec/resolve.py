@@ -12,7 +12,7 @@ from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.spec import model, schema
 from unitgen.spec.merge import Layer, merge_layers
 from unitgen.spec.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
-from unitgen.spec.typecheck import check_document
+from unitgen.spec.typecheck import Checked, check_document
 
 
 class SpecFile(NamedTuple):
@@ -62,7 +62,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         values = dict(project.vars)
         if env is not None:
             layers.append(sublayer(project_layer, ("environments", env, "defaults")))
-            env_vars = project_layer.data.get("environments", {}).get(env, {}).get("vars", {})  # type: ignore[union-attr]
+            env_vars = project_layer.data.get("environments", {}).get(env, {}).get("vars", {})
             values.update(env_vars)
             values["environment"] = env
         values.update(overrides)
@@ -79,20 +79,23 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         tables = data.get("environments")
         # Layers are never changed once made (merging builds new tables), so a spec without
         # overlays is its own body.
-        body = Layer(data if tables is None else {k: v for k, v in data.items() if k != "environments"}, document.origins)
+        body = Layer(
+            data if tables is None else {k: v for k, v in data.items() if k != "environments"}, document.origins
+        )
         overlays = {}
-        for env in tables or {}:  # type: ignore[union-attr]
+        for env in tables or {}:
             if env not in environments:
                 diagnostics.error(
                     "S201",
                     f"environment {env!r} is not declared in the project",
-                    hint=did_you_mean(env, [e for e in environments if e]) or "declare it under [environments] in unitgen.toml",
-                    **document.origins.where(("environments", env)),  # type: ignore[arg-type]
+                    hint=did_you_mean(env, [e for e in environments if e])
+                    or "declare it under [environments] in unitgen.toml",
+                    **document.origins.where(("environments", env)),
                 )
                 continue
             overlays[env] = sublayer(Layer(data, document.origins), ("environments", env))
-        name = data.get("unit", {}).get("name") or path.stem  # type: ignore[union-attr]
-        specs.append(SpecFile(name, document, body, overlays))  # type: ignore[arg-type]
+        name = data.get("unit", {}).get("name") or path.stem
+        specs.append(SpecFile(name, document, body, overlays))
     return Workspace(project, project_defaults, tuple(specs), variables)
 
 
@@ -111,20 +114,20 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
     project = model.Project(
         source=document.path,
         paths=model.Paths(
-            docker=paths.get("docker", defaults.docker),  # type: ignore[union-attr]
-            etcdctl=paths.get("etcdctl", defaults.etcdctl),  # type: ignore[union-attr]
-            sh=paths.get("sh", defaults.sh),  # type: ignore[union-attr]
-            touch=paths.get("touch", defaults.touch),  # type: ignore[union-attr]
-            fleetctl=paths.get("fleetctl", defaults.fleetctl),  # type: ignore[union-attr]
+            docker=paths.get("docker", defaults.docker),
+            etcdctl=paths.get("etcdctl", defaults.etcdctl),
+            sh=paths.get("sh", defaults.sh),
+            touch=paths.get("touch", defaults.touch),
+            fleetctl=paths.get("fleetctl", defaults.fleetctl),
         ),
-        registry=data.get("registry"),  # type: ignore[arg-type]
-        etcd_api=data.get("etcd_api", "2"),  # type: ignore[arg-type]
-        output=data.get("output", "out"),  # type: ignore[arg-type]
-        vars=dict(data.get("vars", {})),  # type: ignore[call-overload]
-        runtime=dict(data.get("runtime", {})),  # type: ignore[call-overload]
-        fetcher_image=fetcher.get("image", "jcderr/s3fetch"),  # type: ignore[union-attr]
-        fetcher_command=tuple(fetcher.get("command", model.DEFAULT_FETCHER_COMMAND)),  # type: ignore[union-attr]
-        elb_image=presence.get("elb_image", "djedstudios/elb-presence"),  # type: ignore[union-attr]
+        registry=data.get("registry"),
+        etcd_api=data.get("etcd_api", "2"),
+        output=data.get("output", "out"),
+        vars=dict(data.get("vars", {})),
+        runtime=dict(data.get("runtime", {})),
+        fetcher_image=fetcher.get("image", "jcderr/s3fetch"),
+        fetcher_command=tuple(fetcher.get("command", model.DEFAULT_FETCHER_COMMAND)),
+        elb_image=presence.get("elb_image", "djedstudios/elb-presence"),
         environments=_environment_names(data, document, diagnostics),
         origins=document.origins,
     )
@@ -134,10 +137,10 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
 ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
-def _environment_names(data: dict[str, object], document: Document, diagnostics: Diagnostics) -> tuple[str, ...]:
+def _environment_names(data: Checked, document: Document, diagnostics: Diagnostics) -> tuple[str, ...]:
     """Declared environments; each names a directory below out/, so it must be a plain name."""
     names = []
-    for name in sorted(data.get("environments", {})):  # type: ignore[call-overload]
+    for name in sorted(data.get("environments", {})):
         if ENVIRONMENT_NAME.fullmatch(name):
             names.append(name)
         else:
@@ -145,7 +148,7 @@ def _environment_names(data: dict[str, object], document: Document, diagnostics:
                 "S204",
                 f"environment name {name!r} cannot be a directory name below the output directory",
                 hint="use letters, digits, '-' and '_'",
-                **document.origins.where(("environments", name)),  # type: ignore[arg-type]
+                **document.origins.where(("environments", name)),
             )
     return tuple(names)
 
@@ -164,7 +167,7 @@ def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tup
                 "S301",
                 f"two specs are both named {spec.name!r} (the other is {first})",
                 hint="rename one file or set a different unit.name",
-                **spec.document.origins.where(("unit", "name")),  # type: ignore[arg-type]
+                **spec.document.origins.where(("unit", "name")),
             )
             continue
         by_name[spec.name] = spec
@@ -176,7 +179,9 @@ def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tup
     return order
 
 
-def resolve_spec(workspace: Workspace, env: str | None, spec: SpecFile, chain: list[SpecFile], diagnostics: Diagnostics) -> model.ServiceSpec:
+def resolve_spec(
+    workspace: Workspace, env: str | None, spec: SpecFile, chain: list[SpecFile], diagnostics: Diagnostics
+) -> model.ServiceSpec:
     """One spec for one environment: project defaults, then each link of its extends chain
     with that link's overlay for the environment."""
     layers = [workspace.project_defaults[env]]
@@ -198,19 +203,19 @@ def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics:
         if base_name is None:
             return list(reversed(chain))
         origins = current.document.origins
-        base = by_name.get(base_name)  # type: ignore[arg-type]
+        base = by_name.get(base_name)
         if base is None:
             diagnostics.error(
                 "S202",
                 f"extends unknown spec {base_name!r}",
-                hint=did_you_mean(base_name, by_name) or "known specs: " + ", ".join(sorted(by_name)),  # type: ignore[arg-type]
-                **origins.where(("extends",)),  # type: ignore[arg-type]
+                hint=did_you_mean(base_name, by_name) or "known specs: " + ", ".join(sorted(by_name)),
+                **origins.where(("extends",)),
             )
             return None
         if base.name in seen:
             cycle = " -> ".join([*seen, base.name])
             if current is spec or base is spec:
-                diagnostics.error("S203", f"extends cycle: {cycle}", **origins.where(("extends",)))  # type: ignore[arg-type]
+                diagnostics.error("S203", f"extends cycle: {cycle}", **origins.where(("extends",)))
             return None
         seen.append(base.name)
         chain.append(base)
@@ -230,14 +235,16 @@ def _relations(named: tuple[tuple[str, model.Strings], ...]) -> model.Relations:
     return model.Relations(**dict(named))
 
 
-def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Project, diagnostics: Diagnostics) -> model.ServiceSpec:
+def build_spec(
+    spec: SpecFile, layer: Layer, env: str | None, project: model.Project, diagnostics: Diagnostics
+) -> model.ServiceSpec:
     data = layer.data
-    unit: dict = data.get("unit", {})  # type: ignore[assignment]
-    service: dict = data.get("service", {})  # type: ignore[assignment]
-    container: dict = data.get("container", {})  # type: ignore[assignment]
-    fleet: dict = data.get("fleet", {})  # type: ignore[assignment]
-    instances: dict = data.get("instances", {})  # type: ignore[assignment]
-    presence: dict = data.get("presence", {})  # type: ignore[assignment]
+    unit: Checked = data.get("unit", {})
+    service: Checked = data.get("service", {})
+    container: Checked = data.get("container", {})
+    fleet: Checked = data.get("fleet", {})
+    instances: Checked = data.get("instances", {})
+    presence: Checked = data.get("presence", {})
     name = spec.name
     if "image" not in container:
         diagnostics.error(
@@ -305,11 +312,13 @@ def build_spec(spec: SpecFile, layer: Layer, env: str | None, project: model.Pro
     )
 
 
-def _presence(name: str, presence: dict, project: model.Project) -> model.Presence:
+def _presence(name: str, presence: Checked, project: model.Project) -> model.Presence:
     elb = presence.get("elb")
     etcd = presence.get("etcd")
     return model.Presence(
-        elb=model.ElbPresence(elb.get("load_balancer", ""), elb.get("image", project.elb_image)) if elb is not None else None,
+        elb=model.ElbPresence(elb.get("load_balancer", ""), elb.get("image", project.elb_image))
+        if elb is not None
+        else None,
         etcd=model.EtcdPresence(
             key=etcd.get("key", f"/services/{name}/{{{{ hostname }}}}"),
             port=etcd.get("port"),
