@@ -1,38 +1,52 @@
-"""Benchmark: generate N realistic specs, compile them with the real CLI, report time and memory.
+"""Benchmark: the figures of issue 13, measured with the real ``unitgen`` command.
 
-    python bench/bench_compile.py            # 1,000 and 10,000 specs
-    python bench/bench_compile.py 500 2000   # other sizes
-    python bench/bench_compile.py --repeat 9 # more runs per figure (5 by default)
-    TMPDIR=/dev/shm python bench/bench_compile.py   # on tmpfs: compile cost without the disk
+Run it against a regular (non-editable) install, as users have it, from the repository:
 
-Each size runs ``unitgen compile`` in a fresh process, with an empty cache directory of
-its own (the user's cache is never read or written):
+    python3 -m venv /tmp/venv && /tmp/venv/bin/pip install . && /tmp/venv/bin/python bench/bench_compile.py
 
-* fresh: into an empty ``out/``, cold cache: every spec compiled, every file written;
-* re-run: nothing changed, the cache answers (what a pre-commit hook or CI sees);
-* no cache: nothing changed, ``--no-cache``: every spec compiled again, nothing written;
-* one edit: one spec changed since the last run: that spec parsed again (the others'
-  parses come from the memo of parses), every spec converted again, one file written.
+    python bench/bench_compile.py                 # 200, 1,000 and 10,000 generated specs
+    python bench/bench_compile.py 200 1000        # other sizes
+    python bench/bench_compile.py --repeat 9      # runs per figure (5 by default)
+    TMPDIR=/dev/shm python bench/bench_compile.py # on tmpfs: the compile without the disk
 
-Each figure is the median of several runs (``--repeat``), with the fastest and slowest:
-on a shared machine one run can be a fifth slower than the next.
+It measures the unitgen that this interpreter imports (its path is printed first), through
+the ``unitgen`` script installed beside the interpreter (``python -m unitgen`` if there is
+none).  Every run is a fresh process with a cache directory of its own
+(``UNITGEN_CACHE_DIR``, empty at first): the user's cache is never read or written.
 
-Peak memory is the largest max RSS of any of these processes.  The package's bytecode is
-compiled first, as an installed package's is: without it (PYTHONDONTWRITEBYTECODE=1 and an
-edited tree) every run would also pay for compiling unitgen's source.
+* ``unitgen check`` on a copy of the repository's ``specs/`` and ``out/``, answered by the
+  cache and with ``--no-cache``, each as a ratio to ``python -c pass`` of this interpreter.
+  The three commands take turns, so that the machine slowing down hits them alike.
+* For each size, a project of generated specs, in rounds of four runs of ``unitgen
+  compile``: into an empty ``out/`` with an empty cache; again, answered by the cache;
+  again with ``--no-cache`` (every spec compiled, nothing written); after one spec was
+  edited (every spec compiled, one file written).
+
+Each figure is the median of the runs, with the fastest and slowest: on a shared machine
+one run can be a fifth slower than the next.  Beside the wall time, from the operating
+system's account of each child: its peak memory (max RSS) and its CPU time (user + sys),
+shown per spec.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
+
+import attrs
+
+import unitgen
+
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 PROJECT = """\
 [paths]
@@ -109,6 +123,69 @@ machine_metadata = {{ role = "side{i}" }}
 """,
 ]
 
+MiB = 1024 * 1024
+
+
+@attrs.frozen
+class Run:
+    seconds: float  # wall time, from start to exit
+    cpu_seconds: float  # user + sys time of the child
+    peak_bytes: int  # the child's max RSS
+
+
+@attrs.frozen
+class Target:
+    """An upper bound from issue 13."""
+
+    limit: float
+    unit: str  # "x" (times ``python -c pass``), " s" or " MiB"
+
+    def verdict(self, value: float) -> str:
+        return f"<= {self.limit:g}{self.unit} {'met' if value <= self.limit else 'MISSED'}"
+
+
+# Issue 13's figures: check on the examples, then the generated projects by size.
+CHECK_TARGETS = {"unitgen check (cached)": Target(3, "x"), "unitgen check --no-cache": Target(10, "x")}
+FRESH_TARGETS = {200: Target(0.4, " s"), 1000: Target(0.6, " s"), 10000: Target(6, " s")}
+CACHED_TARGETS = {1000: Target(0.1, " s"), 10000: Target(0.4, " s")}
+PEAK_TARGET = Target(100, " MiB")
+
+
+def unitgen_command() -> list[str]:
+    """How a user runs this interpreter's unitgen: its installed script, else ``-m``."""
+    script = Path(sysconfig.get_path("scripts")) / "unitgen"
+    if script.is_file():
+        return [sys.executable, str(script)]
+    return [sys.executable, "-m", "unitgen"]
+
+
+def run(command: list[str], cwd: Path, cache: Path) -> Run:
+    """Run ``command`` to its end; stop the benchmark if it fails."""
+    environment = {**os.environ, "UNITGEN_CACHE_DIR": str(cache)}
+    environment.pop("UNITGEN_NO_CACHE", None)
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.DEVNULL, stderr=errors)
+        # wait4 gives this one child's resource usage, not the sum over every child so far.
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace")[-3000:]
+            sys.exit(f"{' '.join(command)} (in {cwd}) exited with {child.returncode}:\n{message}")
+    # ru_maxrss is in KiB on Linux.
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
+
+
+def peak(runs: list[Run]) -> str:
+    """The largest max RSS of the runs.  Linux counts in a child's max RSS the memory of the
+    process that started it (the larger of the two is kept at exec): a figure no larger
+    than this benchmark's own peak only says the child used no more than that."""
+    largest = max(r.peak_bytes for r in runs)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return f"{largest / MiB:.0f} MiB" if largest > own else f"<= {own / MiB:.0f} MiB"
+
 
 def generate(directory: Path, count: int) -> None:
     directory.mkdir(parents=True)
@@ -118,65 +195,119 @@ def generate(directory: Path, count: int) -> None:
         (directory / f"svc{i:05d}.toml").write_text(text)
 
 
-def run(args: list[str], cwd: Path, cache: Path) -> tuple[float, float]:
-    environment = {**os.environ, "UNITGEN_CACHE_DIR": str(cache)}
-    environment.pop("UNITGEN_NO_CACHE", None)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "unitgen", *args], cwd=cwd, capture_output=True, text=True, env=environment
-    )
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"unitgen {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    # ru_maxrss of children is the largest of all children so far: the peak reported.
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return elapsed, peak_mib
+def median(runs: list[Run]) -> float:
+    return statistics.median(r.seconds for r in runs)
+
+
+def spread(runs: list[Run], unit: str = "s") -> list[str]:
+    """Median, fastest and slowest, in seconds or in milliseconds."""
+    times = [median(runs), min(r.seconds for r in runs), max(r.seconds for r in runs)]
+    if unit == "ms":
+        return [f"{t * 1000:.0f} ms" for t in times]
+    return [f"{t:.2f} s" for t in times]
+
+
+def verdict(target: Target | None, value: float) -> str:
+    return "" if target is None else target.verdict(value)
+
+
+def print_table(title: list[str], rows: list[list[str]]) -> None:
+    """Columns as wide as their widest cell; the first to the left, the others to the right."""
+    widths = [max(len(row[i]) for row in [title, *rows]) for i in range(len(title))]
+    for row in [title, *rows]:
+        first, *others = row
+        cells = [first.ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(others, widths[1:], strict=True)]
+        print("  ".join(cells).rstrip())
+    print()
+
+
+def bench_check(repeat: int) -> None:
+    """``unitgen check`` on the examples, cached and not, against ``python -c pass``."""
+    work = Path(tempfile.mkdtemp(prefix="unitgen-bench-"))
+    try:
+        shutil.copytree(REPOSITORY / "specs", work / "specs")
+        shutil.copytree(REPOSITORY / "out", work / "out")
+        cache = work / "cache"
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "unitgen check (cached)": [*unitgen_command(), "check"],
+            "unitgen check --no-cache": [*unitgen_command(), "check", "--no-cache"],
+        }
+        for command in commands.values():  # warm up; the first check fills the cache
+            run(command, work, cache)
+        runs: dict[str, list[Run]] = {name: [] for name in commands}
+        for _ in range(repeat):
+            for name, command in commands.items():
+                runs[name].append(run(command, work, cache))
+    finally:
+        shutil.rmtree(work)
+    python = median(runs["python -c pass"])
+    rows = []
+    for name, measured in runs.items():
+        ratio = median(measured) / python
+        rows.append(
+            [name, *spread(measured, "ms"), f"{ratio:.1f}x", peak(measured), verdict(CHECK_TARGETS.get(name), ratio)]
+        )
+    print_table(["check on the examples", "median", "fastest", "slowest", "vs python", "peak RSS", "target"], rows)
+
+
+def bench_size(count: int, repeat: int) -> None:
+    """A fresh compile, a cached re-run, a ``--no-cache`` re-run and one edited spec."""
+    work = Path(tempfile.mkdtemp(prefix="unitgen-bench-"))
+    try:
+        generate(work / "specs", count)
+        cache = work / "cache"
+        compile_ = [*unitgen_command(), "compile", "specs", "-q"]
+        edited = work / "specs" / "svc00000.toml"
+        original = edited.read_text()
+        runs: dict[str, list[Run]] = {
+            "fresh out/": [],
+            "re-run, cached": [],
+            "re-run, --no-cache": [],
+            "one spec edited": [],
+        }
+        for number in range(repeat):
+            shutil.rmtree(work / "out", ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            runs["fresh out/"].append(run(compile_, work, cache))
+            runs["re-run, cached"].append(run(compile_, work, cache))
+            runs["re-run, --no-cache"].append(run([*compile_, "--no-cache"], work, cache))
+            edited.write_text(original.replace("web app 0", f"web app 0, edit {number}"))
+            runs["one spec edited"].append(run(compile_, work, cache))
+        units = sum(1 for path in (work / "out").rglob("*") if path.is_file())
+    finally:
+        shutil.rmtree(work)
+    targets = {"fresh out/": FRESH_TARGETS.get(count), "re-run, cached": CACHED_TARGETS.get(count)}
+    rows = []
+    for name, measured in runs.items():
+        cpu_ms_per_spec = statistics.median(r.cpu_seconds for r in measured) * 1000 / count
+        time_verdict = verdict(targets.get(name), median(measured))
+        memory_verdict = PEAK_TARGET.verdict(max(r.peak_bytes for r in measured) / MiB)
+        rows.append([name, *spread(measured), f"{cpu_ms_per_spec:.3f}", peak(measured), time_verdict, memory_verdict])
+    title = [
+        f"{count:,} specs ({units:,} units)",
+        "median",
+        "fastest",
+        "slowest",
+        "CPU ms/spec",
+        "peak RSS",
+        "time target",
+        "memory target",
+    ]
+    print_table(title, rows)
 
 
 def main() -> None:
-    arguments = sys.argv[1:]
-    repeat = 5
-    if "--repeat" in arguments:
-        at = arguments.index("--repeat")
-        repeat = int(arguments[at + 1])
-        del arguments[at : at + 2]
-    sizes = [int(a) for a in arguments] or [1000, 10000]
-    import compileall
-
-    import unitgen
-
-    compileall.compile_dir(Path(unitgen.__file__).parent, quiet=1)
-    print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, in {tempfile.gettempdir()}; median (fastest-slowest) of {repeat} runs"
-    )
-    for count in sizes:
-        work = Path(tempfile.mkdtemp(prefix="unitgen-bench-"))
-        try:
-            generate(work / "specs", count)
-            cache = work / "cache"
-            compile_ = ["compile", "specs", "-q"]
-            times: dict[str, list[float]] = {"fresh": [], "re-run": [], "no cache": [], "one edit": []}
-            for _ in range(repeat):
-                shutil.rmtree(work / "out", ignore_errors=True)
-                shutil.rmtree(cache, ignore_errors=True)
-                times["fresh"].append(run(compile_, work, cache)[0])
-            units = sum(1 for _ in (work / "out").iterdir())
-            for _ in range(repeat):
-                times["re-run"].append(run(compile_, work, cache)[0])
-            for _ in range(repeat):
-                times["no cache"].append(run([*compile_, "--no-cache"], work, cache)[0])
-            edited = work / "specs" / "svc00000.toml"
-            original = edited.read_text()
-            for number in range(repeat):  # each run finds one spec changed since the last
-                edited.write_text(original.replace("web app 0", f"web app edit {number}"))
-                times["one edit"].append(run(compile_, work, cache)[0])
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            shown = ", ".join(
-                f"{mode} {statistics.median(t):.2f} s ({min(t):.2f}-{max(t):.2f})" for mode, t in times.items()
-            )
-            print(f"{count:>6} specs -> {units:>6} units: {shown}; peak RSS {peak:.0f} MiB")
-        finally:
-            shutil.rmtree(work)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[200, 1000, 10000], help="numbers of generated specs")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per figure (default: 5)")
+    arguments = parser.parse_args()
+    print(f"unitgen {unitgen.__version__} from {Path(unitgen.__file__).parent}")
+    print(f"Python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} cores, in {tempfile.gettempdir()}")
+    print(f"median, fastest and slowest of {arguments.repeat} runs\n")
+    bench_check(arguments.repeat)
+    for count in arguments.sizes:
+        bench_size(count, arguments.repeat)
 
 
 if __name__ == "__main__":
