@@ -56,7 +56,7 @@ def test_every_example_unit_passes_hermetic_systemd_analyze_verify() -> None:
     result = compile_specs(REPO / "specs")
     assert result.ok
     for env in result.environments:
-        units = {u.unit.name: u.text for u in result.units if u.environment == env}
+        units = {u.name: u.text for u in result.units if u.environment == env}
         verdict = verify_units(units)
         assert verdict.returncode == 0 and verdict.problems == (), [f.format() for f in verdict.problems]
 

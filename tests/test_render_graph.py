@@ -143,7 +143,7 @@ def test_graph_mermaid_has_the_same_nodes_and_edges(tmp_path: Path) -> None:
     ids = dict(re.findall(r'^  (n\d+)\["([^"<]+)', text, re.M))
     by_name = {name: node for node, name in ids.items()}
     edges = set(re.findall(r"^  (n\d+) (?:-->|==>|-\.->)\|(\w+)\| (n\d+)$", text, re.M))
-    built = graph.build(compile_specs(specs).units)
+    built = graph.build(compile_specs(specs, keep_ir=True).units)
     expected_edges = {(by_name[e.source], e.label, by_name[e.target]) for e in built.edges}
     assert edges == expected_edges and len(edges) == len(built.edges)
     assert set(ids.values()) == {n.name for n in built.nodes}
@@ -214,7 +214,9 @@ def test_graphviz_draws_every_unit_and_relation_as_built(project: str, tmp_path:
     proc = run_unitgen(*args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     nodes, edges = drawn_by_graphviz(proc.stdout)
-    built = graph.build(compile_specs(specs, environment=None if project == "graph specs" else "prod").units)
+    built = graph.build(
+        compile_specs(specs, environment=None if project == "graph specs" else "prod", keep_ir=True).units
+    )
     assert nodes == {node.key: [node.name, *node.lines] for node in built.nodes}
     assert sorted(edges) == sorted((f"{e.source}->{e.target}", e.label) for e in built.edges)
 
@@ -263,7 +265,9 @@ def test_mermaid_parses_every_unit_and_relation_as_built(project: str, tmp_path:
     proc = run_unitgen(*args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     kind, nodes, edges = parsed_by_mermaid(proc.stdout, tmp_path)
-    built = graph.build(compile_specs(specs, environment=None if project == "graph specs" else "prod").units)
+    built = graph.build(
+        compile_specs(specs, environment=None if project == "graph specs" else "prod", keep_ir=True).units
+    )
     assert kind == "flowchart-v2"
     assert sorted(nodes.values()) == sorted([node.name, *node.lines] for node in built.nodes)
     name = {id_: lines[0] for id_, lines in nodes.items()}

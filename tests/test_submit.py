@@ -343,7 +343,7 @@ def test_missing_fleetctl_is_reported_before_anything_runs(examples: tuple[Path,
 
 
 def _order(tmp_path: Path, files: dict[str, str]) -> list[str]:
-    result = compile_specs(write_specs(tmp_path, files))
+    result = compile_specs(write_specs(tmp_path, files), keep_ir=True)
     assert result.ok, [d.format() for d in result.diagnostics]
     return [node.name for node in submission_order(result.units)]
 

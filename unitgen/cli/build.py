@@ -61,7 +61,7 @@ def compile(
         echo_formatted(memo.diagnostics)
         _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
         return
-    result = compile_or_usage_error(specs, environment, sets)
+    result = compile_or_usage_error(specs, environment, sets, keep_ir=verify)
     diagnostics = result.diagnostics
     compiled_diagnostics = diagnostics.sorted()  # what a memo replays: not what plan adds below
     if verify and result.ok:

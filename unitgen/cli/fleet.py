@@ -86,7 +86,7 @@ def submit(
 
     if no_block and not start:
         raise click.UsageError("--no-block applies to fleetctl start: use it with --start")
-    result = compiled_or_exit(specs, environment, sets, need_env=True)
+    result = compiled_or_exit(specs, environment, sets, need_env=True, keep_ir=True)
     where = shown(result.out_dir)
     drift = compare(result.files, result.out_dir, scope=result.scope)
     if not drift.in_sync:

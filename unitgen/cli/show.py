@@ -117,7 +117,7 @@ def _pick_unit(result: CompileResult, name: str) -> CompiledUnit:
         raise click.UsageError(f"no compiled unit is named {name!r}" + (f" ({hint})" if hint else ""))
     environments = ", ".join(sorted(str(u.environment) for u in found))
     raise click.UsageError(
-        f"{name!r} is compiled for several environments ({environments}): add --env ENV, or name it ENV/{found[0].unit.name}"
+        f"{name!r} is compiled for several environments ({environments}): add --env ENV, or name it ENV/{found[0].name}"
     )
 
 
@@ -161,6 +161,6 @@ def graph(specs: Path, environment: str | None, sets: tuple[str, ...], fmt: str)
     """
     from unitgen.fleet import graph as graphs
 
-    result = compiled_or_exit(specs, environment, sets)
+    result = compiled_or_exit(specs, environment, sets, keep_ir=True)
     built = graphs.build(result.units)
     click.echo(graphs.to_dot(built) if fmt == "dot" else graphs.to_mermaid(built), nl=False)

@@ -33,25 +33,31 @@ class CompileRequestError(Exception):
 
 @attrs.frozen
 class CompiledUnit:
-    """One output file, with the IR it was rendered from."""
+    """One output file, and what commands need to know of the spec it came from."""
 
     path: str  # relative to the output directory, e.g. "prod/web.service"
+    name: str  # the unit name, e.g. "web@.service"
     text: str
-    unit: ir.Unit
-    spec: ServiceSpec
     environment: str | None
+    spec_name: str
+    spec_source: str  # the spec file, as diagnostics name it
+    spec_instances: tuple[str, ...]  # the instances the spec asks for, if its units are templates
+    # The IR the text was rendered from, kept only when the compile was asked to: holding
+    # the IR of thousands of units costs more memory than the text.
+    kept_ir: ir.Unit | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
-    def name(self) -> str:
-        """The unit name, e.g. "web@.service"."""
-        return self.unit.name
+    def unit(self) -> ir.Unit:
+        if self.kept_ir is None:
+            raise ValueError(f"{self.path}: compiled without keep_ir=True")
+        return self.kept_ir
 
     def instance_names(self) -> tuple[str, ...]:
         """The instances to run of a template (a sidekick template follows its spec)."""
         stem, _, suffix = self.name.rpartition(".")
         if not stem.endswith("@"):
             return ()
-        return tuple(f"{stem}{instance}.{suffix}" for instance in self.spec.instances)
+        return tuple(f"{stem}{instance}.{suffix}" for instance in self.spec_instances)
 
 
 @attrs.frozen
@@ -89,10 +95,12 @@ def compile_specs(
     *,
     environment: str | None = None,
     overrides: Mapping[str, str] | None = None,
+    keep_ir: bool = False,
 ) -> CompileResult:
     """Compile every spec of ``specs_dir`` for every environment (or only ``environment``).
 
-    ``overrides``: compile-time values given with ``--set``.  Problems with the specs are
+    ``overrides``: compile-time values given with ``--set``; ``keep_ir``: keep each unit's
+    IR (``CompiledUnit.unit``), for commands that read it (graph, submit, verify).  Problems with the specs are
     diagnostics in the result; a request that cannot be answered raises
     ``CompileRequestError``."""
     if not specs_dir.is_dir():
@@ -112,12 +120,12 @@ def compile_specs(
         diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
     units: list[CompiledUnit] = []
     for env in environments:
-        units.extend(_compile_environment(workspace, env, specs_dir, diagnostics))
+        units.extend(_compile_environment(workspace, env, specs_dir, diagnostics, keep_ir=keep_ir))
     return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment)
 
 
 def _compile_environment(
-    workspace: Workspace, env: str | None, specs_dir: Path, diagnostics: Diagnostics
+    workspace: Workspace, env: str | None, specs_dir: Path, diagnostics: Diagnostics, *, keep_ir: bool
 ) -> list[CompiledUnit]:
     """Resolve and cross-check every spec of one environment, then convert each."""
     specs = [
@@ -147,7 +155,10 @@ def _compile_environment(
             if lint_passthrough and not found.has_errors:
                 found.extend(passthrough_findings(unit, text))
             diagnostics.extend(found)
-            compiled.append(CompiledUnit(prefix + unit.name, text, unit, spec, env))
+            kept = unit if keep_ir else None
+            compiled.append(
+                CompiledUnit(prefix + unit.name, unit.name, text, env, spec.name, spec.source, spec.instances, kept)
+            )
             found = Diagnostics()
     return compiled
 

@@ -46,7 +46,7 @@ def verify_compiled(result: CompileResult, diagnostics: Diagnostics) -> None:
             if unit is not None:
                 directive = line_origins(unit.unit).get(finding.line or 0)
                 origin = directive.origin if directive is not None else None
-                where = origin.where() if origin is not None else {"location": Location(unit.spec.source)}
+                where = origin.where() if origin is not None else {"location": Location(unit.spec_source)}
             label = f"{env}/" if env else ""
             diagnostics.add(
                 Diagnostic("V100", Severity.ERROR, f"systemd-analyze on {label}{finding.format()}", **where)

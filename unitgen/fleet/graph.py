@@ -79,8 +79,8 @@ def placement_lines(unit: CompiledUnit) -> tuple[str, ...]:
                 lines.append(f"{key}={', '.join(values)}")
     if not lines:
         lines.append("any machine")
-    if unit.unit.name.rpartition(".")[0].endswith("@") and unit.spec.instances:
-        lines.append("instances: " + ", ".join(unit.spec.instances))
+    if unit.unit.name.rpartition(".")[0].endswith("@") and unit.spec_instances:
+        lines.append("instances: " + ", ".join(unit.spec_instances))
     return tuple(lines)
 
 

@@ -109,7 +109,7 @@ def nodes(units: Sequence[CompiledUnit]) -> tuple[list[Node], list[Node]]:
     running: list[Node] = []
     first_of_spec: dict[str, int] = {}
     for index, unit in enumerate(units):
-        spec_rank = first_of_spec.setdefault(unit.spec.name, index)
+        spec_rank = first_of_spec.setdefault(unit.spec_name, index)
         if unit.unit.name.rpartition(".")[0].endswith("@"):
             templates.append(Node(unit.unit.name, unit.path, True, unit, (spec_rank, 0, index)))
             directory = unit.path.rpartition("/")[0]
