@@ -47,5 +47,5 @@ def test_an_unreadable_spec_is_reported_where_it_is(tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)
     diagnostics = Diagnostics()
     workspace = load_workspace(Path("specs"), {}, diagnostics)
-    assert [spec.document.path for spec in workspace.specs] == ["specs/app.toml"]
+    assert [spec.path for spec in workspace.specs] == ["specs/app.toml"]
     assert [d.format() for d in diagnostics] == ["specs/dir.toml: S001 error cannot read file: Is a directory"]

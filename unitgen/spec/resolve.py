@@ -6,23 +6,30 @@ import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+
+import attrs
 
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.spec import model, schema
 from unitgen.spec.merge import Layer, merge_layers
-from unitgen.spec.source import Document, KeyPath, NoOrigins, TextOrigins, load_document
+from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, load_document
 from unitgen.spec.typecheck import Checked, check_document
 
 
-class SpecFile(NamedTuple):
+@attrs.frozen
+class SpecFile:
+    """One spec file, type-checked.  Its raw TOML data is not kept: once checked, only the
+    checked data is read, and a large project holds thousands of files."""
+
     name: str  # the spec's name: unit.name, else the file stem
-    document: Document
+    path: str  # as diagnostics show it
+    origins: Origins
     layer: Layer  # type-checked data, without its environments table
     environments: Mapping[str, Layer]
 
 
-class Workspace(NamedTuple):
+@attrs.frozen
+class Workspace:
     project: model.Project
     project_defaults: Mapping[str | None, Layer]  # merged under every spec, per environment
     specs: tuple[SpecFile, ...]
@@ -95,7 +102,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
                 continue
             overlays[env] = sublayer(Layer(data, document.origins), ("environments", env))
         name = data.get("unit", {}).get("name") or path.stem
-        specs.append(SpecFile(name, document, body, overlays))
+        specs.append(SpecFile(name, document.path, document.origins, body, overlays))
     return Workspace(project, project_defaults, tuple(specs), variables)
 
 
@@ -162,12 +169,12 @@ def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tup
     by_name: dict[str, SpecFile] = {}
     for spec in workspace.specs:
         if spec.name in by_name:
-            first = by_name[spec.name].document.path
+            first = by_name[spec.name].path
             diagnostics.error(
                 "S301",
                 f"two specs are both named {spec.name!r} (the other is {first})",
                 hint="rename one file or set a different unit.name",
-                **spec.document.origins.where(("unit", "name")),
+                **spec.origins.where(("unit", "name")),
             )
             continue
         by_name[spec.name] = spec
@@ -190,7 +197,7 @@ def resolve_spec(
         if env is not None and env in link.environments:
             layers.append(link.environments[env])
     # The result keeps the spec's own file as the fallback location.
-    merged = merge_layers(layers, schema.SPEC, spec.document.origins)
+    merged = merge_layers(layers, schema.SPEC, spec.origins)
     return build_spec(spec, merged, env, workspace.project, diagnostics)
 
 
@@ -202,7 +209,7 @@ def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics:
         base_name = current.layer.data.get("extends")
         if base_name is None:
             return list(reversed(chain))
-        origins = current.document.origins
+        origins = current.origins
         base = by_name.get(base_name)
         if base is None:
             diagnostics.error(
@@ -271,7 +278,7 @@ def build_spec(
     )
     return model.ServiceSpec(
         name=name,
-        source=spec.document.path,
+        source=spec.path,
         environment=env,
         description=unit.get("description"),
         # Only the relations the spec names: the others keep their default, ().
