@@ -16,7 +16,7 @@ from unitgen.systemd.values import (
     USEC_INFINITY,
     env_name_is_valid,
     parse_boolean,
-    parse_timespan,
+    parse_sec,
     specifier_positions,
     timespan_problem,
 )
@@ -70,7 +70,7 @@ def test_parse_boolean_rejects(text: str) -> None:
 )
 def test_timespan_valid(text: str, usec: int) -> None:
     assert timespan_problem(text) is None
-    assert parse_timespan(text) == usec
+    assert parse_sec(text) == (None, usec)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_timespan_valid(text: str, usec: int) -> None:
 )
 def test_timespan_invalid(text: str) -> None:
     assert timespan_problem(text) is not None
-    assert parse_timespan(text) is None
+    assert parse_sec(text)[0] is not None
 
 
 _TIMESPAN_ALPHABET = st.sampled_from(
@@ -110,7 +110,7 @@ def test_timespan_matches_systemd_analyze(text: str) -> None:
     assert (result.returncode == 0) == (timespan_problem(text) is None), (text, result.stderr)
     if result.returncode == 0:
         usec = next(line.split(":", 1)[1].strip() for line in result.stdout.splitlines() if "μs:" in line)
-        assert str(parse_timespan(text)) == usec
+        assert str(parse_sec(text)[1]) == usec
 
 
 def test_env_names() -> None:

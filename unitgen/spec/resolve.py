@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -230,16 +229,6 @@ def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics:
 
 
 _RELATION_KEYS = frozenset(key for key, _ in model.Relations.DIRECTIVES)
-# Model objects are immutable, so specs can share equal ones; building one costs more than
-# all the lookups that fill it.
-_NO_PRESENCE = model.Presence()
-
-
-@functools.lru_cache(maxsize=1024)
-def _relations(named: tuple[tuple[str, model.Strings], ...]) -> model.Relations:
-    """Most specs have the same relations (the project defaults' ``after`` and
-    ``requires``): each set is built once."""
-    return model.Relations(**dict(named))
 
 
 def build_spec(
@@ -282,7 +271,7 @@ def build_spec(
         environment=env,
         description=unit.get("description"),
         # Only the relations the spec names: the others keep their default, ().
-        relations=_relations(tuple([(key, tuple(value)) for key, value in unit.items() if key in _RELATION_KEYS])),
+        relations=model.Relations(**{key: tuple(value) for key, value in unit.items() if key in _RELATION_KEYS}),
         unit_extra=model.directive_items(unit.get("extra")),
         restart=service.get("restart"),
         restart_sec=service.get("restart_sec"),
@@ -314,7 +303,7 @@ def build_spec(
         ),
         instances=tuple(instances.get("names", ())),
         spread_instances=instances.get("spread", True),
-        presence=_presence(name, presence, project) if presence else _NO_PRESENCE,
+        presence=_presence(name, presence, project) if presence else model.Presence(),
         origins=layer.origins,
     )
 

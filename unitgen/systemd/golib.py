@@ -6,24 +6,20 @@ Python's: ``strings.Fields`` (blanks are ``unicode.IsSpace``) and ``path.Match``
 
 from __future__ import annotations
 
-import functools
 import re
 
 # unicode.IsSpace: what Go's strings.Fields and strings.TrimSpace treat as blank.
 GO_SPACE_CHARS = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
-# Compiled on first use: few values need it, and a class this long is slow to compile.
-@functools.cache
-def _go_fields_pattern() -> re.Pattern[str]:
-    return re.compile(f"[^{GO_SPACE_CHARS}]+")
+_GO_FIELD = re.compile(f"[^{GO_SPACE_CHARS}]+")
 
 
 def go_fields(text: str) -> list[str]:
     """Go's strings.Fields."""
     if text.isascii() and text.isprintable():  # then ' ' is the only blank in it, as for str.split
         return text.split()
-    return _go_fields_pattern().findall(text)
+    return _GO_FIELD.findall(text)
 
 
 # ---- path.Match, byte for byte

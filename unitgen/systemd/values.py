@@ -6,7 +6,6 @@ Each function mirrors the named systemd parser closely enough that "valid here" 
 
 from __future__ import annotations
 
-import functools
 import re
 
 # src/basic/parse-util.c parse_boolean (case-insensitive).
@@ -75,20 +74,14 @@ def _multiplier(text: str, pos: int) -> tuple[int, int] | None:
     return None
 
 
-def parse_timespan(text: str) -> int | None:
-    """systemd 252 parse_sec(): microseconds (USEC_INFINITY for "infinity"), None if invalid."""
-    problem, usec = _parse_sec(text)
-    return None if problem else usec
-
-
-@functools.lru_cache(maxsize=1024)  # asked for each span of every spec: one cache call, not two
 def timespan_problem(text: str) -> str | None:
     """Why systemd 252's parse_sec() rejects ``text``, or None if it accepts it."""
-    return _parse_sec(text)[0]
+    return parse_sec(text)[0]
 
 
-@functools.lru_cache(maxsize=1024)  # the same few spans ("0", "10s") recur in every spec
-def _parse_sec(text: str) -> tuple[str | None, int]:
+def parse_sec(text: str) -> tuple[str | None, int]:
+    """systemd 252's parse_sec(): (why it is refused, None) and the span in microseconds
+    (USEC_INFINITY for "infinity")."""
     pos = len(text) - len(text.lstrip(_WHITESPACE))
     if text.startswith("infinity", pos):
         if text[pos + len("infinity") :].strip(_WHITESPACE):
