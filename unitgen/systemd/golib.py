@@ -17,8 +17,6 @@ _GO_FIELD = re.compile(f"[^{GO_SPACE_CHARS}]+")
 
 def go_fields(text: str) -> list[str]:
     """Go's strings.Fields."""
-    if text.isascii() and text.isprintable():  # then ' ' is the only blank in it, as for str.split
-        return text.split()
     return _GO_FIELD.findall(text)
 
 
