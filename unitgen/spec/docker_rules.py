@@ -3,6 +3,7 @@ references, port mappings, volumes, and the flags unitgen sets itself."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 CONTAINER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -13,8 +14,12 @@ _HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 IMAGE_NAME = re.compile(rf"(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*")
 TAG = re.compile(r"[\w][\w.-]{0,127}")
 DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
+# docker run -p, as docker's documentation gives it: [ip:][host-port:]container-port[/protocol],
+# where each port is 1-65535 or a range 'low-high', the address is IPv4 or an IPv6 address in
+# brackets, an empty host port (ip::80) asks for any free port, and the protocol is tcp
+# (the default), udp or sctp.  The shape is matched here; the numbers by ``port_problem``.
 PORT = re.compile(
-    r"(?:(?P<ip>[0-9.]+|\[[0-9a-fA-F:]+\]):(?=[0-9]*:))?(?:(?P<host>[0-9]+(?:-[0-9]+)?)?:)?"
+    r"(?:(?P<ip>[0-9.]+|\[[0-9a-fA-F:.]+\]):(?=[0-9]*:))?(?:(?P<host>[0-9]+(?:-[0-9]+)?)?:)?"
     r"(?P<container>[0-9]+(?:-[0-9]+)?)(?:/(?P<proto>tcp|udp|sctp))?"
 )
 _PROPAGATION = {"shared", "slave", "private", "rshared", "rslave", "rprivate"}
@@ -64,3 +69,46 @@ def volume_problem(volume: str) -> str | None:
         if bad:
             return f"volume {volume!r}: unknown option(s) {', '.join(bad)}"
     return None
+
+
+def port_problem(mapping: str) -> str | None:
+    """Why docker would refuse a ``-p`` value, or None."""
+    match = PORT.fullmatch(mapping)
+    if match is None:
+        return "write [ip:][host-port:]container-port[/tcp|udp|sctp]"
+    ip = match.group("ip")
+    if ip is not None and not _is_address(ip):
+        return f"{ip} is not an IPv4 address or a bracketed IPv6 address"
+    try:
+        host = _port_range(match.group("host"), "host") if match.group("host") else None
+        container = _port_range(match.group("container"), "container")
+    except ValueError as error:
+        return str(error)
+    # docker maps a host range onto one container port (it takes any free one of them),
+    # but a container range needs a host range of the same length.
+    if host and container[0] != container[1] and host[1] - host[0] != container[1] - container[0]:
+        return "the host and container port ranges differ in length"
+    return None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        if text.startswith("["):
+            ipaddress.IPv6Address(text[1:-1])
+        else:
+            ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _port_range(text: str, side: str) -> tuple[int, int]:
+    """A port or 'low-high' as (low, high); ValueError says what docker would refuse."""
+    low_text, _, high_text = text.partition("-")
+    low, high = int(low_text), int(high_text or low_text)
+    for port in (low, high):
+        if not 1 <= port <= 65535:
+            raise ValueError(f"{side} port {port} is out of range (1-65535)")
+    if low > high:
+        raise ValueError(f"{side} port range {text} runs backwards")
+    return low, high

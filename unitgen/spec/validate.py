@@ -17,8 +17,8 @@ from unitgen.spec.docker_rules import (
     DIGEST,
     FORBIDDEN_DOCKER_ARGS,
     IMAGE_NAME,
-    PORT,
     TAG,
+    port_problem,
     split_image,
     volume_problem,
 )
@@ -269,12 +269,13 @@ class SpecValidator:
                 )
         for i, port in enumerate(container.ports):
             known = self.literal(port)
-            if known is not None and not PORT.fullmatch(known):
+            problem = port_problem(known) if known is not None else None
+            if problem:
                 self.error(
                     "S251",
-                    f"{port!r} is not a port mapping",
+                    f"{port!r} is not a port mapping docker accepts: {problem}",
                     ("container", "ports", i),
-                    "write '[ip:]host:container[/tcp|udp]', e.g. '8000:8000'",
+                    'e.g. "8000:8000", "127.0.0.1:8000:8000/udp" or "[::1]:8000-8001:8000-8001"',
                 )
         for i, volume in enumerate(container.volumes):
             known = self.literal(volume)

@@ -1,0 +1,80 @@
+"""Regression tests for the validation holes and misleading spec diagnostics of issue 14."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import write_specs
+
+from unitgen.compile.compiler import compile_specs
+from unitgen.spec.docker_rules import port_problem
+
+
+def findings(tmp_path: Path, files: dict[str, str], code: str) -> list[str]:
+    specs = write_specs(tmp_path, files)
+    return [d.format() for d in compile_specs(specs).diagnostics.sorted() if d.code == code]
+
+
+# --- ports: docker run -p --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        "1",
+        "65535",
+        "1:1",
+        "65535:65535",
+        "8000:8000/tcp",
+        "53:53/udp",
+        "9000:9000/sctp",
+        "127.0.0.1:80:80",
+        "255.255.255.255:80:80",
+        "127.0.0.1::80",  # any free host port on that address
+        "[::1]:80:80",
+        "[::ffff:10.0.0.1]:80:80",
+        "8000-8010:80",  # docker takes a free port of the host range
+        "8000-8001:80-81",
+        "1-65535:1-65535",
+        "80-80",
+    ],
+)
+def test_docker_accepts_these_port_mappings(mapping: str) -> None:
+    assert port_problem(mapping) is None
+
+
+@pytest.mark.parametrize(
+    ("mapping", "problem"),
+    [
+        ("0", "container port 0 is out of range"),
+        ("65536", "container port 65536 is out of range"),
+        ("0:80", "host port 0 is out of range"),
+        ("65536:80", "host port 65536 is out of range"),
+        ("80:0", "container port 0 is out of range"),
+        ("70000:99999", "host port 70000 is out of range"),
+        ("1-65536:80", "host port 65536 is out of range"),
+        ("1.2.3.400:80:80", "1.2.3.400 is not an IPv4 address"),
+        ("1.2.3:80:80", "1.2.3 is not an IPv4 address"),
+        ("[1::2::3]:80:80", "is not an IPv4 address or a bracketed IPv6 address"),
+        ("[1.2.3.4]:80:80", "is not an IPv4 address or a bracketed IPv6 address"),
+        ("90-80:80", "host port range 90-80 runs backwards"),
+        ("8000-8001:80-82", "ranges differ in length"),
+        ("80/icmp", "write [ip:][host-port:]container-port"),
+        ("80:80/TCP", "write [ip:][host-port:]container-port"),
+        ("", "write [ip:][host-port:]container-port"),
+    ],
+)
+def test_docker_refuses_these_port_mappings(mapping: str, problem: str) -> None:
+    found = port_problem(mapping)
+    assert found is not None and problem in found, found
+
+
+def test_ports_docker_refuses_are_errors_at_each_entry(tmp_path: Path) -> None:
+    spec = '[container]\nimage = "example/app:v1"\nports = ["70000:99999", "0:0", "1.2.3.400:80:80", "8000:8000"]\n'
+    found = findings(tmp_path, {"web.toml": spec}, "S251")
+    assert [line.split(": ", 2)[1].split()[-1] for line in found] == [
+        "container.ports[0]",
+        "container.ports[1]",
+        "container.ports[2]",
+    ], found
