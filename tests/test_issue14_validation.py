@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from helpers import write_specs
 
 from unitgen.compile.compiler import compile_specs
 from unitgen.spec.docker_rules import port_problem
+from unitgen.spec.schema_export import json_schema
 
 
 def findings(tmp_path: Path, files: dict[str, str], code: str) -> list[str]:
@@ -78,3 +80,20 @@ def test_ports_docker_refuses_are_errors_at_each_entry(tmp_path: Path) -> None:
         "container.ports[1]",
         "container.ports[2]",
     ], found
+
+
+# --- unit.name -------------------------------------------------------------------------
+
+
+def test_an_empty_unit_name_is_an_error_at_that_key(tmp_path: Path) -> None:
+    spec = '[unit]\nname = ""\n[container]\nimage = "example/app:v1"\n'
+    specs = write_specs(tmp_path, {"web.toml": spec})
+    result = compile_specs(specs)
+    found = [d.format() for d in result.diagnostics if d.code == "S106"]
+    assert len(found) == 1 and "web.toml:2:1: S106 error unit.name: the value is empty" in found[0], found
+    assert result.diagnostics.has_errors
+
+
+def test_the_json_schema_refuses_an_empty_unit_name_too() -> None:
+    properties = json.loads(json.dumps(json_schema("spec")))["properties"]
+    assert properties["unit"]["properties"]["name"]["minLength"] == 1

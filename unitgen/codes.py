@@ -73,6 +73,7 @@ TABLE = (
         "S104", E, "env-value-missing", 'a [container.env] table without value: write { value = "…", secret = false }'
     ),
     Code("S105", E, "missing-image", "no container.image in the spec, the specs it extends or the project defaults"),
+    Code("S106", E, "empty-value", "an empty string where the key needs text: remove the key to get its default"),
     # S2xx: the values of one spec (and of unitgen.toml's environments)
     Code("S201", E, "undeclared-environment", "an overlay for an environment that unitgen.toml does not declare"),
     Code("S202", E, "unknown-base", "extends names a spec that does not exist"),

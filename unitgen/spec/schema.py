@@ -34,6 +34,7 @@ class Key:
     doc: str
     example: str = ""
     enum: tuple[str, ...] = ()
+    nonempty: bool = False  # a STRING that must not be "" (its default is taken only when the key is absent)
     fields: Mapping[str, Key] = MappingProxyType({})  # by TOML name; for TABLE, TABLE_LIST, TABLE_MAP
 
 
@@ -53,7 +54,10 @@ RESTART_VALUES = ("no", "on-success", "on-failure", "on-abnormal", "on-watchdog"
 UNIT = table(
     "The [Unit] section: name, description and relations to other units.",
     name=Key(
-        STRING, "Unit name without suffix; defaults to the file stem. Must be a valid systemd unit name.", '"web"'
+        STRING,
+        "Unit name without suffix; defaults to the file stem. Must be a valid systemd unit name.",
+        '"web"',
+        nonempty=True,
     ),
     description=Key(STRING, "Description=. Literal text; control characters are refused.", '"Django web app"'),
     after=Key(NAMES, "After=: spec names (`web`) or external units (`docker.service`).", '["docker.service"]'),

@@ -50,6 +50,8 @@ def _json(key: Key) -> dict[str, object]:
         node = {"type": "string"}
         if key.enum:
             node["enum"] = list(key.enum)
+        if key.nonempty:
+            node["minLength"] = 1
     elif kind == schema.INTEGER:
         node = {"type": "integer"}
     elif kind == schema.BOOLEAN:

@@ -88,6 +88,11 @@ class _Checker:
         if not isinstance(value, str):
             self.wrong(path, "a string", value)
             return None
+        if key.nonempty and not value:
+            self.diagnostics.error(
+                "S106", "the value is empty", hint="remove the key to get its default", **self.origins.where(path)
+            )
+            return None
         if key.enum and value not in key.enum:
             self.diagnostics.error(
                 "S102",
