@@ -97,3 +97,31 @@ def test_an_empty_unit_name_is_an_error_at_that_key(tmp_path: Path) -> None:
 def test_the_json_schema_refuses_an_empty_unit_name_too() -> None:
     properties = json.loads(json.dumps(json_schema("spec")))["properties"]
     assert properties["unit"]["properties"]["name"]["minLength"] == 1
+
+
+# --- fleet.machine_of naming a template ------------------------------------------------
+
+TEMPLATE_APP = '[container]\nimage = "example/app:v1"\n[instances]\nnames = ["1"]\n'
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        ("app", "'app' is a template; name one of its instances"),
+        ("app@.service", "'app@.service' is a template, which can never run"),
+    ],
+)
+def test_machine_of_a_template_is_judged_as_unit_after_judges_it(tmp_path: Path, reference: str, message: str) -> None:
+    web = f'[unit]\nafter = ["{reference}"]\n[fleet]\nmachine_of = ["{reference}"]\n[container]\nimage = "example/app:v1"\n'
+    found = findings(tmp_path, {"app.toml": TEMPLATE_APP, "web.toml": web}, "S311")
+    assert len(found) == 2, found
+    assert "unit.after[0]" in found[0] and "fleet.machine_of[0]" in found[1], found
+    assert all(message in line for line in found), found
+
+
+def test_machine_of_an_instance_of_a_template_is_fine(tmp_path: Path) -> None:
+    web = '[fleet]\nmachine_of = ["app@1.service"]\n[container]\nimage = "example/app:v1"\n'
+    specs = write_specs(tmp_path, {"app.toml": TEMPLATE_APP, "web.toml": web})
+    result = compile_specs(specs)
+    assert not result.diagnostics.has_errors, [d.format() for d in result.diagnostics]
+    assert "MachineOf=app@1.service" in next(u.text for u in result.units if u.name == "web.service")

@@ -144,7 +144,12 @@ TABLE = (
     Code("S301", E, "duplicate-spec-name", "two spec files have the same name; the later one is left out"),
     Code("S302", E, "duplicate-unit", "two specs produce the same unit file (a unit or one of its sidekicks)"),
     Code("S310", E, "unknown-spec", "a relation names neither a spec nor a unit with a suffix, e.g. 'docker.service'"),
-    Code("S311", E, "template-reference", "a relation names a template, which never runs: name one of its instances"),
+    Code(
+        "S311",
+        E,
+        "template-reference",
+        "a relation or fleet.machine_of names a template, which never runs: name one of its instances",
+    ),
     Code("S312", E, "bad-relation-name", "a relation names something that is not a valid unit name"),
     Code("S320", E, "dependency-cycle", "ordering or requirement relations form a cycle; systemd would drop a job"),
     Code("S330", E, "unknown-machine-of", "fleet.machine_of names a spec that does not exist"),

@@ -74,16 +74,22 @@ class CrossChecker:
                     did_you_mean(name, self.by_name) or "name an external unit with its suffix, e.g. 'docker.service'"
                 )
                 return "S310", f"{name!r} is not a spec", hint
-            if found.is_template:
-                return (
-                    "S311",
-                    f"{name!r} is a template; name one of its instances",
-                    f"e.g. '{found.name}@{found.instances[0]}.service'",
-                )
-            return None
-        prefix, instance, _ = split_name(name)
+        return self.template_problem(name)
+
+    def template_problem(self, name: str) -> Problem | None:
+        """Why a reference to a spec (``app``, ``app@.service``) names its template, which
+        never runs itself, or None."""
+        prefix, instance, _ = split_name(unit_reference(name))
         found = self.by_name.get(prefix)
-        if found is not None and found.is_template and instance == "":
+        if found is None or not found.is_template:
+            return None
+        if "." not in name.rsplit("@", 1)[-1]:
+            return (
+                "S311",
+                f"{name!r} is a template; name one of its instances",
+                f"e.g. '{found.name}@{found.instances[0]}.service'",
+            )
+        if instance == "":
             return "S311", f"{name!r} is a template, which can never run", "name an instance"
         return None
 
@@ -130,6 +136,11 @@ class CrossChecker:
                     self.error(
                         spec, "S330", f"MachineOf names unknown spec {name!r}", path, did_you_mean(name, self.by_name)
                     )
+                    continue
+                problem = self.template_problem(name)
+                if problem is not None:
+                    code, message, hint = problem
+                    self.error(spec, code, message, path, hint)
                     continue
                 if peer is not None and peer.placement.global_:
                     self.error(
