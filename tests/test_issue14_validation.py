@@ -125,3 +125,20 @@ def test_machine_of_an_instance_of_a_template_is_fine(tmp_path: Path) -> None:
     result = compile_specs(specs)
     assert not result.diagnostics.has_errors, [d.format() for d in result.diagnostics]
     assert "MachineOf=app@1.service" in next(u.text for u in result.units if u.name == "web.service")
+
+
+# --- a byte order mark -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["web.toml", "unitgen.toml"])
+def test_a_byte_order_mark_is_named(tmp_path: Path, name: str) -> None:
+    specs = write_specs(tmp_path, {"web.toml": '[container]\nimage = "example/app:v1"\n'})
+    path = specs / name
+    path.write_bytes(b"\xef\xbb\xbf" + (path.read_bytes() if path.exists() else b'etcd_api = "2"\n'))
+    diagnostics = compile_specs(specs).diagnostics
+    found = [d for d in diagnostics if d.code == "S003"]
+    assert len(found) == 1, [d.format() for d in diagnostics]
+    assert (
+        f"{name}:1:1: S003 error invalid TOML: the file starts with a UTF-8 byte order mark (BOM)" in found[0].format()
+    )
+    assert found[0].hint == "save the file as UTF-8 without a BOM"

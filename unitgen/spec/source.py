@@ -157,6 +157,15 @@ def _parse(raw: bytes, shown: str, diagnostics: Diagnostics) -> tuple[str, dict[
             hint="TOML files must be UTF-8",
         )
         return None
+    if text.startswith("\ufeff"):
+        # tomllib reads the byte order mark as a stray character and says only "Invalid statement".
+        diagnostics.error(
+            "S003",
+            "invalid TOML: the file starts with a UTF-8 byte order mark (BOM)",
+            location=Location(shown, 1, 1),
+            hint="save the file as UTF-8 without a BOM",
+        )
+        return None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
