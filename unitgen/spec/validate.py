@@ -23,38 +23,18 @@ from unitgen.spec.docker_rules import (
     volume_problem,
 )
 from unitgen.spec.model import ServiceSpec
+from unitgen.spec.passthrough import MANAGED_DIRECTIVES, passthrough_problem
 from unitgen.spec.source import KeyPath
 from unitgen.systemd import directives
 from unitgen.systemd.quoting import Part, Raw, literal_text
 from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
-from unitgen.systemd.values import env_name_is_valid, parse_boolean, timespan_problem
+from unitgen.systemd.values import env_name_is_valid, timespan_problem
 
 SPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 INSTANCE_NAME = re.compile(r"[A-Za-z0-9:_.\\-]+")
 USER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\$?|[0-9]+")
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 MACHINE_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}")
-MANAGED_DIRECTIVES = {
-    "Description": "unit.description",
-    "After": "unit.after",
-    "Before": "unit.before",
-    "Requires": "unit.requires",
-    "Wants": "unit.wants",
-    "BindsTo": "unit.binds_to",
-    "PartOf": "unit.part_of",
-    "Conflicts": "unit.conflicts",
-    "ExecStart": "container.command",
-    "ExecStartPre": "container (unitgen writes the lifecycle)",
-    "ExecStop": "container (unitgen writes the lifecycle)",
-    "Environment": "container.env",
-    "EnvironmentFile": "container.env_files",
-    "User": "service.user",
-    "Restart": "service.restart",
-    "RestartSec": "service.restart_sec",
-    "TimeoutStartSec": "service.timeout_start_sec",
-    "TimeoutStopSec": "service.timeout_stop_sec",
-    "RuntimeDirectory": "container.secrets (unitgen owns the runtime directory)",
-}
 
 
 class SpecValidator:
@@ -363,26 +343,3 @@ class SpecValidator:
                     f"interval {etcd.interval}s is not below ttl {etcd.ttl}s: the key would expire between refreshes",
                     ("presence", "etcd", "interval"),
                 )
-
-
-def passthrough_problem(section: str, name: str, value: str) -> str | None:
-    """What systemd 252 would reject in a passthrough value of a typed setting."""
-    kind = directives.kind(section, name)
-    value_type = kind.type
-    if value_type is directives.ValueType.BOOL and parse_boolean(value) is None:
-        return "not a boolean (use yes or no)"
-    if value_type is directives.ValueType.TIMESPAN:
-        return timespan_problem(value)
-    if value_type is directives.ValueType.ENUM and kind.choices and value not in kind.choices:
-        return "allowed values: " + ", ".join(sorted(kind.choices))
-    if value_type in (directives.ValueType.EXEC, directives.ValueType.ENVIRONMENT):
-        return "command lines and environments have typed keys in [container]"
-    if value_type in (directives.ValueType.UNIT_LIST, directives.ValueType.UNIT_NAME):
-        for word in value.split():
-            problem = systemd_name_problem(word)
-            if problem:
-                return f"{word!r}: {problem}"
-    is_path = value_type in (directives.ValueType.PATH, directives.ValueType.ENVIRONMENT_FILE)
-    if is_path and not value.lstrip("-").startswith("/"):
-        return "not an absolute path"
-    return None
