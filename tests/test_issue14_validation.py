@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import SHARED, require
 from helpers import write_specs
 
 from unitgen.compile.compiler import compile_specs
 from unitgen.spec.docker_rules import port_problem
 from unitgen.spec.schema_export import json_schema
+from unitgen.systemd.analyze import verify_units
+
+FLEETCTL = SHARED / "tools" / "fleet-v1.0.0" / "fleetctl"
 
 
 def findings(tmp_path: Path, files: dict[str, str], code: str) -> list[str]:
@@ -142,3 +152,148 @@ def test_a_byte_order_mark_is_named(tmp_path: Path, name: str) -> None:
         f"{name}:1:1: S003 error invalid TOML: the file starts with a UTF-8 byte order mark (BOM)" in found[0].format()
     )
     assert found[0].hint == "save the file as UTF-8 without a BOM"
+
+
+# --- hints speak TOML ------------------------------------------------------------------
+
+
+def test_a_blank_in_a_relation_or_machine_of_is_answered_with_a_toml_list(tmp_path: Path) -> None:
+    web = (
+        '[unit]\nafter = ["db.service cache.service"]\n'
+        '[fleet]\nmachine_of = ["db.service cache.service"]\n[container]\nimage = "example/app:v1"\n'
+    )
+    specs = write_specs(tmp_path, {"web.toml": web})
+    found = {d.key_path: d for d in compile_specs(specs).diagnostics if d.code == "S312"}
+    assert found["unit.after[0]"].hint == 'write each as its own string: after = ["db.service", "cache.service"]'
+    assert found["fleet.machine_of[0]"].hint == (
+        'write each as its own string: machine_of = ["db.service", "cache.service"]'
+    )
+
+
+def test_a_blank_in_a_metadata_value_or_replaces_pattern_is_answered_with_a_toml_list(tmp_path: Path) -> None:
+    web = (
+        '[fleet]\nreplaces = ["old.service older.service"]\n'
+        '[fleet.machine_metadata]\nrole = "web api"\n"data center" = "a b"\n[container]\nimage = "example/app:v1"\n'
+    )
+    specs = write_specs(tmp_path, {"web.toml": web})
+    result = compile_specs(specs)
+    found = {d.key_path: d for d in result.diagnostics if d.code == "S274"}
+    assert (
+        found["fleet.machine_metadata.role"].hint == 'for several accepted values write a list: role = ["web", "api"]'
+    )
+    assert found['fleet.machine_metadata."data center"'].hint == (
+        'for several accepted values write a list: "data center" = ["a", "b"]'
+    )
+    assert found["fleet.replaces[0]"].hint == (
+        'write each pattern as its own string: replaces = ["old.service", "older.service"]'
+    )
+    assert all(d.severity.value == "warning" for d in found.values())
+    # The message's "one value": the unit carries it on one line, as written.
+    assert "MachineMetadata=role=web api\n" in result.units[0].text
+
+
+def test_the_s_code_hints_speak_toml_not_x_fleet_lines(tmp_path: Path) -> None:
+    """Every S-code hint of a spec full of list mistakes names TOML, not X-Fleet lines."""
+    web = (
+        '[unit]\nafter = ["a.service b.service"]\n'
+        '[fleet]\nmachine_of = ["a.service b.service"]\nreplaces = ["x.service y.service"]\n'
+        '[fleet.machine_metadata]\nrole = "a b"\n[container]\nimage = "example/app:v1"\n'
+    )
+    specs = write_specs(tmp_path, {"web.toml": web})
+    hints = [d.hint for d in compile_specs(specs).diagnostics if d.code.startswith("S") and d.hint]
+    assert len(hints) == 4, hints
+    assert all("= [" in hint and "line" not in hint and '" "' not in hint for hint in hints), hints
+
+
+# --- the claims, checked against the real tools -----------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def fleet_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """fleetctl v1.0.0 talking to an etcd of its own on loopback: the command to run, without
+    its subcommand (see ../shared/tools/fleet-v1.0.0/README.md)."""
+    require(FLEETCTL.is_file(), f"fleetctl v1.0.0 is not at {FLEETCTL}")
+    etcd = shutil.which("etcd")
+    require(etcd, "etcd is not installed (Debian's etcd-server)")
+    assert etcd is not None
+    client, peer = free_port(), free_port()
+    directory = tmp_path_factory.mktemp("etcd")
+    client_url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
+    server = subprocess.Popen(
+        [etcd, "--enable-v2=true", "--data-dir", str(directory / "data"),
+         "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
+         "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+         "--initial-cluster", f"default={peer_url}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{client_url}/v2/keys/", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("etcd did not start")
+                time.sleep(0.1)
+        yield [str(FLEETCTL), "--driver=etcd", f"--endpoint={client_url}"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def fleetctl_submit(fleetctl: list[str], directory: Path, name: str, text: str) -> subprocess.CompletedProcess[str]:
+    path = directory / name
+    path.write_text(text)
+    return subprocess.run([*fleetctl, "submit", str(path)], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("lines", "refusal"),
+    [
+        ("MachineOf=a.service b.service\nConflicts=a.service\n", None),
+        ("MachineOf=a.service\nConflicts=a.service\n", 'peer "a.service" matches conflict "a.service"'),
+        ("MachineOf=a.service\nReplaces=a.service b.service\n", None),
+        ("MachineOf=a.service\nReplaces=a.service\n", 'peer "a.service" matches replace "a.service"'),
+    ],
+)
+def test_fleet_reads_a_machine_of_or_replaces_line_with_a_blank_as_one_value(
+    fleet_registry: list[str], tmp_path: Path, lines: str, refusal: str | None
+) -> None:
+    """The S312 and S274 hints: fleet splits neither line on blanks, so a TOML list is the way
+    to name several.  fleetctl refuses a peer that matches a Conflicts or Replaces glob; had it
+    split the line, 'a.service' would match."""
+    name = f"{tmp_path.name}.service"
+    submitted = fleetctl_submit(fleet_registry, tmp_path, name, "[Service]\nExecStart=/bin/true\n[X-Fleet]\n" + lines)
+    if refusal is None:
+        assert submitted.returncode == 0, submitted.stderr
+    else:
+        assert submitted.returncode != 0 and refusal in submitted.stderr, submitted.stderr
+
+
+def test_the_units_unitgen_writes_for_such_lists_are_read_by_fleet_as_one_value(
+    fleet_registry: list[str], tmp_path: Path
+) -> None:
+    """What unitgen itself writes for replaces = ["a.service b.service"]: one pattern for fleet."""
+    web = '[fleet]\nmachine_of = ["a.service"]\nreplaces = ["a.service b.service"]\n[container]\nimage = "example/app:v1"\n'
+    result = compile_specs(write_specs(tmp_path, {"web.toml": web}))
+    assert [d.code for d in result.diagnostics if d.key_path == "fleet.replaces[0]" and d.code.startswith("S")] == [
+        "S274"
+    ]
+    submitted = fleetctl_submit(fleet_registry, tmp_path, "web.service", result.units[0].text)
+    assert submitted.returncode == 0, submitted.stderr
+
+
+def test_systemd_refuses_a_unit_name_with_a_blank(systemd_analyze: str) -> None:
+    """S274's 'no unit name holds a blank', as systemd 252 sees a unit file named so."""
+    unit = "[Service]\nExecStart=/bin/true\n"
+    result = verify_units({"x y.service": unit, "x.service": unit}, executables=["/bin/true"])
+    assert [finding.unit for finding in result.findings] == ["x y.service"], result.raw_stderr
+    assert "Invalid argument" in result.raw_stderr

@@ -133,6 +133,12 @@ TABLE = (
         "S272", W, "comma-in-metadata", "a machine_metadata value with ',', which fleet's machine metadata cannot hold"
     ),
     Code("S273", E, "global-template", "a global unit with instances: fleet.global and [instances] exclude each other"),
+    Code(
+        "S274",
+        W,
+        "blank-in-fleet-value",
+        "a machine_metadata value or fleet.replaces pattern with a blank: one value, where a TOML list gives several",
+    ),
     Code("S280", E, "elb-without-balancer", "presence.elb without load_balancer"),
     Code(
         "S281",
@@ -150,7 +156,9 @@ TABLE = (
         "template-reference",
         "a relation or fleet.machine_of names a template, which never runs: name one of its instances",
     ),
-    Code("S312", E, "bad-relation-name", "a relation names something that is not a valid unit name"),
+    Code(
+        "S312", E, "bad-relation-name", "a relation or fleet.machine_of names something that is not a valid unit name"
+    ),
     Code("S320", E, "dependency-cycle", "ordering or requirement relations form a cycle; systemd would drop a job"),
     Code("S330", E, "unknown-machine-of", "fleet.machine_of names a spec that does not exist"),
     Code("S331", E, "machine-of-global", "fleet.machine_of names a global unit: fleet can never place this unit"),

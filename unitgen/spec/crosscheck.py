@@ -10,7 +10,7 @@ from unitgen.spec import templating
 from unitgen.spec.docker_rules import PORT
 from unitgen.spec.model import Relations, ServiceSpec
 from unitgen.spec.names import container_name, sidekick_names, unit_reference
-from unitgen.spec.source import KeyPath
+from unitgen.spec.source import KeyPath, toml_list
 from unitgen.systemd.golib import glob_matches
 from unitgen.systemd.unitnames import split_name, systemd_name_problem
 
@@ -54,19 +54,19 @@ class CrossChecker:
     def references(self, spec: ServiceSpec) -> None:
         for key, _ in Relations.DIRECTIVES:
             for i, name in enumerate(getattr(spec.relations, key)):
-                problem = self.reference_problem(name)
+                problem = self.reference_problem(name, key)
                 if problem is not None:
                     code, message, hint = problem
                     self.error(spec, code, message, ("unit", key, i), hint)
 
-    def reference_problem(self, name: str) -> Problem | None:
-        """Why a relation's ``name`` can never resolve, or None; templates are only known
-        once rendered."""
+    def reference_problem(self, name: str, key: str) -> Problem | None:
+        """Why a relation's ``name`` (in the list ``key``) can never resolve, or None;
+        templates are only known once rendered."""
         if templating.contains_template(name):
             return None
-        problem = systemd_name_problem(unit_reference(name))
+        problem = name_problem(name, key)
         if problem:
-            return "S312", f"{name!r}: {problem}", None
+            return problem
         if "." not in name.rsplit("@", 1)[-1]:
             found = self.by_name.get(name)
             if found is None:
@@ -129,6 +129,11 @@ class CrossChecker:
             for i, name in enumerate(spec.placement.machine_of):
                 path = ("fleet", "machine_of", i)
                 if templating.contains_template(name):
+                    continue
+                problem = name_problem(name, "machine_of")
+                if problem is not None:
+                    code, message, hint = problem
+                    self.error(spec, code, message, path, hint)
                     continue
                 unit_name = unit_reference(name)
                 peer = self.by_name.get(name) if "." not in name else self.generated.get(unit_name)
@@ -198,6 +203,17 @@ class CrossChecker:
                         ("container", "ports"),
                         "use another host port, or keep them apart with fleet.conflicts or machine_metadata",
                     )
+
+
+def name_problem(name: str, key: str) -> Problem | None:
+    """Why a reference in the list ``key`` is no valid unit name: S312, or None."""
+    problem = systemd_name_problem(unit_reference(name))
+    if problem is None:
+        return None
+    words = name.split()
+    # A blank most likely separates several names, which TOML writes as a list.
+    hint = f"write each as its own string: {key} = {toml_list(words)}" if len(words) > 1 else None
+    return "S312", f"{name!r}: {problem}", hint
 
 
 def can_share_machine(a: ServiceSpec, b: ServiceSpec) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import json
 import os
 import re
 import tomllib
@@ -25,11 +26,19 @@ def format_path(path: KeyPath) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif _BARE_KEY.fullmatch(part):
-            text += ("." if text else "") + part
         else:
-            text += ("." if text else "") + '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            text += ("." if text else "") + toml_key(part)
     return text
+
+
+def toml_key(name: str) -> str:
+    """One key as TOML spells it: bare when it can be, else quoted."""
+    return name if _BARE_KEY.fullmatch(name) else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def toml_list(items: list[str]) -> str:
+    """Strings as a TOML array, for hints: ``["a", "b"]``."""
+    return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in items) + "]"
 
 
 class Origins(abc.ABC):

@@ -24,7 +24,7 @@ from unitgen.spec.docker_rules import (
 )
 from unitgen.spec.model import ServiceSpec
 from unitgen.spec.passthrough import MANAGED_DIRECTIVES, passthrough_problem
-from unitgen.spec.source import KeyPath
+from unitgen.spec.source import KeyPath, toml_key, toml_list
 from unitgen.systemd import directives
 from unitgen.systemd.quoting import Part, Raw, literal_text
 from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
@@ -322,6 +322,22 @@ class SpecValidator:
                         f"metadata value {value!r} contains ',', which fleet's machine metadata cannot hold",
                         path,
                     )
+                elif len(value.split()) > 1:
+                    self.warning(
+                        "S274",
+                        f"metadata value {value!r} for {key!r} holds a blank, so it is one value with a blank in it",
+                        path,
+                        f"for several accepted values write a list: {toml_key(key)} = {toml_list(value.split())}",
+                    )
+        for i, pattern in enumerate(placement.replaces):
+            if len(pattern.split()) > 1:
+                self.warning(
+                    "S274",
+                    f"replaces pattern {pattern!r} holds a blank: fleet reads it as one pattern, and no unit name "
+                    "holds a blank, so it replaces nothing",
+                    ("fleet", "replaces", i),
+                    f"write each pattern as its own string: replaces = {toml_list(pattern.split())}",
+                )
         if placement.global_ and self.spec.is_template:
             self.error(
                 "S273", "a global unit cannot have instances", ("instances",), "remove [instances] or fleet.global"
