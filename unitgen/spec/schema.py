@@ -55,7 +55,7 @@ UNIT = table(
     "The [Unit] section: name, description and relations to other units.",
     name=Key(
         STRING,
-        "Unit name without suffix; defaults to the file stem. Must be a valid systemd unit name.",
+        "Unit name without suffix; defaults to the file stem (an empty name is an error). Must be a valid systemd unit name.",
         '"web"',
         nonempty=True,
     ),
@@ -112,7 +112,12 @@ CONTAINER = table(
     volumes=Key(
         NAMES, "Volumes (`-v`), `host:container[:options]` or a named volume.", '["/var/run/djed:/var/run/djed"]'
     ),
-    ports=Key(NAMES, "Published ports (`-p`), `[ip:]host:container[/proto]`.", '["8000:8000"]'),
+    ports=Key(
+        NAMES,
+        "Published ports (`-p`), `[ip:][host:]container[/protocol]`: ports 1-65535 or ranges `low-high`, "
+        "protocol tcp, udp or sctp, an IPv4 address or an IPv6 one in brackets, as docker takes them.",
+        '["8000:8000"]',
+    ),
     docker_args=Key(
         ARGV, "Extra `docker run` arguments, as argv, placed before the image.", '["--log-driver", "journald"]'
     ),
