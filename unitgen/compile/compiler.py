@@ -164,8 +164,12 @@ def _compile_environment(
 
 
 def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
-    """The spec's path as the header shows it: stable, machine-independent, one line."""
-    return comment_text(f"{specs_dir.name}/{os.path.basename(spec.source)}")
+    """The spec's path as the header shows it: stable, machine-independent, one line.
+
+    The directory's own name, however it was given (``.``, ``../specs``), as the docs show it."""
+    directory = specs_dir.resolve().name
+    file_name = os.path.basename(spec.source)
+    return comment_text(f"{directory}/{file_name}" if directory else file_name)
 
 
 def passthrough_findings(unit: ir.Unit, text: str) -> list[Diagnostic]:
