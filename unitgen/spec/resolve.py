@@ -8,7 +8,7 @@ from pathlib import Path
 
 import attrs
 
-from unitgen.diagnostics import Diagnostics, Location, did_you_mean
+from unitgen.diagnostics import Diagnostics, Location, Where, did_you_mean
 from unitgen.spec import model, schema
 from unitgen.spec.merge import Layer, merge_layers
 from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, load_document
@@ -33,6 +33,29 @@ class Workspace:
     project_defaults: Mapping[str | None, Layer]  # merged under every spec, per environment
     specs: tuple[SpecFile, ...]
     variables: Mapping[str | None, Mapping[str, str]]  # compile-time values per environment
+
+
+NAME_KEY: KeyPath = ("unit", "name")
+
+
+@attrs.frozen
+class NamedByFile(Origins):
+    """The origins of a spec without ``unit.name``: its name is its file's, so a problem
+    with the name is placed at the file itself (not at a [unit] table, or the project's)."""
+
+    within: Origins
+    file: str
+
+    def find(self, path: KeyPath) -> Location | None:
+        return self.within.find(path)
+
+    def fallback(self) -> Location:
+        return self.within.fallback()
+
+    def where(self, path: KeyPath) -> Where:
+        if tuple(path) == NAME_KEY:
+            return {"location": Location(self.file)}
+        return self.within.where(path)
 
 
 def _empty_layer(file: str) -> Layer:
@@ -101,7 +124,8 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
                 continue
             overlays[env] = sublayer(Layer(data, document.origins), ("environments", env))
         name = data.get("unit", {}).get("name") or path.stem
-        specs.append(SpecFile(name, document.path, document.origins, body, overlays))
+        origins = document.origins if "name" in data.get("unit", {}) else NamedByFile(document.origins, document.path)
+        specs.append(SpecFile(name, document.path, origins, body, overlays))
     return Workspace(project, project_defaults, tuple(specs), variables)
 
 
@@ -197,6 +221,8 @@ def resolve_spec(
             layers.append(link.environments[env])
     # The result keeps the spec's own file as the fallback location.
     merged = merge_layers(layers, schema.SPEC, spec.origins)
+    if isinstance(spec.origins, NamedByFile):
+        merged = Layer(merged.data, NamedByFile(merged.origins, spec.path))
     return build_spec(spec, merged, env, workspace.project, diagnostics)
 
 
