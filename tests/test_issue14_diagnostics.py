@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from helpers import REPO, run_unitgen, write_specs
 
 from unitgen.compile.compiler import compile_specs
@@ -41,6 +42,10 @@ def shown(specs: Path, **options: object) -> list[str]:
     return [d.format().replace(f"{specs.parent}/", "") for d in result.diagnostics.sorted()]
 
 
+def files_and_codes(lines: list[str]) -> list[tuple[str, str]]:
+    return [(line.partition(":")[0], line.split()[1]) for line in lines]
+
+
 def test_a_bad_spec_file_name_is_reported_at_the_file(tmp_path: Path) -> None:
     specs = copy_examples(tmp_path)  # its unitgen.toml has [defaults.unit]
     for name in ("web@.toml", "-rf.toml", ".hidden.toml"):
@@ -61,3 +66,37 @@ def test_a_bad_unit_name_is_still_reported_at_the_key(tmp_path: Path) -> None:
         "specs/app.toml:2:1: S210 error unit.name: spec name 'a b' is not usable as a unit name (hint: use letters, "
         "digits, '-' and '_' (set unit.name when the file name has other characters))"
     ]
+
+
+# --- item 1: a spec that cannot be loaded gives its own error, and no cascade
+
+BROKEN = {
+    "bad TOML": b"[container\n",
+    "NUL": b'[container]\nimage = "a\x00"\n',
+    "BOM": b"\xef\xbb\xbf[container]\n",
+    "invalid UTF-8": b'[container]\nimage = "\xff"\n',
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_a_spec_that_cannot_be_loaded_gives_its_own_error_only(tmp_path: Path, kind: str) -> None:
+    specs = copy_examples(tmp_path)  # api and celery extend web; nginx names web and api
+    (specs / "web.toml").write_bytes(BROKEN[kind])
+    lines = shown(specs)
+    assert len(lines) == 1 and lines[0].startswith("specs/web.toml:"), lines
+    assert lines[0].split()[1] in ("S002", "S003"), lines
+
+
+def test_a_spec_left_out_for_its_own_error_is_not_unknown_elsewhere(tmp_path: Path) -> None:
+    specs = copy_examples(tmp_path)
+    api = specs / "api.toml"
+    api.write_text(api.read_text().replace('extends = "web"', 'extends = "wbe"'))
+    assert files_and_codes(shown(specs)) == [("specs/api.toml", "S202")]
+
+
+def test_an_unknown_name_is_still_an_error(tmp_path: Path) -> None:
+    specs = copy_examples(tmp_path)
+    (specs / "web.toml").write_bytes(BROKEN["bad TOML"])
+    nginx = specs / "nginx.toml"
+    nginx.write_text(nginx.read_text().replace('wants = ["web", "api"]', 'wants = ["web", "nope"]'))
+    assert files_and_codes(shown(specs)) == [("specs/nginx.toml", "S310"), ("specs/web.toml", "S003")]

@@ -8,7 +8,7 @@ directory; ``unitgen.output`` plans and writes.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence, Set
 from pathlib import Path
 
 import attrs
@@ -18,10 +18,11 @@ from unitgen.compile.convert import ServiceConverter
 from unitgen.compile.irlint import lint_unit
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
-from unitgen.diagnostics import Diagnostic, Diagnostics
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location
 from unitgen.spec.crosscheck import check_all
-from unitgen.spec.model import Project, ServiceSpec
-from unitgen.spec.resolve import Workspace, load_workspace, resolution_order, resolve_spec
+from unitgen.spec.model import Project, Relations, ServiceSpec
+from unitgen.spec.resolve import SpecFile, Workspace, load_workspace, resolution_order, resolve_spec
+from unitgen.spec.source import KeyPath
 from unitgen.spec.validate import SpecValidator
 from unitgen.systemd.quoting import comment_text
 
@@ -118,21 +119,25 @@ def compile_specs(
     out_dir = output if output.is_absolute() else (specs_dir.parent / output).resolve()
     if not workspace.specs and not diagnostics.has_errors:
         diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
+    order = resolution_order(workspace, diagnostics)
     units: list[CompiledUnit] = []
     for env in environments:
-        units.extend(_compile_environment(workspace, env, specs_dir, diagnostics, keep_ir=keep_ir))
+        units.extend(_compile_environment(workspace, order, env, specs_dir, diagnostics, keep_ir=keep_ir))
     return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment)
 
 
 def _compile_environment(
-    workspace: Workspace, env: str | None, specs_dir: Path, diagnostics: Diagnostics, *, keep_ir: bool
+    workspace: Workspace,
+    order: Sequence[tuple[SpecFile, list[SpecFile]]],
+    env: str | None,
+    specs_dir: Path,
+    diagnostics: Diagnostics,
+    *,
+    keep_ir: bool,
 ) -> list[CompiledUnit]:
     """Resolve and cross-check every spec of one environment, then convert each."""
-    specs = [
-        resolve_spec(workspace, env, spec, chain, diagnostics)
-        for spec, chain in resolution_order(workspace, diagnostics)
-    ]
-    check_all(specs, diagnostics)
+    specs = [resolve_spec(workspace, env, spec, chain, diagnostics) for spec, chain in order]
+    _cross_check(workspace, specs, diagnostics)
     variables = workspace.variables[env]
     # The passthrough linter is for specs that are otherwise correct: on a spec with
     # errors it would only restate them, without a place to point at.
@@ -161,6 +166,37 @@ def _compile_environment(
             )
             found = Diagnostics()
     return compiled
+
+
+def _cross_check(workspace: Workspace, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+    """The checks across specs, but for references to a spec that was reported and left
+    out (it could not be loaded, or resolved): its own error is the one to fix, and a
+    second one at each reference would bury it."""
+    found = Diagnostics()
+    check_all(specs, found)
+    left_out = {spec.name for spec in workspace.specs} | workspace.unloaded
+    left_out -= {spec.name for spec in specs}
+    references = set(_references_to(specs, left_out))
+    diagnostics.extend(d for d in found if not (d.code in _UNKNOWN_SPEC and (d.location, d.key_path) in references))
+
+
+# What the checks across specs say of a name that is no spec they were given.
+_UNKNOWN_SPEC = frozenset({"S310", "S330"})
+
+
+def _references_to(specs: Sequence[ServiceSpec], names: Set[str]) -> Iterator[tuple[Location | None, str | None]]:
+    """The places (location, key path) where the specs name one of ``names``."""
+    for spec in specs:
+        named: list[tuple[KeyPath, str]] = [
+            (("unit", key, i), name)
+            for key, _ in Relations.DIRECTIVES
+            for i, name in enumerate(getattr(spec.relations, key))
+        ]
+        named += [(("fleet", "machine_of", i), name) for i, name in enumerate(spec.placement.machine_of)]
+        for path, name in named:
+            if name in names:
+                where = spec.origins.where(path)
+                yield where.get("location"), where.get("key_path")
 
 
 def header_source(specs_dir: Path, spec: ServiceSpec) -> str:

@@ -33,6 +33,9 @@ class Workspace:
     project_defaults: Mapping[str | None, Layer]  # merged under every spec, per environment
     specs: tuple[SpecFile, ...]
     variables: Mapping[str | None, Mapping[str, str]]  # compile-time values per environment
+    # The names (file stems) of spec files that could not be read or parsed: each reported
+    # once, where it is, and still a known name, so no reference to it is an error too.
+    unloaded: frozenset[str]
 
 
 NAME_KEY: KeyPath = ("unit", "name")
@@ -100,9 +103,11 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         project_defaults[env] = merge_layers(layers, schema.SPEC)
         variables[env] = values
     specs = []
+    unloaded = set()
     for path in spec_paths(directory):
         document = load_document(path, diagnostics)
         if document is None:
+            unloaded.add(path.stem)
             continue
         data = check_document(document.data, schema.SPEC, document.origins, diagnostics)
         tables = data.get("environments")
@@ -126,7 +131,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         name = data.get("unit", {}).get("name") or path.stem
         origins = document.origins if "name" in data.get("unit", {}) else NamedByFile(document.origins, document.path)
         specs.append(SpecFile(name, document.path, origins, body, overlays))
-    return Workspace(project, project_defaults, tuple(specs), variables)
+    return Workspace(project, project_defaults, tuple(specs), variables, frozenset(unloaded))
 
 
 def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Project, Layer]:
@@ -187,8 +192,9 @@ def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tup
     """The specs to resolve, in file order, each with its extends chain (base first).
 
     A spec whose name an earlier file already took, or whose chain is broken, is reported
-    and left out.  This is the part of resolving that needs every spec at once; each spec
-    is then resolved on its own (``resolve_spec``)."""
+    and left out; so is, silently, a spec extending one that could not be loaded (that
+    file's own error says it all).  This is the part of resolving that needs every spec at
+    once; each spec is then resolved on its own (``resolve_spec``)."""
     by_name: dict[str, SpecFile] = {}
     for spec in workspace.specs:
         if spec.name in by_name:
@@ -203,7 +209,7 @@ def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tup
         by_name[spec.name] = spec
     order = []
     for spec in by_name.values():
-        chain = _extends_chain(spec, by_name, diagnostics)
+        chain = _extends_chain(spec, by_name, workspace.unloaded, diagnostics)
         if chain is not None:
             order.append((spec, chain))
     return order
@@ -226,7 +232,9 @@ def resolve_spec(
     return build_spec(spec, merged, env, workspace.project, diagnostics)
 
 
-def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics: Diagnostics) -> list[SpecFile] | None:
+def _extends_chain(
+    spec: SpecFile, by_name: Mapping[str, SpecFile], unloaded: frozenset[str], diagnostics: Diagnostics
+) -> list[SpecFile] | None:
     chain = [spec]
     seen = [spec.name]
     current = spec
@@ -236,6 +244,8 @@ def _extends_chain(spec: SpecFile, by_name: Mapping[str, SpecFile], diagnostics:
             return list(reversed(chain))
         origins = current.origins
         base = by_name.get(base_name)
+        if base is None and base_name in unloaded:
+            return None
         if base is None:
             diagnostics.error(
                 "S202",
