@@ -100,3 +100,26 @@ def test_an_unknown_name_is_still_an_error(tmp_path: Path) -> None:
     nginx = specs / "nginx.toml"
     nginx.write_text(nginx.read_text().replace('wants = ["web", "api"]', 'wants = ["web", "nope"]'))
     assert files_and_codes(shown(specs)) == [("specs/nginx.toml", "S310"), ("specs/web.toml", "S003")]
+
+
+# --- item 3: files that look like specs but are not compiled are named
+
+
+def test_a_spec_with_an_upper_case_suffix_or_in_a_subdirectory_is_named(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"app.toml": IMAGE_ONLY, "WEB.TOML": IMAGE_ONLY, "api.Toml": IMAGE_ONLY})
+    (specs / "more" / "deep").mkdir(parents=True)
+    (specs / "more" / "worker.toml").write_text(IMAGE_ONLY)
+    (specs / "more" / "deep" / "db.toml").write_text(IMAGE_ONLY)
+    (specs / "docs").mkdir()
+    (specs / "docs" / "notes.md").write_text("")
+    result = compile_specs(specs)
+    assert result.ok
+    assert [unit.name for unit in result.units] == ["app.service"]
+    assert [line.replace(f"{tmp_path}/", "") for line in shown(specs)] == [
+        "specs/WEB.TOML: S004 warning WEB.TOML is not compiled: a spec file's name ends in '.toml', in lower case "
+        "(hint: rename it to WEB.toml)",
+        "specs/api.Toml: S004 warning api.Toml is not compiled: a spec file's name ends in '.toml', in lower case "
+        "(hint: rename it to api.toml)",
+        "specs/more: S004 warning more/ holds spec files that are not compiled (deep/db.toml, worker.toml): "
+        "only those directly in specs/ are (hint: move them up into the specs directory)",
+    ]

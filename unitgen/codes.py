@@ -65,6 +65,12 @@ TABLE = (
     Code("S001", E, "unreadable-file", "a spec file or unitgen.toml cannot be read (the message gives the reason)"),
     Code("S002", E, "not-utf8", "a spec file or unitgen.toml is not UTF-8, which TOML requires: save it as UTF-8"),
     Code("S003", E, "invalid-toml", "a spec file or unitgen.toml is not valid TOML (the message says why and where)"),
+    Code(
+        "S004",
+        W,
+        "ignored-file",
+        "a file that looks like a spec is not compiled: a '.TOML' name, or a spec in a subdirectory (rename or move it)",
+    ),
     # S1xx: the shape of the data, against the schema
     Code("S100", E, "unknown-key", "a key the format does not have: a typo or a key in the wrong table (see the hint)"),
     Code("S101", E, "wrong-type", "a value of the wrong TOML type; the message names the type the key takes"),

@@ -11,7 +11,7 @@ import attrs
 from unitgen.diagnostics import Diagnostics, Location, Where, did_you_mean
 from unitgen.spec import model, schema
 from unitgen.spec.merge import Layer, merge_layers
-from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, load_document
+from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, display_path, load_document
 from unitgen.spec.typecheck import Checked, check_document
 
 
@@ -83,9 +83,33 @@ def spec_paths(directory: Path) -> list[Path]:
     return sorted(path for path in directory.iterdir() if path.name.endswith(".toml") and path.name != PROJECT_FILE)
 
 
+def warn_ignored(directory: Path, diagnostics: Diagnostics) -> None:
+    """Files that look like specs but are not compiled: a ``.TOML`` (any other case), and
+    spec files in a subdirectory.  Leaving them out silently would drop a service."""
+    for path in sorted(directory.iterdir()):
+        if path.name.lower().endswith(".toml") and not path.name.endswith(".toml"):
+            diagnostics.warning(
+                "S004",
+                f"{path.name} is not compiled: a spec file's name ends in '.toml', in lower case",
+                hint=f"rename it to {path.name[: -len('.toml')]}.toml",
+                location=Location(display_path(path)),
+            )
+        elif path.is_dir() and not path.name.endswith(".toml") and not path.name.startswith("."):
+            below = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.name.lower().endswith(".toml"))
+            if below:
+                diagnostics.warning(
+                    "S004",
+                    f"{path.name}/ holds spec files that are not compiled ({', '.join(below)}): "
+                    f"only those directly in {directory.name or directory}/ are",
+                    hint="move them up into the specs directory",
+                    location=Location(display_path(path)),
+                )
+
+
 def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:
     """The project and every spec of ``directory``, read, parsed and type-checked."""
     project, project_layer = _load_project(directory, diagnostics)
+    warn_ignored(directory, diagnostics)
     environments = project.environments or (None,)
     project_defaults: dict[str | None, Layer] = {}
     variables: dict[str | None, dict[str, str]] = {}
