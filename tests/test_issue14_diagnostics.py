@@ -123,3 +123,21 @@ def test_a_spec_with_an_upper_case_suffix_or_in_a_subdirectory_is_named(tmp_path
         "specs/more: S004 warning more/ holds spec files that are not compiled (deep/db.toml, worker.toml): "
         "only those directly in specs/ are (hint: move them up into the specs directory)",
     ]
+
+
+# --- item 4: units that differ only in case are one file on macOS and Windows
+
+
+def test_units_that_differ_only_in_case_are_an_error(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"WEB.toml": IMAGE_ONLY, "web.toml": IMAGE_ONLY, "other.toml": IMAGE_ONLY})
+    assert shown(specs) == [
+        "specs/web.toml: S303 error web.service and WEB.service (of spec 'WEB') differ only in case: on a "
+        "case-insensitive filesystem (macOS, Windows) they are one file (hint: rename one of the specs (or set "
+        "unit.name))"
+    ]
+
+
+def test_a_unit_name_differing_only_in_case_is_reported_at_the_key(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"a.toml": IMAGE_ONLY, "b.toml": '[unit]\nname = "A"\n' + IMAGE_ONLY})
+    assert files_and_codes(shown(specs)) == [("specs/b.toml", "S303")]
+    assert shown(specs)[0].startswith("specs/b.toml:2:1: S303 error unit.name: A.service and a.service")

@@ -155,6 +155,12 @@ TABLE = (
     # S3xx: across the specs of one environment
     Code("S301", E, "duplicate-spec-name", "two spec files have the same name; the later one is left out"),
     Code("S302", E, "duplicate-unit", "two specs produce the same unit file (a unit or one of its sidekicks)"),
+    Code(
+        "S303",
+        E,
+        "units-differ-in-case",
+        "two units whose names differ only in case: one file on a case-insensitive filesystem (macOS, Windows)",
+    ),
     Code("S310", E, "unknown-spec", "a relation names neither a spec nor a unit with a suffix, e.g. 'docker.service'"),
     Code(
         "S311",

@@ -165,7 +165,24 @@ def _compile_environment(
                 CompiledUnit(prefix + unit.name, unit.name, text, env, spec.name, spec.source, spec.instances, kept)
             )
             found = Diagnostics()
+    _case_collisions(specs, compiled, diagnostics)
     return compiled
+
+
+def _case_collisions(specs: Sequence[ServiceSpec], units: Sequence[CompiledUnit], diagnostics: Diagnostics) -> None:
+    """Units whose names differ only in case: one file on a case-insensitive filesystem."""
+    by_name = {spec.name: spec for spec in specs}
+    first: dict[str, CompiledUnit] = {}
+    for unit in units:
+        other = first.setdefault(unit.name.lower(), unit)
+        if other.name != unit.name:
+            diagnostics.error(
+                "S303",
+                f"{unit.name} and {other.name} (of spec {other.spec_name!r}) differ only in case: "
+                "on a case-insensitive filesystem (macOS, Windows) they are one file",
+                hint="rename one of the specs (or set unit.name)",
+                **by_name[unit.spec_name].origins.where(("unit", "name")),
+            )
 
 
 def _cross_check(workspace: Workspace, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
