@@ -565,7 +565,7 @@ def hostile_workspaces(draw: st.DrawFn, *, typed: bool) -> Workspace:
         if "environments" in documents["unitgen"] and draw(st.booleans()):
             web["environments"] = {"prod": {"unit": {"description": draw(hostile_text)}}}
     overrides = {}
-    if "unitgen" not in documents or draw(st.booleans()):
+    if "unitgen" in documents and draw(st.booleans()):  # --set may pin only a declared var
         overrides["evil"] = draw(hostile_text)
     files = {f"{stem}.toml": toml_dump(doc) for stem, doc in documents.items()}
     return Workspace(files, documents, overrides)

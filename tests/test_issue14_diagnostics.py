@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run_unitgen, write_specs
 
-from unitgen.compile.compiler import compile_specs
+from unitgen.compile.compiler import CompileRequestError, compile_specs
 
 IMAGE_ONLY = '[container]\nimage = "example/app"\ntag = "v1"\n'
 
@@ -141,3 +141,49 @@ def test_a_unit_name_differing_only_in_case_is_reported_at_the_key(tmp_path: Pat
     specs = write_specs(tmp_path, {"a.toml": IMAGE_ONLY, "b.toml": '[unit]\nname = "A"\n' + IMAGE_ONLY})
     assert files_and_codes(shown(specs)) == [("specs/b.toml", "S303")]
     assert shown(specs)[0].startswith("specs/b.toml:2:1: S303 error unit.name: A.service and a.service")
+
+
+# --- item 5: --set pins only what the project declares, and never another environment
+
+
+def test_a_misspelled_set_name_is_a_usage_error_with_a_suggestion(tmp_path: Path) -> None:
+    copy_examples(tmp_path)
+    result = run_unitgen("compile", "--set", "verison=v42", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "'verison' is neither a var" in result.stderr and "did you mean 'version'?" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--set", "environment=dev", "--env", "prod"), ("--set", "environment=prod")],
+    ids=["other-env", "all-envs"],
+)
+def test_set_environment_that_contradicts_the_compiled_one_is_a_usage_error(
+    tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    copy_examples(tmp_path)
+    result = run_unitgen("compile", *options, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "contradicts the environment" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_declared_names_can_be_set(tmp_path: Path) -> None:
+    project = '[vars]\nteam = "a"\n[runtime]\nversion = "/v"\n[environments.prod.vars]\nbucket = "b"\n'
+    specs = write_specs(tmp_path, {"unitgen.toml": project, "app.toml": IMAGE_ONLY})
+    sets = {"team": "x", "version": "v42", "bucket": "c", "environment": "prod"}
+    assert compile_specs(specs, environment="prod", overrides=sets).ok
+    with pytest.raises(CompileRequestError, match="did you mean 'bucket'"):
+        compile_specs(specs, overrides={"bucket": "c", "buckte": "d"})
+
+
+def test_without_environments_set_environment_is_a_plain_var(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"app.toml": IMAGE_ONLY.replace('"v1"', '"{{ vars.environment }}"')})
+    result = compile_specs(specs, overrides={"environment": "v7"})
+    assert result.ok and "example/app:v7" in result.files["app.service"]
+
+
+def test_a_broken_project_file_is_reported_before_set_names_are_checked(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"unitgen.toml": "[vars\n", "app.toml": IMAGE_ONLY})
+    assert files_and_codes(shown(specs, overrides={"version": "v1"})) == [("specs/unitgen.toml", "S003")]

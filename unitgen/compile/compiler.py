@@ -18,7 +18,7 @@ from unitgen.compile.convert import ServiceConverter
 from unitgen.compile.irlint import lint_unit
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
-from unitgen.diagnostics import Diagnostic, Diagnostics, Location
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, did_you_mean
 from unitgen.spec.crosscheck import check_all
 from unitgen.spec.model import Project, Relations, ServiceSpec
 from unitgen.spec.resolve import SpecFile, Workspace, load_workspace, resolution_order, resolve_spec
@@ -115,6 +115,7 @@ def compile_specs(
             known = ", ".join(e for e in environments if e) or "none are declared"
             raise CompileRequestError(f"unknown environment {environment!r} (known: {known})")
         environments = (environment,)
+    _check_overrides(workspace, overrides or {}, environments)
     output = Path(project.output)
     out_dir = output if output.is_absolute() else (specs_dir.parent / output).resolve()
     if not workspace.specs and not diagnostics.has_errors:
@@ -124,6 +125,26 @@ def compile_specs(
     for env in environments:
         units.extend(_compile_environment(workspace, order, env, specs_dir, diagnostics, keep_ir=keep_ir))
     return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment)
+
+
+def _check_overrides(workspace: Workspace, overrides: Mapping[str, str], environments: Sequence[str | None]) -> None:
+    """Each ``--set`` name must be one the specs can read: a typo would pin nothing."""
+    if workspace.settable is None:
+        return  # the project file's own errors come first
+    for name, value in overrides.items():
+        if name not in workspace.settable:
+            hint = did_you_mean(name, workspace.settable) or "known: " + ", ".join(sorted(workspace.settable))
+            raise CompileRequestError(
+                f"--set {name}=…: {name!r} is neither a var (unitgen.toml [vars], an environment's vars) "
+                f"nor a [runtime] name ({hint})"
+            )
+        contradicted = [env for env in environments if env is not None and env != value]
+        if name == "environment" and contradicted:
+            raise CompileRequestError(
+                f"--set environment={value} contradicts the environment{'s' if len(contradicted) > 1 else ''} "
+                f"compiled ({', '.join(contradicted)}): "
+                "each environment sets vars.environment to its own name; choose one with --env"
+            )
 
 
 def _compile_environment(

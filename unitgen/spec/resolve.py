@@ -36,6 +36,9 @@ class Workspace:
     # The names (file stems) of spec files that could not be read or parsed: each reported
     # once, where it is, and still a known name, so no reference to it is an error too.
     unloaded: frozenset[str]
+    # What ``--set`` may pin: the declared vars (the project's and every environment's),
+    # the [runtime] names and ``environment``; None when the project file has errors.
+    settable: frozenset[str] | None
 
 
 NAME_KEY: KeyPath = ("unit", "name")
@@ -108,11 +111,14 @@ def warn_ignored(directory: Path, diagnostics: Diagnostics) -> None:
 
 def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:
     """The project and every spec of ``directory``, read, parsed and type-checked."""
+    known = len(diagnostics)
     project, project_layer = _load_project(directory, diagnostics)
+    project_ok = not any(d.is_error for d in list(diagnostics)[known:])
     warn_ignored(directory, diagnostics)
     environments = project.environments or (None,)
     project_defaults: dict[str | None, Layer] = {}
     variables: dict[str | None, dict[str, str]] = {}
+    settable = {"environment", *project.vars, *project.runtime}
     for env in environments:
         layers = [sublayer(project_layer, ("defaults",))]
         values = dict(project.vars)
@@ -120,6 +126,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
             layers.append(sublayer(project_layer, ("environments", env, "defaults")))
             env_vars = project_layer.data.get("environments", {}).get(env, {}).get("vars", {})
             values.update(env_vars)
+            settable.update(env_vars)
             values["environment"] = env
         values.update(overrides)
         # Merged once here rather than under each spec: merging is a left fold, so the
@@ -155,7 +162,14 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         name = data.get("unit", {}).get("name") or path.stem
         origins = document.origins if "name" in data.get("unit", {}) else NamedByFile(document.origins, document.path)
         specs.append(SpecFile(name, document.path, origins, body, overlays))
-    return Workspace(project, project_defaults, tuple(specs), variables, frozenset(unloaded))
+    return Workspace(
+        project,
+        project_defaults,
+        tuple(specs),
+        variables,
+        frozenset(unloaded),
+        frozenset(settable) if project_ok else None,
+    )
 
 
 def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Project, Layer]:
