@@ -10,6 +10,7 @@ import pytest
 from helpers import REPO, run_unitgen, write_specs
 
 from unitgen.compile.compiler import CompileRequestError, compile_specs
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Severity, across_environments
 
 IMAGE_ONLY = '[container]\nimage = "example/app"\ntag = "v1"\n'
 
@@ -187,3 +188,50 @@ def test_without_environments_set_environment_is_a_plain_var(tmp_path: Path) -> 
 def test_a_broken_project_file_is_reported_before_set_names_are_checked(tmp_path: Path) -> None:
     specs = write_specs(tmp_path, {"unitgen.toml": "[vars\n", "app.toml": IMAGE_ONLY})
     assert files_and_codes(shown(specs, overrides={"version": "v1"})) == [("specs/unitgen.toml", "S003")]
+
+
+# --- item 7: the summary counts what is shown; a problem of some environments names them
+
+
+def test_the_summary_counts_the_lines_shown(tmp_path: Path) -> None:
+    specs = copy_examples(tmp_path)
+    nginx = specs / "nginx.toml"
+    nginx.write_text(nginx.read_text().replace('restart_sec = "5s"', 'restart_sec = "5x"'))
+    result = run_unitgen("compile", cwd=tmp_path)
+    *lines, last = result.stderr.splitlines()
+    assert result.returncode == 1
+    assert len(lines) == 1 and " S230 error " in lines[0]
+    assert last == "unitgen: nothing written (1 error(s), 0 warning(s))"
+
+
+def test_a_problem_of_some_environments_is_shown_once_naming_them(tmp_path: Path) -> None:
+    specs = copy_examples(tmp_path)
+    with (specs / "nginx.toml").open("a") as nginx:
+        nginx.write(
+            '[environments.prod.service]\nrestart_sec = "5x"\n[environments.stage.service]\nrestart_sec = "5x"\n'
+        )
+    lines = shown(specs)
+    assert len(lines) == 2, lines
+    assert all(line.split(": ", 1)[1].startswith("S230 error service.restart_sec: '5x' is not") for line in lines)
+    assert [line.split(" (in ")[1].split(")")[0] for line in lines] == ["prod", "stage"]
+
+
+def test_a_problem_of_every_environment_names_none(tmp_path: Path) -> None:
+    specs = copy_examples(tmp_path)
+    nginx = specs / "nginx.toml"
+    nginx.write_text(nginx.read_text().replace('restart_sec = "5s"', 'restart_sec = "5x"'))
+    (line,) = shown(specs)
+    assert " (in " not in line
+    (line,) = shown(specs, environment="stage")
+    assert " (in " not in line
+
+
+def test_several_environments_are_named_in_order() -> None:
+    problem = Diagnostic("S230", Severity.ERROR, "bad", Location("a.toml", 1, 1))
+    other = Diagnostic("S230", Severity.ERROR, "worse", Location("a.toml", 2, 1))
+    merged = across_environments({"prod": [problem], "stage": [problem, other], "test": [other]})
+    assert [d.message for d in merged] == ["bad (in prod, stage)", "worse (in stage, test)"]
+    assert across_environments({None: [problem]}) == [problem]
+    diagnostics = Diagnostics()
+    diagnostics.extend([problem, other, problem])
+    assert len(diagnostics) == 2 and diagnostics.sorted() == [problem, other]

@@ -9,14 +9,23 @@ Every code is one of ``unitgen.codes``; a diagnostic with any other code cannot 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TypedDict, Unpack
 
 import attrs
 
 from unitgen.codes import CODES, Severity
 
-__all__ = ["Diagnostic", "Diagnostics", "Location", "Severity", "Where", "did_you_mean", "one_of"]
+__all__ = [
+    "Diagnostic",
+    "Diagnostics",
+    "Location",
+    "Severity",
+    "Where",
+    "across_environments",
+    "did_you_mean",
+    "one_of",
+]
 
 
 @attrs.frozen
@@ -100,37 +109,58 @@ class Diagnostic:
 
 
 class Diagnostics:
-    """An append-only collection that the pipeline stages share."""
+    """An append-only collection that the pipeline stages share.
+
+    Each distinct diagnostic is kept once (a value used in several directives must not
+    repeat its problem), so what is counted is what is shown."""
 
     def __init__(self) -> None:
-        self._items: list[Diagnostic] = []
+        self._items: dict[Diagnostic, None] = {}
 
     def add(self, diagnostic: Diagnostic) -> None:
-        self._items.append(diagnostic)
+        self._items[diagnostic] = None
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
-        self._items.extend(diagnostics)
+        self._items.update(dict.fromkeys(diagnostics))
 
     def error(self, code: str, message: str, *, hint: str | None = None, **where: Unpack[Where]) -> None:
-        self._items.append(Diagnostic(code, Severity.ERROR, message, hint=hint, **where))
+        self.add(Diagnostic(code, Severity.ERROR, message, hint=hint, **where))
 
     def warning(self, code: str, message: str, *, hint: str | None = None, **where: Unpack[Where]) -> None:
-        self._items.append(Diagnostic(code, Severity.WARNING, message, hint=hint, **where))
+        self.add(Diagnostic(code, Severity.WARNING, message, hint=hint, **where))
 
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self._items)
 
     def sorted(self) -> list[Diagnostic]:
-        """Sorted by place, each distinct diagnostic once (a value used in several
-        directives, or several environments, must not repeat its problem)."""
-        return sorted(dict.fromkeys(self._items), key=Diagnostic.sort_key)
+        """Sorted by place, so that the order never depends on the order of the checks."""
+        return sorted(self._items, key=Diagnostic.sort_key)
 
     def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self._items)
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def across_environments(found: Mapping[str | None, Iterable[Diagnostic]]) -> list[Diagnostic]:
+    """The diagnostics of several environments, each problem once.  A problem that holds in
+    only some of them names those, e.g. ``(in prod, stage)``; one that holds in all of them
+    is the spec's, whatever the environment, and names none."""
+    where: dict[Diagnostic, list[str]] = {}
+    for env, diagnostics in found.items():
+        for diagnostic in diagnostics:
+            environments = where.setdefault(diagnostic, [])
+            if env is not None:
+                environments.append(env)
+    every = [env for env in found if env is not None]
+    return [
+        diagnostic
+        if environments == every
+        else attrs.evolve(diagnostic, message=f"{diagnostic.message} (in {', '.join(environments)})")
+        for diagnostic, environments in where.items()
+    ]
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

@@ -18,7 +18,7 @@ from unitgen.compile.convert import ServiceConverter
 from unitgen.compile.irlint import lint_unit
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
-from unitgen.diagnostics import Diagnostic, Diagnostics, Location, did_you_mean
+from unitgen.diagnostics import Diagnostic, Diagnostics, Location, across_environments, did_you_mean
 from unitgen.spec.crosscheck import check_all
 from unitgen.spec.model import Project, Relations, ServiceSpec
 from unitgen.spec.resolve import SpecFile, Workspace, load_workspace, resolution_order, resolve_spec
@@ -122,8 +122,11 @@ def compile_specs(
         diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
     order = resolution_order(workspace, diagnostics)
     units: list[CompiledUnit] = []
+    found: dict[str | None, Diagnostics] = {}
     for env in environments:
-        units.extend(_compile_environment(workspace, order, env, specs_dir, diagnostics, keep_ir=keep_ir))
+        found[env] = Diagnostics()
+        units.extend(_compile_environment(workspace, order, env, specs_dir, diagnostics, found[env], keep_ir=keep_ir))
+    diagnostics.extend(across_environments(found))
     return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment)
 
 
@@ -152,17 +155,20 @@ def _compile_environment(
     order: Sequence[tuple[SpecFile, list[SpecFile]]],
     env: str | None,
     specs_dir: Path,
+    loading: Diagnostics,
     diagnostics: Diagnostics,
     *,
     keep_ir: bool,
 ) -> list[CompiledUnit]:
-    """Resolve and cross-check every spec of one environment, then convert each."""
+    """Resolve and cross-check every spec of one environment, then convert each.
+
+    ``loading`` holds what reading the files found; ``diagnostics`` gets this environment's."""
     specs = [resolve_spec(workspace, env, spec, chain, diagnostics) for spec, chain in order]
     _cross_check(workspace, specs, diagnostics)
     variables = workspace.variables[env]
     # The passthrough linter is for specs that are otherwise correct: on a spec with
     # errors it would only restate them, without a place to point at.
-    files_with_errors = {d.location.file for d in diagnostics if d.is_error and d.location is not None}
+    files_with_errors = {d.location.file for d in (*loading, *diagnostics) if d.is_error and d.location is not None}
     prefix = f"{env}/" if env else ""
     compiled: list[CompiledUnit] = []
     for spec in specs:
