@@ -235,3 +235,38 @@ def test_several_environments_are_named_in_order() -> None:
     diagnostics = Diagnostics()
     diagnostics.extend([problem, other, problem])
     assert len(diagnostics) == 2 and diagnostics.sorted() == [problem, other]
+
+
+# --- item 6: a base spec's problem is reported once, by the base
+
+
+def test_an_image_missing_from_a_base_is_reported_once_at_the_base(tmp_path: Path) -> None:
+    specs = copy_examples(tmp_path)  # api and celery extend web
+    web = specs / "web.toml"
+    web.write_text(web.read_text().replace('image = "djedstudios/app"\n', ""))
+    assert files_and_codes(shown(specs)) == [("specs/web.toml", "S105")]
+
+
+def test_a_problem_in_a_base_value_names_the_base_unit_only(tmp_path: Path) -> None:
+    specs = copy_examples(tmp_path)
+    web = specs / "web.toml"
+    web.write_text(
+        web.read_text().replace('machine_metadata = { role = "django" }', 'machine_metadata = { "mem>" = "4" }')
+    )
+    lines = shown(specs)
+    assert len(lines) == 1 and " L406 warning " in lines[0], lines
+    assert "web.service: MachineMetadata=mem>=4 is no comparison" in lines[0]
+
+
+def test_a_problem_the_extending_spec_adds_is_still_its_own(tmp_path: Path) -> None:
+    specs = write_specs(
+        tmp_path,
+        {
+            "base.toml": IMAGE_ONLY + '[fleet]\nconflicts = ["other*"]\n',
+            "app.toml": 'extends = "base"\n[fleet]\nmachine_id = "0123456789abcdef0123456789abcdef"\n',
+        },
+    )
+    lines = shown(specs)
+    # Placed at the base's line (the later of the two), yet only the extending spec has it.
+    assert files_and_codes(lines) == [("specs/base.toml", "L401")]
+    assert "app.service: fleet refuses the unit: 'MachineID cannot be used with Conflicts'" in lines[0]

@@ -171,7 +171,9 @@ def _compile_environment(
     files_with_errors = {d.location.file for d in (*loading, *diagnostics) if d.is_error and d.location is not None}
     prefix = f"{env}/" if env else ""
     compiled: list[CompiledUnit] = []
+    findings: dict[str, list[tuple[Diagnostic, Diagnostic]]] = {}  # per spec: (finding, as any spec would read)
     for spec in specs:
+        own = findings[spec.name] = []
         found = Diagnostics()  # the spec's own findings are reported with its first unit's
         SpecValidator(spec, found, variables, workspace.project.runtime).run()
         units = [
@@ -186,14 +188,27 @@ def _compile_environment(
             text = render_unit(unit, found, source)
             if lint_passthrough and not found.has_errors:
                 found.extend(passthrough_findings(unit, text))
-            diagnostics.extend(found)
+            own.extend((finding, _unit_relative(finding, unit.name, spec.name)) for finding in found)
             kept = unit if keep_ir else None
             compiled.append(
                 CompiledUnit(prefix + unit.name, unit.name, text, env, spec.name, spec.source, spec.instances, kept)
             )
             found = Diagnostics()
+    for (_, chain), spec in zip(order, specs, strict=True):
+        # What the base reports itself, its file and line, is not repeated here.
+        inherited = {relative for _, relative in findings[chain[-2].name]} if len(chain) > 1 else set()
+        diagnostics.extend(finding for finding, relative in findings[spec.name] if relative not in inherited)
     _case_collisions(specs, compiled, diagnostics)
     return compiled
+
+
+def _unit_relative(finding: Diagnostic, unit_name: str, spec_name: str) -> Diagnostic:
+    """The finding with the unit it names (``api.service: …``) relative to its spec, so that
+    a spec extending another finds what the base reports of the same value."""
+    named = f"{unit_name}: "
+    if not (finding.message.startswith(named) and unit_name.startswith(spec_name)):
+        return finding
+    return attrs.evolve(finding, message=f"…{unit_name[len(spec_name) :]}: {finding.message[len(named) :]}")
 
 
 def _case_collisions(specs: Sequence[ServiceSpec], units: Sequence[CompiledUnit], diagnostics: Diagnostics) -> None:

@@ -8,7 +8,7 @@ The rules (documented in docs/spec.md):
   arrays of tables (`secrets`) — is replaced by the overlay's value.
 
 Origins follow the data, so a diagnostic about a merged value points at the file and line
-that wrote it.
+that wrote it; a spec's name that no layer writes, its file's, is placed at that file.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from unitgen.diagnostics import Location
+from unitgen.diagnostics import Location, Where
 from unitgen.spec import schema
 from unitgen.spec.schema import Key
 from unitgen.spec.source import KeyPath, Origins
@@ -68,6 +68,26 @@ class MergedOrigins(Origins):
                 if found is not None:
                     return found
         return None
+
+
+@attrs.frozen
+class NamedByFile(Origins):
+    """The origins of a spec without ``unit.name``: its name is its file's, so a problem
+    with the name is placed at the file itself (not at a [unit] table, or the project's)."""
+
+    within: Origins
+    file: str
+
+    def find(self, path: KeyPath) -> Location | None:
+        return self.within.find(path)
+
+    def fallback(self) -> Location:
+        return self.within.fallback()
+
+    def where(self, path: KeyPath) -> Where:
+        if tuple(path) == ("unit", "name"):
+            return {"location": Location(self.file)}
+        return self.within.where(path)
 
 
 def _translate(path: KeyPath, merged: object, layer: object) -> KeyPath | None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import attrs
 
-from unitgen.diagnostics import Diagnostics, Location, Where, did_you_mean
+from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.spec import model, schema
-from unitgen.spec.merge import Layer, merge_layers
+from unitgen.spec.merge import Layer, NamedByFile, merge_layers
 from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, display_path, load_document
 from unitgen.spec.typecheck import Checked, check_document
 
@@ -39,29 +39,6 @@ class Workspace:
     # What ``--set`` may pin: the declared vars (the project's and every environment's),
     # the [runtime] names and ``environment``; None when the project file has errors.
     settable: frozenset[str] | None
-
-
-NAME_KEY: KeyPath = ("unit", "name")
-
-
-@attrs.frozen
-class NamedByFile(Origins):
-    """The origins of a spec without ``unit.name``: its name is its file's, so a problem
-    with the name is placed at the file itself (not at a [unit] table, or the project's)."""
-
-    within: Origins
-    file: str
-
-    def find(self, path: KeyPath) -> Location | None:
-        return self.within.find(path)
-
-    def fallback(self) -> Location:
-        return self.within.fallback()
-
-    def where(self, path: KeyPath) -> Where:
-        if tuple(path) == NAME_KEY:
-            return {"location": Location(self.file)}
-        return self.within.where(path)
 
 
 def _empty_layer(file: str) -> Layer:
@@ -267,7 +244,7 @@ def resolve_spec(
     merged = merge_layers(layers, schema.SPEC, spec.origins)
     if isinstance(spec.origins, NamedByFile):
         merged = Layer(merged.data, NamedByFile(merged.origins, spec.path))
-    return build_spec(spec, merged, env, workspace.project, diagnostics)
+    return build_spec(spec, merged, env, workspace.project, diagnostics, extends=len(chain) > 1)
 
 
 def _extends_chain(
@@ -306,7 +283,7 @@ _RELATION_KEYS = frozenset(key for key, _ in model.Relations.DIRECTIVES)
 
 
 def build_spec(
-    spec: SpecFile, layer: Layer, env: str | None, project: model.Project, diagnostics: Diagnostics
+    spec: SpecFile, layer: Layer, env: str | None, project: model.Project, diagnostics: Diagnostics, *, extends: bool
 ) -> model.ServiceSpec:
     data = layer.data
     unit: Checked = data.get("unit", {})
@@ -316,7 +293,9 @@ def build_spec(
     instances: Checked = data.get("instances", {})
     presence: Checked = data.get("presence", {})
     name = spec.name
-    if "image" not in container:
+    # An image missing from a spec that extends another is missing from the base too: the
+    # base, itself a spec, reports it once.
+    if "image" not in container and not extends:
         diagnostics.error(
             "S105",
             "missing required key 'container.image'",
