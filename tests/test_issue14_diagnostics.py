@@ -270,3 +270,37 @@ def test_a_problem_the_extending_spec_adds_is_still_its_own(tmp_path: Path) -> N
     # Placed at the base's line (the later of the two), yet only the extending spec has it.
     assert files_and_codes(lines) == [("specs/base.toml", "L401")]
     assert "app.service: fleet refuses the unit: 'MachineID cannot be used with Conflicts'" in lines[0]
+
+
+# --- item 8: one problem, one code (the spec check's, in a compile)
+
+
+@pytest.mark.parametrize(
+    ("fleet", "code"),
+    [
+        ('machine_id = "ABC"', "S270"),
+        ('machine_metadata = { role = "a=b" }', "S271"),
+        ('machine_of = ["db"]\nconflicts = ["db*"]', "S332"),
+    ],
+)
+def test_a_fleet_problem_a_spec_check_reports_comes_once(tmp_path: Path, fleet: str, code: str) -> None:
+    specs = write_specs(tmp_path, {"app.toml": IMAGE_ONLY + "[fleet]\n" + fleet + "\n", "db.toml": IMAGE_ONLY})
+    assert [line.split()[1] for line in shown(specs)] == [code]
+
+
+def test_what_only_the_unit_shows_is_still_reported_under_the_fleet_code(tmp_path: Path) -> None:
+    project = '[vars]\npeer = "db"\n'
+    spec = IMAGE_ONLY + '[fleet]\nmachine_of = ["db"]\nconflicts = ["{{ vars.peer }}*"]\n'
+    specs = write_specs(tmp_path, {"unitgen.toml": project, "app.toml": spec, "db.toml": IMAGE_ONLY})
+    assert [line.split()[1] for line in shown(specs)] == ["L402"]
+
+
+def test_lint_still_reports_the_fleet_codes_on_unit_files(tmp_path: Path) -> None:
+    unit = tmp_path / "app.service"
+    unit.write_text(
+        "[Service]\nExecStart=/bin/true\n[X-Fleet]\nMachineID=ABC\nMachineMetadata=role=a=b\n"
+        "MachineOf=db.service\nConflicts=db*\n"
+    )
+    result = run_unitgen("lint", str(unit), cwd=tmp_path)
+    codes = {line.split()[1] for line in result.stdout.splitlines() + result.stderr.splitlines() if ": L" in line}
+    assert {"L402", "L406", "L414"} <= codes, result

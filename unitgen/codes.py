@@ -131,9 +131,17 @@ TABLE = (
     ),
     Code("S260", E, "bad-secret-file-name", "a secret's file name that is not a plain file name, or is used twice"),
     Code("S261", E, "incomplete-secret", "a [[container.secrets]] entry without bucket or key"),
-    Code("S270", E, "bad-machine-id", "fleet.machine_id is not a machine ID (32 lower-case hex digits)"),
     Code(
-        "S271", E, "unmatchable-metadata", "a machine_metadata key or value that fleet cannot match or drops silently"
+        "S270",
+        E,
+        "bad-machine-id",
+        "fleet.machine_id is neither a machine ID (32 lower-case hex digits) nor its first 8: no machine matches it",
+    ),
+    Code(
+        "S271",
+        E,
+        "unmatchable-metadata",
+        "a machine_metadata key or value that fleet cannot match or drops silently (on unit files: L406)",
     ),
     Code(
         "S272", W, "comma-in-metadata", "a machine_metadata value with ',', which fleet's machine metadata cannot hold"
@@ -178,7 +186,7 @@ TABLE = (
         "S332",
         E,
         "machine-of-conflict",
-        "fleet.machine_of names a unit that this spec's or the peer's conflicts exclude",
+        "fleet.machine_of names a unit that this spec's or the peer's conflicts exclude (on unit files: L402)",
     ),
     Code("S340", E, "container-name-clash", "two specs that can share a machine use the same container name"),
     Code("S341", E, "host-port-clash", "two specs that can share a machine publish the same host port"),
@@ -253,11 +261,21 @@ TABLE = (
     Code("L305", W, "shell-syntax", "shell syntax outside a shell: passed literally or expanded to nothing"),
     # L4xx: fleet v1.0.0
     Code("L401", E, "exclusive-placement", "X-Fleet options fleet refuses together"),
-    Code("L402", E, "peer-conflicts", "MachineOf peer matches a Conflicts glob: fleet refuses the unit"),
+    Code(
+        "L402",
+        E,
+        "peer-conflicts",
+        "MachineOf peer matches a Conflicts glob: fleet refuses the unit (a compile reports S332 where a spec says so)",
+    ),
     Code("L403", E, "peer-replaced", "MachineOf peer matches a Replaces glob: fleet refuses the unit"),
     Code("L404", W, "unknown-fleet-key", "unknown X-Fleet key: fleet warns and ignores the constraint"),
     Code("L405", W, "miscased-fleet-section", "X-Fleet section in the wrong case: fleet ignores it silently"),
-    Code("L406", W, "dropped-metadata", "MachineMetadata value that is not key=value: dropped silently"),
+    Code(
+        "L406",
+        W,
+        "dropped-metadata",
+        "MachineMetadata value that is not key=value: dropped silently (a compile reports S271 where a spec says so)",
+    ),
     Code("L407", W, "misleading-split", "X-Fleet line that fleet splits differently than it reads"),
     Code("L408", W, "impossible-peer", "MachineOf value that no unit can have: the unit never schedules"),
     Code("L409", W, "literal-specifier", "specifier fleet does not expand in X-Fleet (stays literal)"),
@@ -265,7 +283,12 @@ TABLE = (
     Code("L411", W, "unsatisfiable-peer", "MachineOf unsatisfiable once fleet expands the specifiers"),
     Code("L412", W, "bad-glob", "Conflicts/Replaces glob that Go cannot parse: never matches"),
     Code("L413", W, "deprecated-fleet-key", "deprecated X-Fleet key alias"),
-    Code("L414", W, "unmatched-machine-id", "MachineID that no machine matches, or a second one that is ignored"),
+    Code(
+        "L414",
+        W,
+        "unmatched-machine-id",
+        "MachineID that no machine matches, or a second one that is ignored (a compile reports S270 for a spec's)",
+    ),
     Code("L415", E, "fleet-refuses-name", "unit name fleet refuses"),
     Code("L416", W, "unsubmittable-suffix", "fleetctl cannot submit a file with this suffix"),
     # L5xx: credentials written into the unit
@@ -303,7 +326,9 @@ A code is always reported with the severity listed here, except that
 `unitgen lint --strict` reports every warning as an error. The L codes are lint's, and
 `unitgen compile` reports some of them too: it checks every unit it generates with
 fleet's [X-Fleet] rules (most of L4xx), and the units of specs with extra directives
-with all of lint, reporting only lint's errors there.
+with all of lint, reporting only lint's errors there. A problem the spec checks also
+report is reported once, under the spec's code: S270 (not L414), S271 (not L406) and
+S332 (not L402).
 """
 
 

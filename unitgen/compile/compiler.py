@@ -15,7 +15,7 @@ import attrs
 
 from unitgen.compile import ir
 from unitgen.compile.convert import ServiceConverter
-from unitgen.compile.irlint import lint_unit
+from unitgen.compile.irlint import lint_unit, restated
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
 from unitgen.diagnostics import Diagnostic, Diagnostics, Location, across_environments, did_you_mean
@@ -194,10 +194,13 @@ def _compile_environment(
                 CompiledUnit(prefix + unit.name, unit.name, text, env, spec.name, spec.source, spec.instances, kept)
             )
             found = Diagnostics()
+    reported: list[Diagnostic] = []
     for (_, chain), spec in zip(order, specs, strict=True):
         # What the base reports itself, its file and line, is not repeated here.
         inherited = {relative for _, relative in findings[chain[-2].name]} if len(chain) > 1 else set()
-        diagnostics.extend(finding for finding, relative in findings[spec.name] if relative not in inherited)
+        reported.extend(finding for finding, relative in findings[spec.name] if relative not in inherited)
+    repeats = restated([*diagnostics, *reported])
+    diagnostics.extend(finding for finding in reported if finding not in repeats)
     _case_collisions(specs, compiled, diagnostics)
     return compiled
 

@@ -6,10 +6,28 @@ mapped back to the spec key that produced the offending directive.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from unitgen.compile.ir import Directive, Unit
 from unitgen.diagnostics import Diagnostic, Diagnostics, Location, Where
 from unitgen.systemd.fleetproblems import xfleet_problems
 from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
+
+# fleet's rules that a spec check covers too, each with that check's code.  Where the spec
+# check reports the problem, at the spec key, the unit's rule does not repeat it there: one
+# problem, one code.  The rule still reports what the spec check cannot see (a value only a
+# template makes wrong), and ``unitgen lint`` reports it on unit files.
+COVERED_BY_SPEC_CHECKS = {"L402": "S332", "L406": "S271", "L414": "S270"}
+
+
+def restated(findings: Collection[Diagnostic]) -> set[Diagnostic]:
+    """The findings of fleet's rules that restate a spec check's finding at the same place."""
+    places = {(d.code, d.location, d.key_path) for d in findings}
+    return {
+        d
+        for d in findings
+        if d.code in COVERED_BY_SPEC_CHECKS and (COVERED_BY_SPEC_CHECKS[d.code], d.location, d.key_path) in places
+    }
 
 
 def _where(directive: Directive | None, unit: Unit) -> Where:
