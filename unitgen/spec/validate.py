@@ -301,7 +301,7 @@ class SpecValidator:
         if machine_id is not None and not MACHINE_ID.fullmatch(machine_id):
             self.error(
                 "S270",
-                f"{placement.machine_id!r} is not a machine ID (32 lower-case hex digits)",
+                f"{placement.machine_id!r} is neither a machine ID (32 lower-case hex digits) nor its first 8",
                 ("fleet", "machine_id"),
             )
         for key, values in placement.machine_metadata:
