@@ -304,3 +304,13 @@ def test_lint_still_reports_the_fleet_codes_on_unit_files(tmp_path: Path) -> Non
     result = run_unitgen("lint", str(unit), cwd=tmp_path)
     codes = {line.split()[1] for line in result.stdout.splitlines() + result.stderr.splitlines() if ": L" in line}
     assert {"L402", "L406", "L414"} <= codes, result
+
+
+def test_the_machine_id_message_says_what_is_accepted(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path, {"app.toml": IMAGE_ONLY + '[fleet]\nmachine_id = "ABC"\n'})
+    assert shown(specs) == [
+        "specs/app.toml:5:1: S270 error fleet.machine_id: 'ABC' is neither a machine ID (32 lower-case hex digits) "
+        "nor its first 8"
+    ]
+    eight = write_specs(tmp_path / "eight", {"app.toml": IMAGE_ONLY + '[fleet]\nmachine_id = "0123abcd"\n'})
+    assert shown(eight) == []
