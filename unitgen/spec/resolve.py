@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,7 +64,7 @@ def spec_paths(directory: Path) -> list[Path]:
     return sorted(path for path in directory.iterdir() if path.name.endswith(".toml") and path.name != PROJECT_FILE)
 
 
-def warn_ignored(directory: Path, diagnostics: Diagnostics) -> None:
+def _warn_ignored(directory: Path, diagnostics: Diagnostics) -> None:
     """Files that look like specs but are not compiled: a ``.TOML`` (any other case), and
     spec files in a subdirectory.  Leaving them out silently would drop a service."""
     for path in sorted(directory.iterdir()):
@@ -75,7 +76,12 @@ def warn_ignored(directory: Path, diagnostics: Diagnostics) -> None:
                 location=Location(display_path(path)),
             )
         elif path.is_dir() and not path.name.endswith(".toml") and not path.name.startswith("."):
-            below = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.name.lower().endswith(".toml"))
+            below = sorted(
+                Path(root, name).relative_to(path).as_posix()
+                for root, _, names in os.walk(path)  # symbolic links to directories are not followed
+                for name in names
+                if name.lower().endswith(".toml")
+            )
             if below:
                 diagnostics.warning(
                     "S004",
@@ -88,10 +94,10 @@ def warn_ignored(directory: Path, diagnostics: Diagnostics) -> None:
 
 def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:
     """The project and every spec of ``directory``, read, parsed and type-checked."""
-    known = len(diagnostics)
-    project, project_layer = _load_project(directory, diagnostics)
-    project_ok = not any(d.is_error for d in list(diagnostics)[known:])
-    warn_ignored(directory, diagnostics)
+    found = Diagnostics()
+    project, project_layer = _load_project(directory, found)
+    diagnostics.extend(found)
+    _warn_ignored(directory, diagnostics)
     environments = project.environments or (None,)
     project_defaults: dict[str | None, Layer] = {}
     variables: dict[str | None, dict[str, str]] = {}
@@ -145,7 +151,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         tuple(specs),
         variables,
         frozenset(unloaded),
-        frozenset(settable) if project_ok else None,
+        None if found.has_errors else frozenset(settable),
     )
 
 
