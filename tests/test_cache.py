@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import RECORD_LOADED_MODULES, REPO, SIMPLE_SPEC, write_specs
+from helpers import RECORD_LOADED_MODULES, REPO, SIMPLE_SPEC, snapshot, write_specs
 from test_cli import _environment, run_in_terminal
 
 from unitgen.compile.compiler import compile_specs
@@ -571,3 +571,25 @@ def test_instances_to_start_are_named_per_environment(tmp_path: Path) -> None:
     result = compile_specs(specs)
     expected = ["worker@1.service", "worker@2.service", "worker-announce@1.service", "worker-announce@2.service"]
     assert result.instances_to_start() == [("prod", expected), ("stage", expected)]
+
+
+@pytest.mark.parametrize("place", ["SPEC.TOML", "sub/api.toml"])
+def test_a_spec_like_file_the_compile_warns_about_is_a_miss(project: Path, place: str) -> None:
+    assert unitgen("check", cwd=project).status == 0
+    path = project / "specs" / place
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(SIMPLE_SPEC)
+    warm = unitgen("check", cwd=project)
+    assert not warm.from_cache and "S004 warning" in warm.stderr
+    assert warm.printed == unitgen("check", "--no-cache", cwd=project).printed
+
+
+def test_compiling_dot_from_inside_the_specs_directory_writes_beside_it(project: Path) -> None:
+    """The output directory is relative to the directory holding the specs, however the
+    specs directory is named."""
+    before = snapshot(project / "out")
+    run = unitgen("compile", ".", "-q", cwd=project / "specs")
+    assert run.status == 0, run.stderr
+    assert not (project / "specs" / "out").exists()
+    assert snapshot(project / "out") == before
+    assert unitgen("check", ".", cwd=project / "specs").from_cache

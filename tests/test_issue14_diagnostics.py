@@ -281,6 +281,9 @@ def test_a_problem_the_extending_spec_adds_is_still_its_own(tmp_path: Path) -> N
         ('machine_id = "ABC"', "S270"),
         ('machine_metadata = { role = "a=b" }', "S271"),
         ('machine_of = ["db"]\nconflicts = ["db*"]', "S332"),
+        ('machine_metadata = { role = "a b" }', "S274"),
+        ('replaces = ["old one"]', "S274"),
+        ('machine_of = ["db api"]', "S312"),
     ],
 )
 def test_a_fleet_problem_a_spec_check_reports_comes_once(tmp_path: Path, fleet: str, code: str) -> None:

@@ -327,8 +327,8 @@ A code is always reported with the severity listed here, except that
 `unitgen compile` reports some of them too: it checks every unit it generates with
 fleet's [X-Fleet] rules (most of L4xx), and the units of specs with extra directives
 with all of lint, reporting only lint's errors there. A problem the spec checks also
-report is reported once, under the spec's code: S270 (not L414), S271 (not L406) and
-S332 (not L402).
+report is reported once, under the spec's code: S270 (not L414), S271 (not L406),
+S274 (not L407), S312 (not L408) and S332 (not L402).
 """
 
 

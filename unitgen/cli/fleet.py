@@ -81,6 +81,7 @@ def submit(
     """
     import shutil
 
+    from unitgen.compile.compiler import project_root
     from unitgen.fleet import submit as fleet
     from unitgen.output.drift import compare
 
@@ -108,7 +109,7 @@ def submit(
             err=True,
         )
         sys.exit(EXIT_INVALID)
-    executable = fleetctl_path or fleet.resolve_fleetctl(result.project.paths.fleetctl, specs.parent)
+    executable = fleetctl_path or fleet.resolve_fleetctl(result.project.paths.fleetctl, project_root(specs))
     calls = fleet.plan_calls(
         order,
         fleetctl=executable,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,7 +96,7 @@ def schema(project_file: bool) -> None:
 def _complete_unit(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     """Unit names from the output directory (no compile while completing)."""
     specs = Path(ctx.params.get("specs") or "specs")
-    out = specs.parent / str(project_file(ctx).get("output", "out"))
+    out = Path(os.path.abspath(specs)).parent / str(project_file(ctx).get("output", "out"))
     names = {p.name for p in out.rglob("*.service")} if out.is_dir() else set()
     return sorted(n for n in names if n.startswith(incomplete))
 

@@ -91,6 +91,12 @@ class CompileResult:
         return list(instances.items())
 
 
+def project_root(specs_dir: Path) -> Path:
+    """The directory a relative output path (and fleetctl's path) is relative to: the one
+    holding the specs directory, however that is named ("specs", ".", "../specs")."""
+    return Path(os.path.abspath(specs_dir)).parent
+
+
 def compile_specs(
     specs_dir: Path,
     *,
@@ -117,7 +123,7 @@ def compile_specs(
         environments = (environment,)
     _check_overrides(workspace, overrides or {}, environments)
     output = Path(project.output)
-    out_dir = output if output.is_absolute() else (specs_dir.parent / output).resolve()
+    out_dir = output if output.is_absolute() else (project_root(specs_dir) / output).resolve()
     if not workspace.specs and not diagnostics.has_errors:
         diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
     order = resolution_order(workspace, diagnostics)

@@ -17,7 +17,7 @@ from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
 # check reports the problem, at the spec key, the unit's rule does not repeat it there: one
 # problem, one code.  The rule still reports what the spec check cannot see (a value only a
 # template makes wrong), and ``unitgen lint`` reports it on unit files.
-COVERED_BY_SPEC_CHECKS = {"L402": "S332", "L406": "S271", "L414": "S270"}
+COVERED_BY_SPEC_CHECKS = {"L402": "S332", "L406": "S271", "L407": "S274", "L408": "S312", "L414": "S270"}
 
 
 def restated(findings: Collection[Diagnostic]) -> set[Diagnostic]:

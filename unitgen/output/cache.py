@@ -87,6 +87,14 @@ def key_for(
             for path in sorted(specs.iterdir())
             if path.name.endswith(".toml")
         ]
+        # The compile warns about the spec-like files it does not read (S004: ".TOML", or in
+        # a subdirectory), so their names count too.
+        spec_like = sorted(
+            os.path.relpath(os.path.join(root, name), given)
+            for root, _, names in os.walk(given)
+            for name in names
+            if name.lower().endswith(".toml")
+        )
         context = [
             FORMAT,
             __version__,
@@ -100,6 +108,7 @@ def key_for(
             environment,
             list(sets),  # in order: a later --set of the same name wins
             inputs,
+            spec_like,
         ]
         slot = _digest([os.path.realpath(given), environment, list(sets)])[:32]
     except (OSError, ValueError):  # unreadable, or a name the file system cannot hold
@@ -145,7 +154,7 @@ def memo_of(result: Any, specs: Path, diagnostics: Iterable[Any]) -> Memo | None
     output = os.fspath(result.project.output)
     # The compiler resolves a relative output path, symlinks included: should a link move,
     # the memo's out_dir is no longer where a compile would write.
-    link = None if os.path.isabs(output) else os.fspath(specs.parent / output)
+    link = None if os.path.isabs(output) else os.fspath(Path(os.path.abspath(specs)).parent / output)
     in_order = sorted(result.files.items())
     return Memo(
         out_dir=os.fspath(result.out_dir),
