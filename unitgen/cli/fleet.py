@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -109,7 +110,9 @@ def submit(
             err=True,
         )
         sys.exit(EXIT_INVALID)
-    executable = fleetctl_path or fleet.resolve_fleetctl(result.project.paths.fleetctl, project_root(specs))
+    executable = fleetctl_path or fleet.resolve_fleetctl(
+        result.project.paths.fleetctl, Path(os.path.relpath(project_root(specs)))
+    )
     calls = fleet.plan_calls(
         order,
         fleetctl=executable,
