@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +20,8 @@ from unitgen.cli.common import (
     echo_formatted,
     env_option,
     no_cache_option,
+    no_spec_in,
+    output_held,
     remember,
     set_option,
     specs_argument,
@@ -57,10 +60,12 @@ def compile(
 
     key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
     memo = None if key is None else cache.lookup(key)
-    if memo is not None and memo.matches_output():
-        echo_formatted(memo.diagnostics)
-        _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
-        return
+    if memo is not None:
+        with output_held(memo.out_dir, create=False, writing=True):
+            if memo.matches_output():
+                echo_formatted(memo.diagnostics)
+                _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
+                return
     result = compile_or_usage_error(specs, environment, sets, keep_ir=verify)
     diagnostics = result.diagnostics
     compiled_diagnostics = diagnostics.sorted()  # what a memo replays: not what plan adds below
@@ -68,18 +73,31 @@ def compile(
         from unitgen.compile.verify import verify_compiled
 
         verify_compiled(result, diagnostics)
-    plan = (
-        output.plan(result.files, result.out_dir, diagnostics, force=force, scope=result.scope) if result.ok else None
-    )
-    echo_diagnostics(diagnostics.sorted())
-    if diagnostics.has_errors or plan is None:
-        click.echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
+    if result.ok and not result.units:
+        echo_diagnostics(diagnostics.sorted())
+        click.echo(f"unitgen: nothing written: {no_spec_in(specs)}", err=True)
         sys.exit(EXIT_INVALID)
-    apply(plan, result.files, result.out_dir)
+    with output_held(result.out_dir, create=result.ok, writing=True) as signals:
+        plan = (
+            output.plan(result.files, result.out_dir, diagnostics, force=force, scope=result.scope)
+            if result.ok
+            else None
+        )
+        echo_diagnostics(diagnostics.sorted())
+        if diagnostics.has_errors or plan is None:
+            click.echo(f"unitgen: nothing written ({summary(diagnostics)})", err=True)
+            sys.exit(EXIT_INVALID)
+        apply(plan, result.files, result.out_dir, signals)
     if memo is None:
         remember(key, specs, environment, sets, result, compiled_diagnostics)
     counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
     _echo_compiled(result.out_dir, len(result.units), counts, result.instances_to_start(), quiet=quiet)
+    if plan.leftovers and not quiet:
+        click.echo(f"removed {len(plan.leftovers)} temporary file(s) an interrupted older unitgen left", err=True)
+    if signals.pending is not None:
+        name = signal.Signals(signals.pending).name
+        click.echo(f"unitgen: interrupted by {name} once {shown(result.out_dir)}/ was written in full", err=True)
+        sys.exit(128 + signals.pending)
 
 
 def _echo_compiled(
@@ -126,13 +144,21 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
     """Print how out/ differs from the specs; True when it is up to date."""
     key = cache_key(specs, environment, sets, no_cache=no_cache)
     memo = None if key is None else cache.lookup(key)
-    if memo is not None and memo.matches_output():
-        echo_formatted(memo.diagnostics)
-        _echo_up_to_date(shown(memo.out_dir), memo.units)
-        return True
+    if memo is not None:
+        with output_held(memo.out_dir, create=False, writing=False):
+            pass  # an interrupted compile finished or undone first
+        if memo.matches_output():
+            echo_formatted(memo.diagnostics)
+            _echo_up_to_date(shown(memo.out_dir), memo.units)
+            return True
     result = compiled_or_exit(specs, environment, sets)
+    if not result.units:
+        click.echo(f"unitgen: {no_spec_in(specs)}", err=True)
+        sys.exit(EXIT_INVALID)
     if memo is None:
         remember(key, specs, environment, sets, result, result.diagnostics.sorted())
+    with output_held(result.out_dir, create=False, writing=False):
+        pass
     from unitgen.output.drift import compare
 
     drift = compare(result.files, result.out_dir, scope=result.scope)

@@ -1,26 +1,31 @@
-"""What the commands share: options, printing diagnostics, and the one compile.
+"""What the commands share: options, printing diagnostics, the one compile, and holding
+the output directory.
 
-Exit status: 0 success, 1 invalid input (specs, units or an out-of-date ``out/``),
-2 usage errors, 3 a bug in unitgen.
+Exit status: 0 success, 1 invalid input (specs, units or an out-of-date ``out/``) or an
+operating-system error in the output directory, 2 usage errors, 3 a bug in unitgen,
+128 + N when signal N (SIGINT: 130, SIGTERM: 143) stopped a command holding ``out/``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from unitgen.diagnostics import Diagnostic
+from unitgen.diagnostics import Diagnostic, Diagnostics
 from unitgen.output import cache
+from unitgen.output.plan import shown
 
 # The compiler is imported by the commands that compile: a memo answers ``check`` and an
 # unchanged ``compile`` in less time than importing it takes.
 if TYPE_CHECKING:
     from unitgen.compile.compiler import CompileResult
+    from unitgen.output.interrupt import Signals
 
 EXIT_INVALID = 1
 
@@ -147,6 +152,10 @@ def compiled_or_exit(
     return result
 
 
+def no_spec_in(specs: Path) -> str:
+    return f"{specs} holds no spec (NAME.toml): give the directory of your specs"
+
+
 def compile_command_line(specs: Path, environment: str | None, sets: tuple[str, ...]) -> str:
     import shlex
 
@@ -156,3 +165,52 @@ def compile_command_line(specs: Path, environment: str | None, sets: tuple[str, 
     for item in sets:
         words += ["--set", item]
     return shlex.join(words)
+
+
+def lock_timeout() -> float:
+    """How long to wait for another process writing out/: UNITGEN_LOCK_TIMEOUT seconds."""
+    from unitgen.output.lock import DEFAULT_TIMEOUT
+
+    given = os.environ.get("UNITGEN_LOCK_TIMEOUT", "")
+    try:
+        seconds = float(given) if given else DEFAULT_TIMEOUT
+    except ValueError:
+        raise click.UsageError(f"UNITGEN_LOCK_TIMEOUT={given!r} is not a number of seconds") from None
+    if not seconds >= 0:
+        raise click.UsageError(f"UNITGEN_LOCK_TIMEOUT={given!r} is not a number of seconds")
+    return seconds
+
+
+@contextmanager
+def output_held(out_dir: str | os.PathLike[str], *, create: bool, writing: bool) -> Iterator[Signals]:
+    """Hold out/ (see ``unitgen.output.guard``): an interrupted compile finished or undone
+    and said so; a busy lock, an operating-system error or a signal reported, with the
+    exit status that goes with it."""
+    from unitgen.output import guard, lock
+    from unitgen.output.failure import OutputFailure
+    from unitgen.output.interrupt import Interrupted
+
+    where = shown(out_dir)
+    untouched = f"nothing written: {where}/ is as it was" if writing else f"{where}/ not checked"
+
+    def tell(text: str) -> None:
+        click.echo(f"unitgen: {where}/: {text}", err=True)
+
+    try:
+        with guard.holding(out_dir, create=create, timeout=lock_timeout(), tell=tell) as signals:
+            yield signals
+    except lock.Busy as busy:
+        click.echo(
+            f"unitgen: {where}/ {busy} (waited {busy.waited:.0f} s; UNITGEN_LOCK_TIMEOUT sets how long)", err=True
+        )
+        sys.exit(EXIT_INVALID)
+    except OutputFailure as failure:
+        found = Diagnostics()
+        failure.report(found)
+        echo_diagnostics(found)
+        outcome = untouched if failure.undone else f"{where}/ is half-written: the next compile or check undoes it"
+        click.echo(f"unitgen: {outcome}", err=True)
+        sys.exit(EXIT_INVALID)
+    except Interrupted as stop:
+        click.echo(f"unitgen: interrupted by {stop}: {untouched}", err=True)
+        sys.exit(stop.exit_status)

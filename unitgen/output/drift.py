@@ -4,11 +4,11 @@ Three ways a unit can be out of date:
 
 * **stale**: the file on disk differs from the compiled text;
 * **missing**: a compiled unit has no file yet;
-* **extra**: a file unitgen generated (it carries the header) that no spec produces
-  any more; ``compile`` would remove it.
+* **extra**: a file unitgen generated (it carries the header) from these specs that no
+  spec produces any more; ``compile`` would remove it.
 
-Files unitgen did not generate are never extra: they are someone else's.  Nothing here
-writes, renames or deletes anything.
+Files unitgen did not generate are never extra: they are someone else's; nor are files
+generated from another specs directory.  Nothing here writes, renames or deletes anything.
 """
 
 from __future__ import annotations
@@ -103,9 +103,10 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
     ``scope`` (e.g. ``"prod/"``) limits extra files to one environment's directory, as
     ``compile --env`` does: other environments' files are neither stale nor extra.
     """
-    from unitgen.output.plan import unit_files
+    from unitgen.output.plan import owners, source_directory, unit_files
 
     existing = unit_files(out_dir)
+    ours = owners(files.values())
     changes: list[Change] = []
     unchanged: list[str] = []
     for relative, text in sorted(files.items()):
@@ -124,8 +125,8 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
         if relative in files or (scope is not None and not relative.startswith(scope)):
             continue
         current = _read(path)
-        if current is None or split_generated(current)[0] is None:
-            continue  # not unitgen's file: leave it to its owner
+        if current is None or split_generated(current)[0] is None or source_directory(current) not in ours:
+            continue  # not unitgen's file, or not from these specs: leave it to its owner
         note = _ownership_note(current).replace("overwrite", "remove")
         changes.append(Change(relative, EXTRA, current, None, note))
     changes.sort(key=lambda c: c.path)
