@@ -15,8 +15,8 @@ from unitgen.diagnostics import Diagnostics, Location
 
 # errno -> what the user can do about it; the path is the one the failure names.
 _REMEDIES = {
-    errno.EACCES: "check the permissions of {where} (and of the directories above it)",
-    errno.EPERM: "check the permissions of {where} (and of the directories above it)",
+    errno.EACCES: "check that you may write to {folder} (its permissions, and those of the directories above it)",
+    errno.EPERM: "check that you may write to {folder} (its permissions, and those of the directories above it)",
     errno.EROFS: "the file system holding {where} is read-only: remount it, or choose another output",
     errno.ENOSPC: "the file system holding {where} is full: free some space and compile again",
     errno.EDQUOT: "your disk quota is used up: free some space and compile again",
@@ -43,7 +43,7 @@ class OutputFailure(Exception):
         from unitgen.output.plan import shown
 
         template = _REMEDIES.get(self.error.errno or 0, "fix the cause above and compile again")
-        return template.format(where=shown(self.path))
+        return template.format(where=shown(self.path), folder=shown(os.path.dirname(self.path)))
 
     def report(self, diagnostics: Diagnostics) -> None:
         reason = self.error.strerror or str(self.error)
