@@ -94,13 +94,14 @@ def _try_lock(path: str) -> Lock | None:
     if fcntl is not None and not _flocked(descriptor, path):
         os.close(descriptor)
         return None
+    held = Lock(path, descriptor)
     try:
         os.ftruncate(descriptor, 0)
         os.write(descriptor, f"{os.getpid()}\n".encode())
-    except OSError:
-        os.close(descriptor)
+    except OSError:  # a full disk, say: leave no lock file behind
+        held.release()
         raise
-    return Lock(path, descriptor)
+    return held
 
 
 def _flocked(descriptor: int, path: str) -> bool:

@@ -1,0 +1,282 @@
+"""Real faults while unitgen writes out/: a read-only directory for an unprivileged process,
+a full file system, SIGINT, SIGTERM and SIGKILL at random points of a 10,000-unit write,
+and two compiles at once.  After each, out/ is entirely the old or entirely the new
+state (snapshots compared byte for byte) and no temporary file remains.
+
+Each test prints what it checked (run with ``-s`` to see the counts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import require, require_tool
+from helpers import REPO, run_unitgen, snapshot
+
+from unitgen.output.lock import STATE_DIR
+
+sys.path.insert(0, str(REPO / "bench"))
+from bench_compile import PROJECT, generate  # the benchmark's realistic specs
+
+
+def needs_root() -> None:
+    require(os.geteuid() == 0, "needs root (to drop privileges, or to mount a tmpfs)")
+
+
+def unprivileged() -> list[str]:
+    """A prefix that runs a command with root's uid but no capability at all: the kernel
+    checks every permission as for an ordinary user (the interpreter stays reachable,
+    which it need not be for the user nobody)."""
+    needs_root()
+    return [require_tool("setpriv"), "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"]
+
+
+def run(prefix: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "unitgen", *args], cwd=cwd, capture_output=True, text=True, env=environment
+    )
+
+
+def examples(root: Path) -> Path:
+    import shutil
+
+    shutil.copytree(REPO / "specs", root / "specs")
+    return root / "specs"
+
+
+def edit(specs: Path) -> None:
+    api = specs / "api.toml"
+    api.write_text(api.read_text().replace('"--processes", "4"', '"--processes", "8"'))
+    (specs / "celery.toml").unlink()
+
+
+def test_a_read_only_directory_for_an_unprivileged_user_changes_nothing(tmp_path: Path) -> None:
+    prefix = unprivileged()
+    specs = examples(tmp_path)
+    assert run(prefix, "compile", "specs", cwd=tmp_path).returncode == 0
+    edit(specs)
+    out = tmp_path / "out"
+    checked = 0
+    for read_only in (out / "test", out / "stage", out):  # the last written, one in the middle, all of out/
+        read_only.chmod(0o555)
+        before = snapshot(out)
+        proc = run(prefix, "compile", "specs", cwd=tmp_path)
+        read_only.chmod(0o755)
+        assert proc.returncode == 1, proc.stderr
+        assert "O104 error cannot" in proc.stderr and "Permission denied (EACCES)" in proc.stderr, proc.stderr
+        assert "unitgen: nothing written: out/ is as it was" in proc.stderr and "internal error" not in proc.stderr
+        assert snapshot(out) == before
+        checked += 1
+    out.chmod(0o555)  # nothing to write: a read-only out/ is no obstacle to an up-to-date compile
+    try:
+        assert run(prefix, "compile", "specs", cwd=tmp_path).returncode == 1  # the edit is still to write
+        assert run(prefix, "check", "specs", cwd=tmp_path).returncode == 1
+    finally:
+        out.chmod(0o755)
+    assert run(prefix, "compile", "specs", cwd=tmp_path).returncode == 0
+    out.chmod(0o555)
+    try:
+        proc = run(prefix, "compile", "specs", "--no-cache", cwd=tmp_path)
+        assert proc.returncode == 0 and "0 written, 0 removed, 12 unchanged" in proc.stdout, proc.stderr
+    finally:
+        out.chmod(0o755)
+    print(f"read-only: {checked} failed compiles, out/ unchanged after each")
+
+
+FULL_DISK = r"""
+import json, os, subprocess, sys
+root, python = sys.argv[1], sys.argv[2]
+out = os.path.join(root, "out")
+os.makedirs(out)
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", out], check=True)
+def unitgen(*args):
+    proc = subprocess.run([python, "-m", "unitgen", *args, "--no-cache"], cwd=root, capture_output=True, text=True)
+    return [proc.returncode, proc.stderr]
+def tree():
+    found = {}
+    for directory, _, names in os.walk(out):
+        for name in names:
+            path = os.path.join(directory, name)
+            with open(path, "rb") as file:
+                found[os.path.relpath(path, out)] = file.read().hex()
+    return found
+results = {"first": unitgen("compile", "specs")}
+filler = os.path.join(out, "filler")
+with open(filler, "wb") as file:  # all but a few pages: staging runs out of space part-way
+    free = os.statvfs(out).f_bavail * os.statvfs(out).f_frsize
+    file.write(bytes(free - int(sys.argv[3]) * 1024))
+results["before"] = tree()
+with open(os.path.join(root, "specs", "api.toml"), "r+") as spec:
+    text = spec.read().replace('"--processes", "4"', '"--processes", "8"')
+    spec.seek(0); spec.write(text); spec.truncate()
+results["full"] = unitgen("compile", "specs")
+results["after"] = tree()
+os.unlink(filler)
+results["freed"] = unitgen("compile", "specs")
+results["final"] = tree()
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize("free_kib", [0, 8, 16])
+def test_a_full_file_system_changes_nothing(tmp_path: Path, free_kib: int) -> None:
+    needs_root()
+    unshare = require_tool("unshare")
+    examples(tmp_path)
+    proc = subprocess.run(
+        [
+            unshare,
+            "--mount",
+            "--propagation",
+            "private",
+            sys.executable,
+            "-c",
+            FULL_DISK,
+            str(tmp_path),
+            sys.executable,
+            str(free_kib),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    require(proc.returncode == 0 or "mount" not in proc.stderr, f"cannot mount a tmpfs: {proc.stderr[-300:]}")
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)
+    assert results["first"][0] == 0, results["first"]
+    code, stderr = results["full"]
+    assert code == 1 and "No space left on device (ENOSPC)" in stderr and "internal error" not in stderr, stderr
+    assert results["after"] == results["before"]
+    assert results["freed"][0] == 0, results["freed"]
+    assert not [path for path in results["final"] if path.startswith(STATE_DIR)]
+
+
+# --- signals at random points of a 10,000-unit write ------------------------------------
+
+SPECS = 7500  # the benchmark's three kinds of spec: 10,000 units
+
+
+@pytest.fixture(scope="module")
+def two_states(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, dict[str, bytes]]]]:
+    """``a/specs`` and ``b/specs``, both compiling 10,000 units into one ``out/`` (B changes
+    every unit of A, drops 100 specs and adds 100), and the snapshot of each state."""
+    root = tmp_path_factory.mktemp("faults")
+    out = root / "out"
+    for name, count, user in (("a", SPECS, "core"), ("b", SPECS + 100, "core2")):
+        specs = root / name / "specs"
+        generate(specs, count)
+        (specs / "unitgen.toml").write_text(f'output = "{out}"\n' + PROJECT.replace('"core"', f'"{user}"'))
+    for i in range(100):
+        (root / "b" / "specs" / f"svc{i:05d}.toml").unlink()
+    states = {}
+    for name in ("b", "a"):  # out/ ends as A
+        proc = run_unitgen("compile", "specs", "-q", cwd=root / name, env={"UNITGEN_CACHE_DIR": str(root / "cache")})
+        assert proc.returncode == 0, proc.stderr
+        states[name] = snapshot(out)
+    assert len(states["a"]) == 10000 and states["a"] != states["b"]
+    yield root, states
+
+
+def state_of(out: Path, states: dict[str, dict[str, bytes]]) -> str:
+    now = snapshot(out)
+    found = [name for name, files in states.items() if files == now]
+    assert found, f"out/ is neither state: {len(now)} files, {sorted(now)[:3]}..."
+    return found[0]
+
+
+# (signal, when): "staging": a random moment after staging began (mostly before the commit);
+# "committed": as soon as the journal is there (the renames are under way).
+KILLS = [
+    (signal.SIGKILL, "staging"),
+    (signal.SIGKILL, "committed"),
+    (signal.SIGINT, "staging"),
+    (signal.SIGINT, "committed"),
+    (signal.SIGTERM, "staging"),
+    (signal.SIGTERM, "committed"),
+]
+
+
+def test_signals_at_random_points_of_a_10000_unit_write(two_states: tuple[Path, dict[str, dict[str, bytes]]]) -> None:
+    root, states = two_states
+    out = root / "out"
+    state_dir = out / STATE_DIR
+    seed = int(os.environ.get("UNITGEN_FAULT_SEED", time.time_ns() % 100000))
+    rng = random.Random(seed)
+    environment = {**os.environ, "NO_COLOR": "1", "UNITGEN_CACHE_DIR": str(root / "cache")}
+    current = "a"
+    outcomes: list[str] = []
+    for signum, when in KILLS:
+        target = "b" if current == "a" else "a"
+        compile_ = subprocess.Popen(
+            [sys.executable, "-m", "unitgen", "compile", "specs", "-q"],
+            cwd=root / target,
+            env=environment,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        marker = state_dir / ("journal" if when == "committed" else "new")
+        while not marker.exists() and compile_.poll() is None:
+            time.sleep(0.001)
+        if when == "staging":
+            time.sleep(rng.uniform(0, 1.0))
+        compile_.send_signal(signum)
+        stderr = compile_.communicate(timeout=300)[1]
+        code = compile_.returncode
+        where = f"seed {seed}, {signal.Signals(signum).name} at {when}: exit {code}: {stderr[-500:]}"
+        assert "internal error" not in stderr and "Traceback" not in stderr, where
+        left = state_dir.exists()
+        if signum != signal.SIGKILL:
+            assert code in (0, 128 + signum), where
+            assert not left, where  # it cleaned up after itself
+            assert state_of(out, states) == (target if code == 0 or "written in full" in stderr else current), where
+        leftovers = sorted(path.name for path in state_dir.iterdir()) if left else []
+        check = run_unitgen("check", "specs", "-q", cwd=root / target, env={"UNITGEN_CACHE_DIR": str(root / "cache")})
+        after = state_of(out, states)
+        assert not state_dir.exists(), where
+        assert check.returncode == (0 if after == target else 1), (where, check.stderr[-500:])
+        if "journal" in leftovers:
+            assert "finished the write of an interrupted compile" in check.stderr and after == target, where
+        elif [name for name in leftovers if name != "lock"]:
+            assert "removed what an interrupted compile left" in check.stderr, where
+        outcomes.append(f"{signal.Signals(signum).name}/{when}: exit {code}, {'new' if after == target else 'old'}")
+        current = after
+    print(
+        f"seed {seed}: {len(KILLS)} compiles of 10,000 units interrupted, {len(KILLS)} checks: " + "; ".join(outcomes)
+    )
+
+
+def test_two_compiles_at_once_leave_one_whole_state(two_states: tuple[Path, dict[str, dict[str, bytes]]]) -> None:
+    root, states = two_states
+    environment = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "UNITGEN_CACHE_DIR": str(root / "cache"),
+        "UNITGEN_LOCK_TIMEOUT": "300",
+    }
+    first, second = (
+        subprocess.Popen(
+            [sys.executable, "-m", "unitgen", "compile", "specs", "-q", "--no-cache"],
+            cwd=root / name,
+            env=environment,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    )
+    errors = [process.communicate(timeout=300)[1] for process in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), errors
+    final = state_of(root / "out", states)
+    assert not (root / "out" / STATE_DIR).exists()
+    check = run_unitgen("check", "specs", "-q", cwd=root / final, env={"UNITGEN_CACHE_DIR": str(root / "cache")})
+    assert check.returncode == 0, check.stderr
+    print(f"two concurrent compiles: both exit 0, out/ is entirely {final.upper()}")
