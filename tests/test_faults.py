@@ -93,6 +93,29 @@ def test_a_read_only_directory_for_an_unprivileged_user_changes_nothing(tmp_path
     print(f"read-only: {checked} failed compiles, out/ unchanged after each")
 
 
+def test_a_directory_that_cannot_be_searched_is_reported_not_a_crash(tmp_path: Path) -> None:
+    prefix = unprivileged()
+    specs = examples(tmp_path)
+    assert run(prefix, "compile", "specs", cwd=tmp_path).returncode == 0
+    edit(specs)
+    out = tmp_path / "out"
+    before = snapshot(out)
+    (out / "stage").chmod(0)
+    try:
+        compiled = run(prefix, "compile", "specs", cwd=tmp_path)
+        checked = run(prefix, "check", "specs", "-q", cwd=tmp_path)
+    finally:
+        (out / "stage").chmod(0o755)
+    assert compiled.returncode == 1 and "stage/api.service: O101 error cannot read the existing file" in compiled.stderr
+    assert (
+        checked.returncode == 1
+        and "out/stage/api.service: stale (differs from the compiled spec); cannot be read" in checked.stderr
+    )
+    for proc in (compiled, checked):
+        assert "internal error" not in proc.stderr, proc.stderr
+    assert snapshot(out) == before
+
+
 FULL_DISK = r"""
 import json, os, subprocess, sys
 root, python = sys.argv[1], sys.argv[2]

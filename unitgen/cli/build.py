@@ -47,9 +47,13 @@ def compile(
 ) -> None:
     """Compile every spec in SPECS (default: specs/) into the output directory.
 
-    Nothing is written unless every spec compiles; each file is replaced atomically;
-    units unitgen generated earlier and no longer produces are removed; files it did
-    not generate are never touched.
+    Nothing is written unless every spec compiles, and then out/ is written as one
+    transaction: it ends as it was or as the specs say, whatever fails or interrupts
+    the write (a later compile or check finishes or undoes a write cut short by kill -9
+    or a power cut).  Units these specs generated earlier and no longer produce are
+    removed; files unitgen did not generate, or generated from another specs
+    directory, are never touched.  One compile writes out/ at a time: another waits
+    up to UNITGEN_LOCK_TIMEOUT seconds (default 10).
 
     \b
     Example:
@@ -195,7 +199,8 @@ def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bo
     """Fail (exit 1) when the output directory is not what SPECS compile to.
 
     Validates the specs, compiles them in memory exactly as `compile` does and compares
-    the result with the output directory, touching nothing: every stale, missing or
+    the result with the output directory, touching nothing (but first it finishes or
+    undoes a compile that was interrupted while writing): every stale, missing or
     extra unit is listed, with a unified diff on stdout (from the file on disk to the
     compiled text).  Files unitgen did not generate are never "extra".  For pre-commit
     and CI; `unitgen diff` shows the same without failing.

@@ -13,6 +13,7 @@ generated from another specs directory.  Nothing here writes, renames or deletes
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -103,7 +104,7 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
     ``scope`` (e.g. ``"prod/"``) limits extra files to one environment's directory, as
     ``compile --env`` does: other environments' files are neither stale nor extra.
     """
-    from unitgen.output.plan import owners, source_directory, unit_files
+    from unitgen.output.plan import may_exist, owners, source_directory, unit_files
 
     existing = unit_files(out_dir)
     ours = owners(files.values())
@@ -111,9 +112,9 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
     unchanged: list[str] = []
     for relative, text in sorted(files.items()):
         path = existing.get(relative) or out_dir / relative
-        current = _read(path) if relative in existing or path.exists() else None
+        current = _read(path) if relative in existing or os.path.exists(path) else None
         if current is None:
-            if path.exists() or path.is_symlink():
+            if may_exist(path):
                 changes.append(Change(relative, STALE, None, text, "cannot be read"))
             else:
                 changes.append(Change(relative, MISSING, None, text))

@@ -193,18 +193,19 @@ def roll_back(out_dir: str, operations: Iterable[Operation]) -> None:
     touched = set()
     for operation in reversed(tuple(operations)):
         where = target(out_dir, operation)
-        touched.add(os.path.dirname(where))
         if operation.kind == MKDIR:
             with contextlib.suppress(OSError):  # gone already, or holds someone else's file
                 os.rmdir(where)
+                touched.add(os.path.dirname(where))
         elif operation.kept:
             if os.path.lexists(kept(out_dir, operation)):
                 os.replace(kept(out_dir, operation), where)
+                touched.add(os.path.dirname(where))
         elif not os.path.lexists(staged(out_dir, operation)) and os.path.lexists(where):
             os.unlink(where)  # it was installed: the new file, which nothing was before
+            touched.add(os.path.dirname(where))
     for directory in sorted(touched):
-        with contextlib.suppress(FileNotFoundError):  # a directory made, and removed again
-            sync_directory(directory)
+        sync_directory(directory)
 
 
 def discard(out_dir: str) -> None:

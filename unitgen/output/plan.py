@@ -184,10 +184,22 @@ GENERATED = "generated"  # generated, as it was written
 def _state_on_disk(target: str, text: str, listed: bool) -> str:
     current = _read(target) if listed or os.path.exists(target) else None
     if current is None:
-        return UNREADABLE if os.path.lexists(target) else ABSENT
+        return UNREADABLE if may_exist(target) else ABSENT
     if current == text:
         return UNCHANGED
     return _ownership(current)
+
+
+def may_exist(path: str | os.PathLike[str]) -> bool:
+    """True unless ``path`` is known to be absent: a directory that cannot be searched
+    hides whether it is there."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _ownership(current: str) -> str:
