@@ -22,8 +22,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 
 import attrs
 
@@ -97,31 +96,6 @@ def target(out_dir: str, operation: Operation) -> str:
 
 
 # --- durability -------------------------------------------------------------------------
-
-
-SYNC_THREADS = 16
-
-
-def sync_files(paths: Sequence[str]) -> None:
-    """Make the files durable: fsync on each, many at once, so that the file system can
-    flush them together rather than one after the other."""
-    if len(paths) < 2:
-        for path in paths:
-            _sync_file(path)
-        return
-    with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-        for _ in pool.map(_sync_file, paths):
-            pass
-
-
-def _sync_file(path: str) -> None:
-    descriptor = os.open(
-        path, os.O_RDONLY if os.name == "posix" else os.O_WRONLY
-    )  # Windows flushes only a writable handle
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def sync_directory(path: str) -> None:

@@ -79,7 +79,6 @@ def _stage(out_dir: str, operations: list[Operation], files: Mapping[str, str]) 
     for name in (journal.NEW, journal.OLD):
         with failing_as("create the staging directory", journal.state_dir(out_dir)):
             os.makedirs(os.path.join(journal.state_dir(out_dir), name), exist_ok=True)
-    written = []  # to make durable
     for operation in operations:
         where = journal.target(out_dir, operation)
         if operation.kind == MKDIR:
@@ -88,35 +87,35 @@ def _stage(out_dir: str, operations: list[Operation], files: Mapping[str, str]) 
             continue
         if operation.kept:
             with failing_as("keep the file it replaces", where):
-                if _keep(where, journal.kept(out_dir, operation)):
-                    written.append(journal.kept(out_dir, operation))
+                _keep(where, journal.kept(out_dir, operation))
         if operation.kind == WRITE:
-            staged = journal.staged(out_dir, operation)
             with failing_as("write the file", where):
-                _write(staged, files[operation.path].encode("utf-8", "surrogateescape"))
-            written.append(staged)
-    with failing_as("sync the staged files", journal.state_dir(out_dir)):
-        journal.sync_files(written)
+                _write_durably(
+                    journal.staged(out_dir, operation), files[operation.path].encode("utf-8", "surrogateescape")
+                )
     for name in (journal.NEW, journal.OLD):
         with failing_as("sync the staging directory", journal.state_dir(out_dir)):
             journal.sync_directory(os.path.join(journal.state_dir(out_dir), name))
 
 
-def _write(path: str, data: bytes) -> None:
+def _write_durably(path: str, data: bytes) -> None:
     with open(path, "xb") as file:
         file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
     os.chmod(path, UNIT_MODE)  # exactly, whatever the umask
 
 
-def _keep(path: str, keep_as: str) -> bool:
+def _keep(path: str, keep_as: str) -> None:
     """A second name for the file (a symlink is kept as itself); a copy where the file
-    system has no hard links.  True when a copy was written, which is to be made durable."""
+    system has no hard links."""
     try:
         os.link(path, keep_as, follow_symlinks=False)
     except (OSError, NotImplementedError):
         shutil.copy2(path, keep_as, follow_symlinks=False)
-        return not os.path.islink(keep_as)
-    return False
+        if not os.path.islink(keep_as):
+            with open(keep_as, "rb") as file:
+                os.fsync(file.fileno())
 
 
 def _undo(out_dir: str, operations: list[Operation], committed: bool) -> None:
