@@ -22,6 +22,7 @@ import pytest
 from conftest import require, require_tool
 from helpers import REPO, run_unitgen, snapshot
 
+from unitgen.output import journal
 from unitgen.output.lock import STATE_DIR
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -218,7 +219,7 @@ def state_of(out: Path, states: dict[str, dict[str, bytes]], *, beside_staging: 
 
 
 # (signal, when): "staging": a random moment after staging began (mostly before the commit);
-# "committed": as soon as the journal is there (the renames are under way).
+# "committed": as soon as the journal has its commit mark (the renames are under way).
 KILLS = [
     (signal.SIGKILL, "staging"),
     (signal.SIGKILL, "committed"),
@@ -227,6 +228,17 @@ KILLS = [
     (signal.SIGTERM, "staging"),
     (signal.SIGTERM, "committed"),
 ]
+
+
+def committed(state_dir: Path) -> bool:
+    """Whether the journal in ``state_dir`` ends with its commit mark."""
+    try:
+        with open(state_dir / "journal", "rb") as file:
+            file.seek(0, os.SEEK_END)
+            file.seek(max(0, file.tell() - 20))
+            return file.read().endswith(b'{"commit": true}\n')
+    except OSError:
+        return False
 
 
 def test_signals_at_random_points_of_a_10000_unit_write(two_states: tuple[Path, dict[str, dict[str, bytes]]]) -> None:
@@ -247,8 +259,8 @@ def test_signals_at_random_points_of_a_10000_unit_write(two_states: tuple[Path, 
             stderr=subprocess.PIPE,
             text=True,
         )
-        marker = state_dir / ("journal" if when == "committed" else "new")
-        while not marker.exists() and compile_.poll() is None:
+        reached = (lambda: committed(state_dir)) if when == "committed" else (state_dir / "new").exists
+        while not reached() and compile_.poll() is None:
             time.sleep(0.001)
         if when == "staging":
             time.sleep(rng.uniform(0, 1.0))
@@ -263,15 +275,18 @@ def test_signals_at_random_points_of_a_10000_unit_write(two_states: tuple[Path, 
             assert not left, where  # it cleaned up after itself
             assert state_of(out, states) == (target if code == 0 or "written in full" in stderr else current), where
         leftovers = sorted(path.name for path in state_dir.iterdir()) if left else []
-        # killed amid the renames, the journal finishes them; before the commit or after
-        # the last rename, out/ is whole already
-        expected = target if "journal" in leftovers else state_of(out, states, beside_staging=True)
+        # killed amid the renames, the journal finishes them; before the commit (the
+        # journal may be there, without its commit mark) or after the last rename, out/ is
+        # whole already
+        found = journal.read_journal(str(out)) if "journal" in leftovers else None
+        finishing = found is not None and found.committed
+        expected = target if finishing else state_of(out, states, beside_staging=True)
         # check the specs of the state expected: its memo answers once out/ is recovered
         check = run_unitgen("check", "specs", "-q", cwd=root / expected, env={"UNITGEN_CACHE_DIR": str(root / "cache")})
         after = state_of(out, states)
         assert after == expected and check.returncode == 0, (where, check.stderr[-500:])
         assert not state_dir.exists(), where
-        if "journal" in leftovers:
+        if finishing:
             assert "finished the write of an interrupted compile" in check.stderr, where
         elif [name for name in leftovers if name != "lock"]:
             assert "removed what an interrupted compile left" in check.stderr, where
