@@ -8,9 +8,10 @@ For each size, two spec trees compile into one out/ and differ in every unit, so
 compile replaces every file.  Three ways of writing are timed, each a fresh process with
 the cache off:
 
-* durable: the transaction as shipped (every staged file, the staging directories, the
-  journal and every directory written to are fsync'ed);
-* no fsync: the same transaction with ``os.fsync`` a no-op (what durability costs);
+* durable: the transaction as shipped (the staged files synced to disk by one ``os.sync``,
+  the staging directories, the journal and every directory written to fsync'ed);
+* no fsync: the same transaction with ``os.fsync`` and ``os.sync`` no-ops (what
+  durability costs);
 * base (with --base): the unitgen found there, e.g. one from before transactions.
 
 "fresh" writes into an empty out/, "replace" rewrites every unit of a full one.  Each figure
@@ -31,7 +32,7 @@ from pathlib import Path
 from bench_compile import PROJECT, generate
 
 UNITS_PER_SPEC = 4 / 3  # the benchmark's three kinds of spec: 1, 2 and 1 units
-NO_FSYNC = "import os, sys; os.fsync = lambda fd: None; sys.argv[0] = 'unitgen'; from unitgen.cli import run; run()"
+NO_FSYNC = "import os, sys; os.fsync = lambda fd: None; os.sync = lambda: None; sys.argv[0] = 'unitgen'; from unitgen.cli import run; run()"
 REPO = Path(__file__).resolve().parent.parent
 
 
