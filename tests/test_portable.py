@@ -1,5 +1,5 @@
 """The compile, check and lint paths use nothing POSIX-only: they run where the os module
-has no fork, no O_NOFOLLOW, no O_CLOEXEC and no fchmod (as on Windows)."""
+has no fork, no O_NOFOLLOW, no O_CLOEXEC, no fchmod and no sync (as on Windows)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from helpers import REPO, snapshot
 
 from unitgen.cli import main
 
-POSIX_ONLY = ("fork", "O_NOFOLLOW", "O_CLOEXEC", "fchmod")
+POSIX_ONLY = ("fork", "O_NOFOLLOW", "O_CLOEXEC", "fchmod", "sync")
 
 
 @pytest.fixture

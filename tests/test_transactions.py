@@ -222,12 +222,14 @@ def prepared(tmp_path: Path) -> tuple[Path, dict[str, bytes], dict[str, bytes]]:
     return tmp_path / "specs", snapshot(tmp_path / "out"), new
 
 
-# The examples edited: 6 files to replace, 3 to remove.  os.fsync: each staged file, the
-# staging directories, the journal, its directory; os.replace: each rename into out/ (after
-# the commit); os.unlink: each removal, then the journal's, then the staging's.
+# The examples edited: 6 files to replace, 3 to remove.  os.sync: the staged files;
+# os.fsync: the two staging directories, the journal, its directory; os.replace: each
+# rename into out/ (after the commit); os.unlink: each removal, then the journal's, then
+# the staging's.
 CRASH_POINTS = [
-    ("fsync", 3),
-    ("fsync", 8),
+    ("sync", 0),
+    ("fsync", 1),
+    ("fsync", 2),
     ("replace", 0),
     ("replace", 3),
     ("unlink", 0),
