@@ -217,7 +217,10 @@ TABLE = (
     ),
     Code("O103", E, "edited-file", "a generated file was edited by hand: it is replaced or removed only with --force"),
     Code(
-        "O104", E, "output-os-error", "the operating system refused a read or write in the output directory: nothing is changed"
+        "O104",
+        E,
+        "output-os-error",
+        "the operating system refused a read or write in the output directory: nothing is changed",
     ),
     # Vxxx: systemd-analyze verify
     Code("V000", N, "no-systemd-analyze", "systemd-analyze is not installed, so --verify checked nothing"),
