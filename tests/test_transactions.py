@@ -298,3 +298,19 @@ def test_the_journal_names_every_operation(tmp_path: Path) -> None:
     torn.write_text(torn.read_text()[:-5])  # a crash while the commit mark was written
     found = journal.read_journal(str(result.out_dir))
     assert found is not None and not found.committed and found.operations == tuple(operations)
+
+
+def test_submit_finishes_an_interrupted_write_before_it_compares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs, _, new = prepared(tmp_path)
+    result = compile_specs(specs)
+    planned = output.plan(result.files, result.out_dir, Diagnostics())
+    with monkeypatch.context() as patch:
+        crash_after(patch, "replace", 3)  # after the commit: recovery finishes the write
+        with pytest.raises(Crash):
+            write.apply(planned, result.files, result.out_dir)
+    proc = run_unitgen("submit", "specs", "--env", "prod", "--dry-run", cwd=tmp_path)
+    assert "unitgen: out/: finished the write of an interrupted compile" in proc.stderr, proc.stderr
+    assert proc.returncode == 0 and "fleetctl submit --replace out/prod/" in proc.stdout
+    assert snapshot(tmp_path / "out") == new

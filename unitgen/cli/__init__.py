@@ -30,8 +30,10 @@ def main() -> None:
       unitgen lint out/                    # checks any unit files
       unitgen submit --env prod --dry-run  # the fleetctl commands, safely ordered
 
-    Exit status: 0 success, 1 invalid specs or units or an out-of-date out/,
-    2 usage error.  Colour only on a terminal, never with NO_COLOR set.  Shell
+    Exit status: 0 success, 1 invalid specs or units, an out-of-date out/ or a
+    file that could not be read or written, 2 usage error, 3 a bug in unitgen,
+    130/143 interrupted (SIGINT/SIGTERM), 141 the output's reader went away.
+    Colour only on a terminal, never with NO_COLOR set.  Shell
     completion: eval "$(_UNITGEN_COMPLETE=bash_source unitgen)" (zsh_source,
     fish_source; see docs/cli.md).
     """

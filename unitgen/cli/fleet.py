@@ -13,6 +13,7 @@ from unitgen.cli.common import (
     compile_command_line,
     compiled_or_exit,
     env_option,
+    output_held,
     set_option,
     specs_argument,
     use_color,
@@ -90,7 +91,8 @@ def submit(
         raise click.UsageError("--no-block applies to fleetctl start: use it with --start")
     result = compiled_or_exit(specs, environment, sets, need_env=True, keep_ir=True)
     where = shown(result.out_dir)
-    drift = compare(result.files, result.out_dir, scope=result.scope)
+    with output_held(result.out_dir, create=False, writing=False):  # an interrupted compile first
+        drift = compare(result.files, result.out_dir, scope=result.scope)
     if not drift.in_sync:
         for change in drift.changes:
             click.echo(f"{where}/{change.path}: {change.kind}", err=True)
