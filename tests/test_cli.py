@@ -36,7 +36,11 @@ def test_help_of_every_command_has_an_example(command: str | None) -> None:
 
 def test_top_level_help_documents_exit_status_colour_and_completion() -> None:
     text = " ".join(run_unitgen("--help", cwd=REPO).stdout.split())
-    assert "Exit status: 0 success, 1 invalid specs or units or an out-of-date out/, 2 usage error." in text
+    assert (
+        "Exit status: 0 success, 1 invalid specs or units, an out-of-date out/ or a file that could not be "
+        "read or written, 2 usage error, 3 a bug in unitgen, 130/143 interrupted (SIGINT/SIGTERM), 141 the "
+        "output's reader went away." in text
+    )
     assert "never with NO_COLOR" in text
     assert "_UNITGEN_COMPLETE=bash_source unitgen" in text
 
