@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
+
+import attrs
 
 from unitgen.compile.header import checksum, split_generated
 
@@ -25,7 +26,8 @@ MISSING = "missing"
 EXTRA = "extra"
 
 
-class Change(NamedTuple):  # NamedTuple rather than attrs: cheaper to define on every check
+@attrs.frozen
+class Change:
     path: str  # relative to the output directory, e.g. "prod/web.service"
     kind: str  # STALE, MISSING or EXTRA
     current: str | None  # the file on disk (None when missing or unreadable)
@@ -59,7 +61,8 @@ class Change(NamedTuple):  # NamedTuple rather than attrs: cheaper to define on 
         return "".join(_no_newline_marker(line) for line in lines)
 
 
-class Drift(NamedTuple):
+@attrs.frozen
+class Drift:
     changes: tuple[Change, ...]
     unchanged: tuple[str, ...]
 
