@@ -322,3 +322,21 @@ def test_two_compiles_at_once_leave_one_whole_state(two_states: tuple[Path, dict
     check = run_unitgen("check", "specs", "-q", cwd=root / final, env={"UNITGEN_CACHE_DIR": str(root / "cache")})
     assert check.returncode == 0, check.stderr
     print(f"two concurrent compiles: both exit 0, out/ is entirely {final.upper()}")
+
+
+@pytest.mark.parametrize("what", ["the specs directory", "a spec file"])
+def test_an_unreadable_spec_is_one_line_naming_it_not_a_crash(tmp_path: Path, what: str) -> None:
+    prefix = unprivileged()
+    specs = examples(tmp_path)
+    blocked = specs if what == "the specs directory" else specs / "web.toml"
+    blocked.chmod(0)
+    try:
+        proc = run(prefix, "compile", "specs", cwd=tmp_path)
+    finally:
+        blocked.chmod(0o755 if blocked.is_dir() else 0o644)
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    if what == "the specs directory":  # refused with the arguments, as a usage error
+        assert proc.returncode == 2 and "Directory 'specs' is not readable." in proc.stderr, proc.stderr
+    else:
+        assert proc.returncode == 1 and "specs/web.toml: S001 error cannot read file: Permission denied" in proc.stderr
+    assert not (tmp_path / "out").exists()
