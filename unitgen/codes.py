@@ -61,7 +61,7 @@ GROUPS = (
 
 TABLE = (
     # S0xx: the spec files as bytes and TOML
-    Code("S000", W, "no-specs", "the specs directory holds no spec files (*.toml): there is nothing to compile"),
+    Code("S000", E, "no-specs", "the specs directory holds no spec files (*.toml): nothing is compiled or removed"),
     Code("S001", E, "unreadable-file", "a spec file or unitgen.toml cannot be read (the message gives the reason)"),
     Code("S002", E, "not-utf8", "a spec file or unitgen.toml is not UTF-8, which TOML requires: save it as UTF-8"),
     Code("S003", E, "invalid-toml", "a spec file or unitgen.toml is not valid TOML (the message says why and where)"),

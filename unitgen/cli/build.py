@@ -20,7 +20,6 @@ from unitgen.cli.common import (
     echo_formatted,
     env_option,
     no_cache_option,
-    no_spec_in,
     output_held,
     remember,
     set_option,
@@ -77,10 +76,6 @@ def compile(
         from unitgen.compile.verify import verify_compiled
 
         verify_compiled(result, diagnostics)
-    if result.ok and not result.units:
-        echo_diagnostics(diagnostics.sorted())
-        click.echo(f"unitgen: nothing written: {no_spec_in(specs)}", err=True)
-        sys.exit(EXIT_INVALID)
     with output_held(result.out_dir, create=result.ok, writing=True) as signals:
         plan = (
             output.plan(result.files, result.out_dir, diagnostics, force=force, scope=result.scope)
@@ -156,9 +151,6 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
             _echo_up_to_date(shown(memo.out_dir), memo.units)
             return True
     result = compiled_or_exit(specs, environment, sets)
-    if not result.units:
-        click.echo(f"unitgen: {no_spec_in(specs)}", err=True)
-        sys.exit(EXIT_INVALID)
     if memo is None:
         remember(key, specs, environment, sets, result, result.diagnostics.sorted())
     with output_held(result.out_dir, create=False, writing=False):

@@ -152,10 +152,6 @@ def compiled_or_exit(
     return result
 
 
-def no_spec_in(specs: Path) -> str:
-    return f"{specs} holds no spec (NAME.toml): give the directory of your specs"
-
-
 def compile_command_line(specs: Path, environment: str | None, sets: tuple[str, ...]) -> str:
     import shlex
 

@@ -107,9 +107,9 @@ def compile_specs(
     """Compile every spec of ``specs_dir`` for every environment (or only ``environment``).
 
     ``overrides``: compile-time values given with ``--set``; ``keep_ir``: keep each unit's
-    IR (``CompiledUnit.unit``), for commands that read it (graph, submit, verify).  Problems with the specs are
-    diagnostics in the result; a request that cannot be answered raises
-    ``CompileRequestError``."""
+    IR (``CompiledUnit.unit``), for commands that read it (graph, submit, verify).
+    Problems with the specs are diagnostics in the result; a request that cannot be
+    answered raises ``CompileRequestError``."""
     if not specs_dir.is_dir():
         raise CompileRequestError(f"{specs_dir} is not a directory of specs")
     diagnostics = Diagnostics()
@@ -125,7 +125,13 @@ def compile_specs(
     output = Path(project.output)
     out_dir = output if output.is_absolute() else (project_root(specs_dir) / output).resolve()
     if not workspace.specs and not diagnostics.has_errors:
-        diagnostics.warning("S000", f"no spec files (*.toml) in {specs_dir}")
+        # An error, not an empty compile: that would remove every unit generated before.
+        diagnostics.error(
+            "S000",
+            f"{specs_dir} holds no spec (NAME.toml): nothing to compile",
+            hint="give the directory of your specs",
+            location=Location(os.fspath(specs_dir)),
+        )
     order = resolution_order(workspace, diagnostics)
     units: list[CompiledUnit] = []
     found: dict[str | None, Diagnostics] = {}
