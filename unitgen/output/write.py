@@ -10,11 +10,9 @@ journal for the next compile or check to finish or undo.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -138,18 +136,3 @@ def _undo(out_dir: str, operations: list[Operation], committed: bool) -> None:
     except OSError as error:
         raise OutputFailure("undo the write", out_dir, error, undone=False) from error
     journal.discard(out_dir)
-
-
-def write_atomically(target: Path, data: bytes, mode: int = 0o644) -> None:
-    """Replace one file (the cache's memo) in one rename: a reader sees the old file or the
-    new one, whole.  The file gets exactly ``mode``, whatever the umask."""
-    descriptor, temporary = tempfile.mkstemp(prefix=".unitgen-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
