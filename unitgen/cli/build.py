@@ -145,16 +145,16 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
     memo = None if key is None else cache.lookup(key)
     if memo is not None:
         with output_held(memo.out_dir, create=False, writing=False):
-            pass  # an interrupted compile finished or undone first
+            pass  # an interrupted compile finished or undone before out/ is read
         if memo.matches_output():
             echo_formatted(memo.diagnostics)
             _echo_up_to_date(shown(memo.out_dir), memo.units)
             return True
     result = compiled_or_exit(specs, environment, sets)
-    if memo is None:
+    if memo is None:  # else out/ was recovered above: a memo names the out/ this compile has
         remember(key, specs, environment, sets, result, result.diagnostics.sorted())
-    with output_held(result.out_dir, create=False, writing=False):
-        pass
+        with output_held(result.out_dir, create=False, writing=False):
+            pass
     from unitgen.output.drift import compare
 
     drift = compare(result.files, result.out_dir, scope=result.scope)
