@@ -36,6 +36,14 @@ def test_unit_name_length_edges_are_judged_by_the_full_checks(tmp_path: Path, te
         assert problem in found[0]
 
 
+def test_a_refused_unit_name_is_one_finding_not_one_per_unit_of_the_spec(tmp_path: Path) -> None:
+    name = "b" * (UNIT_NAME_MAX + 1 - len(".service"))
+    spec = f'[unit]\nname = "{name}"\n[container]\nimage = "example/app"\ntag = "v1"\n[presence.etcd]\nkey = "/x"\n'
+    specs = write_specs(tmp_path, {"web.toml": spec})
+    found = [d.code for d in compile_specs(specs).diagnostics if d.is_error]
+    assert found == ["S210"]
+
+
 @pytest.mark.parametrize("unit_length", [UNIT_NAME_MAX - 1, UNIT_NAME_MAX, UNIT_NAME_MAX + 1])
 def test_instance_unit_length_edges_are_judged_by_the_full_checks(tmp_path: Path, unit_length: int) -> None:
     instance = "i" * (unit_length - len("web@.service"))

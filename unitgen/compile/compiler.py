@@ -195,8 +195,9 @@ def _compile_environment(
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
         source = header_source(specs_dir, spec)
+        name_refused = any(finding.code == "S210" for finding in found)
         for unit in units:
-            lint_unit(unit, found)
+            lint_unit(unit, found, name_checked=name_refused)
             text = render_unit(unit, found, source)
             if lint_passthrough and not found.has_errors:
                 found.extend(passthrough_findings(unit, text))

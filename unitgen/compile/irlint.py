@@ -37,8 +37,10 @@ def _where(directive: Directive | None, unit: Unit) -> Where:
     return origin.where()
 
 
-def lint_unit(unit: Unit, diagnostics: Diagnostics) -> None:
-    problem = systemd_name_problem(unit.name) or fleet_name_problem(unit.name)
+def lint_unit(unit: Unit, diagnostics: Diagnostics, *, name_checked: bool = False) -> None:
+    """``name_checked``: the spec check already refused the spec's unit name, which every
+    unit of the spec carries, so the unit's own name rule would only restate it."""
+    problem = None if name_checked else systemd_name_problem(unit.name) or fleet_name_problem(unit.name)
     if problem:
         diagnostics.error("S502", f"{unit.name}: {problem}", **_where(None, unit))
     section = unit.section("X-Fleet")
