@@ -90,6 +90,7 @@ class Recogniser:
         self.container_name: str | None = None
         self.image: str | None = None
         self.pulls: set[str] = set()
+        self.fetches: list[tuple[str, dict[str, Any], Entry]] = []
 
     # reporting --------------------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class Recogniser:
                 self.unit_entry(entry)
             elif entry.section == "Service" and entry.key != "ExecStart":
                 self.service_entry(entry)
+        self.attach_fetches()
         self.fleet()
         for line, why in source.unreadable:
             self.note("I103", line, f"line not understood, left out: {why}", Severity.WARNING)
@@ -271,42 +273,67 @@ class Recogniser:
         elif container.get("name") == self.source.prefix and not self.source.is_template:
             del container["name"]
 
-    def docker_words(self, entry: Entry) -> tuple[str, tuple[str, ...]] | None:
+    def docker_words(self, entry: Entry) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
         try:
             found = self.command(entry)
         except NotSimple:
             return None
         if found is None or not found[1].endswith("docker") or not found[2]:
             return None
-        return found[0], found[2]
+        return found[0], found[2], found[3]
 
     def start_pre(self, entry: Entry) -> None:
         found = self.docker_words(entry)
         if found is not None:
-            flags, args = found
+            flags, args, keys = found
             verb = args[0]
             if verb in _LIFECYCLE_VERBS and "-" in flags:
                 return  # unitgen writes the stop and rm of a leftover container itself
             if verb == "pull" and len(args) == 2:
                 self.pulls.add(args[1])
                 return
-            if verb == "run" and self.secret_fetch(entry, args):
+            if verb == "run" and self.secret_fetch(entry, args, keys, optional="-" in flags):
                 return
         self.left_out(entry, "a start step the spec format has no key for (Exec lines are not passed through)")
 
-    def secret_fetch(self, entry: Entry, args: tuple[str, ...]) -> bool:
-        """``docker run --rm -v DIR:/secrets FETCHER python …s3fetch.py BUCKET KEY DEST``."""
+    def secret_fetch(self, entry: Entry, args: tuple[str, ...], keys: tuple[str, ...], *, optional: bool) -> bool:
+        """``docker run --rm -v DIR:/MOUNT FETCHER python …s3fetch.py BUCKET KEY /MOUNT/FILE``,
+        remembered as (host path, secret) until the container's env files are known."""
         try:
             run = parse_run(args[1:])
         except NotDockerRun:
             return False
         if not _S3FETCH.search(run.image) or len(run.command) < 3:
             return False
-        bucket, key, dest = run.command[-3:]
-        secret = {"bucket": bucket, "key": key, "name": dest.rsplit("/", 1)[-1]}
-        self.table("container").setdefault("secrets", []).append(secret)
-        self.note("I104", entry.line, f"fetch of s3://{bucket}/{key} became container.secrets")
-        return True
+        bucket, key, dest = (self.argument(word, keys, entry.line) for word in run.command[-3:])
+        for option in run.options:
+            host, _, mount = (option.value or "").partition(":")
+            if option.name == "volume" and mount and dest.startswith(mount.rstrip("/") + "/"):
+                host_path = self.argument(host, keys, entry.line).rstrip("/") + dest[len(mount.rstrip("/")) :]
+                secret: dict[str, Any] = {"bucket": bucket, "key": key}
+                if optional:
+                    secret["optional"] = True
+                file_name = dest.rsplit("/", 1)[-1]
+                if "{{" not in file_name:
+                    secret["name"] = file_name
+                self.fetches.append((host_path, secret, entry))
+                return True
+        return False
+
+    def attach_fetches(self) -> None:
+        """A fetched file the container reads with --env-file is a secret of the spec;
+        a fetch the container does not read as an env file has no spec key."""
+        container = self.table("container")
+        env_files = container.get("env_files", [])
+        for host_path, secret, entry in self.fetches:
+            if host_path in env_files:
+                env_files.remove(host_path)
+                container.setdefault("secrets", []).append(secret)
+                self.note("I104", entry.line, f"fetch of s3://{secret['bucket']}/{secret['key']} became container.secrets")
+            else:
+                self.left_out(entry, f"a fetch of {host_path}, which the container does not read as an env file")
+        if "env_files" in container and not env_files:
+            del container["env_files"]
 
     def stop(self, entry: Entry) -> None:
         found = self.docker_words(entry)
