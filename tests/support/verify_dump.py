@@ -41,6 +41,9 @@ class DumpedVerify(VerifyResult):
     command_lines: dict[str, tuple[Argv, ...]]
     commands: dict[str, tuple[tuple[str, Argv], ...]]
     environment: dict[str, tuple[str, ...]]
+    # (dependency kind, unit) pairs the unit's own file declared (``origin-file``), e.g.
+    # ("After", "docker.service"), in dump order.
+    dependencies: dict[str, tuple[tuple[str, str], ...]] = attrs.field(factory=dict)
 
 
 def verify_with_dump(units: Mapping[str, str | bytes], *, timeout: float = 120) -> DumpedVerify:
@@ -48,7 +51,34 @@ def verify_with_dump(units: Mapping[str, str | bytes], *, timeout: float = 120) 
         verdict = verify_in(tree, timeout=timeout)
         dump = run_analyze(tree, debug=True, timeout=timeout).stdout
     command_lines, commands, environment = _parse_dump(dump, tree.rename)
-    return DumpedVerify(verdict.returncode, verdict.findings, verdict.raw_stderr, command_lines, commands, environment)
+    return DumpedVerify(
+        verdict.returncode,
+        verdict.findings,
+        verdict.raw_stderr,
+        command_lines,
+        commands,
+        environment,
+        _parse_dependencies(dump, tree.rename),
+    )
+
+
+_DEPENDENCY_RE = re.compile(rb"^\t\t([A-Za-z]+): (\S+) \(([^)]*)\)$")
+
+
+def _parse_dependencies(stdout: bytes, rename: Mapping[str, str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    unit: str | None = None
+    for line in stdout.split(b"\n"):
+        header = _UNIT_HEADER_RE.match(line)
+        if header:
+            name = _decode_str(header.group(1))
+            unit = rename.get(name, name)
+            found.setdefault(unit, [])
+            continue
+        m = _DEPENDENCY_RE.match(line)
+        if unit is not None and m and b"origin-file" in m.group(3).split():
+            found[unit].append((_decode_str(m.group(1)), _decode_str(m.group(2))))
+    return {k: tuple(v) for k, v in found.items()}
 
 
 _SIMPLE_ESCAPES = {

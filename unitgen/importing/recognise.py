@@ -117,7 +117,9 @@ class Recogniser:
             raise NotImported("no single ExecStart= to import")
         self.exec_start(starts[0])
         for name, line in source.sections:
-            if name not in ("Unit", "Service", "X-Fleet"):
+            if name == "Install":
+                self.note("I104", line, "section [Install] left out by design: fleet starts the units, not systemd's install logic")
+            elif name not in ("Unit", "Service", "X-Fleet"):
                 self.note("I102", line, f"section [{name}] left out: specs have no such section", Severity.WARNING)
         for entry in source.entries:
             if entry.section == "Unit":
@@ -205,7 +207,10 @@ class Recogniser:
         flags, executable, args, keys = found
         if flags:
             raise NotImported(f"ExecStart= has the prefix {flags!r}, which unitgen does not write", entry.line)
-        self.docker = executable
+        if "/" in executable:
+            self.docker = executable
+        else:
+            self.note("I107", entry.line, f"docker run as {executable!r}: the spec uses the absolute paths.docker")
         try:
             run = parse_run(args[1:])
         except NotDockerRun as error:
