@@ -17,15 +17,15 @@ from pathlib import Path
 from support.verify_dump import verify_with_dump
 
 from unitgen.compile.compiler import compile_specs
+from unitgen.diagnostics import Severity
 from unitgen.importing import dockerrun
 from unitgen.importing.session import import_units
 from unitgen.importing.shellcmd import NotSimple, shell_script, unwrap
 from unitgen.systemd.execline import parse_exec
+from unitgen.systemd.fleetproblems import xfleet_problems
 from unitgen.systemd.fleetrules import read_lines
 from unitgen.systemd.golib import go_fields
 from unitgen.systemd.gounitfile import parse_go_systemd
-from unitgen.systemd.fleetproblems import xfleet_problems
-from unitgen.diagnostics import Severity
 from unitgen.systemd.unitfile import parse_systemd
 
 _ETCD = re.compile(r"\$\((?:/usr/bin/|/bin/)?etcdctl get (/[A-Za-z0-9_./-]+)\)")

@@ -22,54 +22,54 @@ SEED = Path("/work/shared/seed/using-docker-in-production.md")
 # The in-scope corpus files (fleet accepts them; ExecStart= runs docker run, directly or in
 # one simple sh -c) whose round trip differs, and why.
 DOES_NOT_ROUND_TRIP = {
-    'bretif__coreos-marathon/consul.service' : "docker run options differ: [('restart', 'always')]" ,
-    'coreos__unit-examples/subgun-http.1.service' : 'inline credential replaced by a placeholder (I201)' ,
-    'coreos__unit-examples/subgun-http@.service' : 'inline credential replaced by a placeholder (I201)' ,
-    'royvandewater__royvandewater-com-services/c3po@.service' : "docker run options differ: [('name', 'c3po'), ('name', 'c3po-i')]" ,
-    'royvandewater__royvandewater-com-services/mysql.service' : 'inline credential replaced by a placeholder (I201)' ,
-    'royvandewater__royvandewater-com-services/royvandewater_com.service' : 'inline credential replaced by a placeholder (I201)' ,
-    'tleyden__elastic-thought/elastic_thought_cpu@.service' : "docker run options differ: [('name', 'elastic_thought_cpu'), ('name', 'elastic_thought_cpu-i')]" ,
-    'tleyden__elastic-thought/elastic_thought_gpu@.service' : "docker run options differ: [('name', 'elastic_thought_gpu'), ('name', 'elastic_thought_gpu-i')]" ,
-    'tleyden__open-ocr/rabbitmq.service' : 'inline credential replaced by a placeholder (I201)' ,
-    'vgeshel__consul-coreos/consul@.service' : "docker run options differ: [('restart', 'always')]" ,
+    "bretif__coreos-marathon/consul.service": "docker run options differ: [('restart', 'always')]",
+    "coreos__unit-examples/subgun-http.1.service": "inline credential replaced by a placeholder (I201)",
+    "coreos__unit-examples/subgun-http@.service": "inline credential replaced by a placeholder (I201)",
+    "royvandewater__royvandewater-com-services/c3po@.service": "docker run options differ: [('name', 'c3po'), ('name', 'c3po-i')]",
+    "royvandewater__royvandewater-com-services/mysql.service": "inline credential replaced by a placeholder (I201)",
+    "royvandewater__royvandewater-com-services/royvandewater_com.service": "inline credential replaced by a placeholder (I201)",
+    "tleyden__elastic-thought/elastic_thought_cpu@.service": "docker run options differ: [('name', 'elastic_thought_cpu'), ('name', 'elastic_thought_cpu-i')]",
+    "tleyden__elastic-thought/elastic_thought_gpu@.service": "docker run options differ: [('name', 'elastic_thought_gpu'), ('name', 'elastic_thought_gpu-i')]",
+    "tleyden__open-ocr/rabbitmq.service": "inline credential replaced by a placeholder (I201)",
+    "vgeshel__consul-coreos/consul@.service": "docker run options differ: [('restart', 'always')]",
 }
 # Files that round-trip, but with directives the spec format cannot carry (reported I102).
 ROUND_TRIP_WITH_LEFT_OUT = {
-    'amouat__fleet-vagrant/dnmonster.service' : 'ExecStartPost=' ,
-    'amouat__fleet-vagrant/redis.service' : 'ExecStartPost=' ,
-    'bretif__coreos-marathon/consul.service' : 'Environment=, ExecStartPost=, ExecStartPre=, ExecStopPost=' ,
-    'bretif__coreos-marathon/skydns.service' : 'ExecStartPost=, ExecStartPre=, ExecStopPost=' ,
-    'democracyworks__consul-coreos/consul@.service' : 'Environment=, ExecStopPost=' ,
-    'joukou__joukou-fleet/api-skydns@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/api@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/cadvisor-skydns@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/cadvisor@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/control-skydns@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/control@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/elasticsearch-skydns@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/elasticsearch@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/influxdb-skydns@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/influxdb@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/nginx-proxy@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/rabbitmq-skydns@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/rabbitmq@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/riak-skydns@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/riak@.service' : 'ExecStartPre=' ,
-    'joukou__joukou-fleet/skydns@.service' : 'ExecStartPre=' ,
-    'pulcy__j2/constraints-group2global-taskgrobalb-mn.service' : 'Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]' ,
-    'pulcy__j2/etcd2-backup.service' : 'ExecStartPre=' ,
-    'pulcy__j2/proxyweave-dbproxy-dbproxy-mn@1.service' : 'Environment=, ExecStartPost=, ExecStartPre=, ExecStop=, ExecStopPost=, section [X-testproject]' ,
-    'pulcy__j2/restartall-lb2-tb-mn@1.service' : 'Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]' ,
-    'pulcy__j2/secrets-env_secrets-env_secrets-mn@1.service' : 'Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]' ,
-    'pulcy__j2/test-global-global-mn.service' : 'Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]' ,
-    'pulcy__j2/test-registrator-registrator-mn.service' : 'Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]' ,
-    'pulcy__j2/test-some_proxy-some_proxy-mn@1.service' : 'Environment=, ExecStartPost=, ExecStartPre=, ExecStop=, ExecStopPost=, section [X-testproject]' ,
-    'pulcy__j2/volumes-v1-storage-vl0@1.service' : 'Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]' ,
-    'pulcy__j2/volumes-v4global-v4global-vl0.service' : 'Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]' ,
-    'royvandewater__royvandewater-com-services/c3po.service' : 'section [X-fleet]' ,
-    'royvandewater__royvandewater-com-services/c3po@.service' : 'section [X-fleet]' ,
-    'tleyden__elastic-thought/elastic_thought_gpu@.service' : 'ExecStartPre=' ,
-    'vgeshel__consul-coreos/consul@.service' : 'Environment=, ExecStartPost=, ExecStartPre=, ExecStopPost=' ,
+    "amouat__fleet-vagrant/dnmonster.service": "ExecStartPost=",
+    "amouat__fleet-vagrant/redis.service": "ExecStartPost=",
+    "bretif__coreos-marathon/consul.service": "Environment=, ExecStartPost=, ExecStartPre=, ExecStopPost=",
+    "bretif__coreos-marathon/skydns.service": "ExecStartPost=, ExecStartPre=, ExecStopPost=",
+    "democracyworks__consul-coreos/consul@.service": "Environment=, ExecStopPost=",
+    "joukou__joukou-fleet/api-skydns@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/api@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/cadvisor-skydns@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/cadvisor@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/control-skydns@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/control@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/elasticsearch-skydns@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/elasticsearch@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/influxdb-skydns@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/influxdb@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/nginx-proxy@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/rabbitmq-skydns@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/rabbitmq@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/riak-skydns@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/riak@.service": "ExecStartPre=",
+    "joukou__joukou-fleet/skydns@.service": "ExecStartPre=",
+    "pulcy__j2/constraints-group2global-taskgrobalb-mn.service": "Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]",
+    "pulcy__j2/etcd2-backup.service": "ExecStartPre=",
+    "pulcy__j2/proxyweave-dbproxy-dbproxy-mn@1.service": "Environment=, ExecStartPost=, ExecStartPre=, ExecStop=, ExecStopPost=, section [X-testproject]",
+    "pulcy__j2/restartall-lb2-tb-mn@1.service": "Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]",
+    "pulcy__j2/secrets-env_secrets-env_secrets-mn@1.service": "Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]",
+    "pulcy__j2/test-global-global-mn.service": "Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]",
+    "pulcy__j2/test-registrator-registrator-mn.service": "Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]",
+    "pulcy__j2/test-some_proxy-some_proxy-mn@1.service": "Environment=, ExecStartPost=, ExecStartPre=, ExecStop=, ExecStopPost=, section [X-testproject]",
+    "pulcy__j2/volumes-v1-storage-vl0@1.service": "Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]",
+    "pulcy__j2/volumes-v4global-v4global-vl0.service": "Environment=, ExecStartPre=, ExecStopPost=, section [X-testproject]",
+    "royvandewater__royvandewater-com-services/c3po.service": "section [X-fleet]",
+    "royvandewater__royvandewater-com-services/c3po@.service": "section [X-fleet]",
+    "tleyden__elastic-thought/elastic_thought_gpu@.service": "ExecStartPre=",
+    "vgeshel__consul-coreos/consul@.service": "Environment=, ExecStartPost=, ExecStartPre=, ExecStopPost=",
 }
 
 
@@ -113,7 +113,10 @@ def test_the_seed_unit_imports_into_the_articles_behaviour(tmp_path: Path) -> No
     # The env file fetched from S3 at start, read from the key in etcd, passed to the notifier,
     # which runs on every role=django machine and dies with http.service.
     assert "s3fetch.py '*************'" not in text and '"*************" "${UNITGEN_DJED_ENVIRONMENT}"' in text
-    assert "ExecStart=/usr/bin/docker run --name elb-presence --env-file %t/unitgen/%n/secrets-0.env djedstudios/elb-presence" in text
+    assert (
+        "ExecStart=/usr/bin/docker run --name elb-presence --env-file %t/unitgen/%n/secrets-0.env djedstudios/elb-presence"
+        in text
+    )
     assert "BindsTo=http.service" in text and "User=core" in text
     assert "Global=true" in text and "MachineMetadata=role=django" in text
     assert "/djed-environment UNITGEN_DJED_ENVIRONMENT" in text
@@ -160,7 +163,10 @@ _keys = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_siz
 _scalars = st.one_of(st.text(st.characters(blacklist_categories=("Cs",))), st.booleans(), st.integers())
 _values = st.recursive(
     st.one_of(_scalars, st.lists(st.text(st.characters(blacklist_categories=("Cs",))))),
-    lambda inner: st.dictionaries(_keys, inner, max_size=4) | st.lists(st.dictionaries(_keys, inner, max_size=3), min_size=1, max_size=2),
+    lambda inner: (
+        st.dictionaries(_keys, inner, max_size=4)
+        | st.lists(st.dictionaries(_keys, inner, max_size=3), min_size=1, max_size=2)
+    ),
     max_leaves=12,
 )
 

@@ -12,21 +12,116 @@ import attrs
 
 # Long options that take a value, with their short forms.
 VALUE_OPTIONS = frozenset(
-    """add-host attach blkio-weight blkio-weight-device cap-add cap-drop cgroup-parent cgroupns
-    cidfile cpu-count cpu-percent cpu-period cpu-quota cpu-rt-period cpu-rt-runtime cpu-shares
-    cpus cpuset cpuset-cpus cpuset-mems device device-cgroup-rule device-read-bps
-    device-read-iops device-write-bps device-write-iops dns dns-opt dns-option dns-search
-    domainname entrypoint env env-file expose gpus group-add health-cmd health-interval
-    health-retries health-start-period health-timeout hostname io-maxbandwidth io-maxiops ip ip6
-    ipc isolation kernel-memory label label-file link link-local-ip log-driver log-opt lxc-conf
-    mac-address memory memory-reservation memory-swap memory-swappiness mount name net
-    net-alias network network-alias oom-score-adj pid pids-limit platform publish pull restart
-    runtime security-opt shm-size stop-signal stop-timeout storage-opt sysctl tmpfs ulimit
-    user userns uts volume volume-driver volumes-from workdir""".split()
+    [
+        "add-host",
+        "attach",
+        "blkio-weight",
+        "blkio-weight-device",
+        "cap-add",
+        "cap-drop",
+        "cgroup-parent",
+        "cgroupns",
+        "cidfile",
+        "cpu-count",
+        "cpu-percent",
+        "cpu-period",
+        "cpu-quota",
+        "cpu-rt-period",
+        "cpu-rt-runtime",
+        "cpu-shares",
+        "cpus",
+        "cpuset",
+        "cpuset-cpus",
+        "cpuset-mems",
+        "device",
+        "device-cgroup-rule",
+        "device-read-bps",
+        "device-read-iops",
+        "device-write-bps",
+        "device-write-iops",
+        "dns",
+        "dns-opt",
+        "dns-option",
+        "dns-search",
+        "domainname",
+        "entrypoint",
+        "env",
+        "env-file",
+        "expose",
+        "gpus",
+        "group-add",
+        "health-cmd",
+        "health-interval",
+        "health-retries",
+        "health-start-period",
+        "health-timeout",
+        "hostname",
+        "io-maxbandwidth",
+        "io-maxiops",
+        "ip",
+        "ip6",
+        "ipc",
+        "isolation",
+        "kernel-memory",
+        "label",
+        "label-file",
+        "link",
+        "link-local-ip",
+        "log-driver",
+        "log-opt",
+        "lxc-conf",
+        "mac-address",
+        "memory",
+        "memory-reservation",
+        "memory-swap",
+        "memory-swappiness",
+        "mount",
+        "name",
+        "net",
+        "net-alias",
+        "network",
+        "network-alias",
+        "oom-score-adj",
+        "pid",
+        "pids-limit",
+        "platform",
+        "publish",
+        "pull",
+        "restart",
+        "runtime",
+        "security-opt",
+        "shm-size",
+        "stop-signal",
+        "stop-timeout",
+        "storage-opt",
+        "sysctl",
+        "tmpfs",
+        "ulimit",
+        "user",
+        "userns",
+        "uts",
+        "volume",
+        "volume-driver",
+        "volumes-from",
+        "workdir",
+    ]
 )
 BOOLEAN_OPTIONS = frozenset(
-    """detach disable-content-trust init interactive no-healthcheck oom-kill-disable privileged
-    publish-all quiet read-only rm sig-proxy tty""".split()
+    [
+        "detach",
+        "disable-content-trust",
+        "init",
+        "interactive",
+        "no-healthcheck",
+        "oom-kill-disable",
+        "privileged",
+        "publish-all",
+        "quiet",
+        "read-only",
+        "rm",
+        "sig-proxy",
+        "tty",
+    ]
 )
 SHORT_OPTIONS = {
     "a": "attach",
@@ -69,9 +164,8 @@ def _long(word: str) -> tuple[str, str | None] | None:
     """(name, inline value) of a long option, also in its pre-1.0 single-dash spelling."""
     body = word[2:] if word.startswith("--") else word[1:]
     name, equals, value = body.partition("=")
-    if name in VALUE_OPTIONS or name in BOOLEAN_OPTIONS:
-        if word.startswith("--") or len(name) > 1:
-            return name, value if equals else None
+    if (name in VALUE_OPTIONS or name in BOOLEAN_OPTIONS) and (word.startswith("--") or len(name) > 1):
+        return name, value if equals else None
     return None
 
 

@@ -111,14 +111,18 @@ class Recogniser:
     def run(self) -> Imported:
         source = self.source
         if source.suffix != "service":
-            raise NotImported(f"a .{source.suffix} unit: only services are imported")
+            raise NotImported(f"a .{source.suffix} unit: only services are imported") from None
         starts = [e for e in source.entries_in("Service") if e.key == "ExecStart"]
         if len(starts) != 1:
-            raise NotImported("no single ExecStart= to import")
+            raise NotImported("no single ExecStart= to import") from None
         self.exec_start(starts[0])
         for name, line in source.sections:
             if name == "Install":
-                self.note("I104", line, "section [Install] left out by design: fleet starts the units, not systemd's install logic")
+                self.note(
+                    "I104",
+                    line,
+                    "section [Install] left out by design: fleet starts the units, not systemd's install logic",
+                )
             elif name not in ("Unit", "Service", "X-Fleet"):
                 self.note("I102", line, f"section [{name}] left out: specs have no such section", Severity.WARNING)
         for entry in source.entries:
@@ -201,12 +205,16 @@ class Recogniser:
         try:
             found = self.command(entry)
         except NotSimple as error:
-            raise NotImported(f"ExecStart= runs a shell script that is not one simple command: {error}", entry.line)
+            raise NotImported(
+                f"ExecStart= runs a shell script that is not one simple command: {error}", entry.line
+            ) from None
         if found is None or found[2][:1] != ("run",) or not found[1].endswith("docker"):
-            raise NotImported("ExecStart= does not run 'docker run'", entry.line)
+            raise NotImported("ExecStart= does not run 'docker run'", entry.line) from None
         flags, executable, args, keys = found
         if flags:
-            raise NotImported(f"ExecStart= has the prefix {flags!r}, which unitgen does not write", entry.line)
+            raise NotImported(
+                f"ExecStart= has the prefix {flags!r}, which unitgen does not write", entry.line
+            ) from None
         if "/" in executable:
             self.docker = executable
         else:
@@ -214,14 +222,14 @@ class Recogniser:
         try:
             run = parse_run(args[1:])
         except NotDockerRun as error:
-            raise NotImported(f"docker run cannot be read: {error}", entry.line)
+            raise NotImported(f"docker run cannot be read: {error}", entry.line) from None
         self.container(run, keys, entry)
 
     def argument(self, word: str, keys: tuple[str, ...], line: int) -> str:
         try:
             text = spectext.exec_argument(word)
         except spectext.NotSpecText as error:
-            raise NotImported(str(error), line)
+            raise NotImported(str(error), line) from None
         for start, end, index in reversed(markers(text)):
             name = runtime_name(keys[index])
             self.runtime[name] = keys[index]
@@ -260,9 +268,11 @@ class Recogniser:
                 policy = _RESTART_POLICY.get(value.split(":")[0])
                 if policy:
                     self.table("service")["restart"] = policy
-                self.note("I104", line, f"docker run --restart={value}: systemd restarts the unit instead (service.restart)")
+                self.note(
+                    "I104", line, f"docker run --restart={value}: systemd restarts the unit instead (service.restart)"
+                )
             elif option.name == "detach":
-                raise NotImported("docker run -d: systemd cannot supervise a detached container", line)
+                raise NotImported("docker run -d: systemd cannot supervise a detached container", line) from None
             else:
                 docker_args += [self.argument(word, keys, line) for word in option.words]
         if docker_args:
@@ -334,7 +344,9 @@ class Recogniser:
             if host_path in env_files:
                 env_files.remove(host_path)
                 container.setdefault("secrets", []).append(secret)
-                self.note("I104", entry.line, f"fetch of s3://{secret['bucket']}/{secret['key']} became container.secrets")
+                self.note(
+                    "I104", entry.line, f"fetch of s3://{secret['bucket']}/{secret['key']} became container.secrets"
+                )
             else:
                 self.left_out(entry, f"a fetch of {host_path}, which the container does not read as an env file")
         if "env_files" in container and not env_files:
@@ -366,7 +378,9 @@ class Recogniser:
                 items = [w for v in values for w in (go_fields(v) if key == "Conflicts" else [v])]
                 fleet.setdefault(FLEET_LISTS[key], []).extend(spectext.plain(item) for item in items)
             else:
-                self.note("I102", line.line, f"[X-Fleet] {line.key}= left out: fleet does not know it", Severity.WARNING)
+                self.note(
+                    "I102", line.line, f"[X-Fleet] {line.key}= left out: fleet does not know it", Severity.WARNING
+                )
         metadata = self.data.get("fleet", {}).get("machine_metadata", {})
         for name, values in metadata.items():
             metadata[name] = values[0] if len(values) == 1 else values

@@ -42,7 +42,9 @@ def unit_paths(paths: Sequence[str]) -> list[tuple[Path, str]]:
     return found
 
 
-def import_units(paths: Sequence[str], *, allow_secret_placeholders: bool, existing_project: str | None) -> ImportResult:
+def import_units(
+    paths: Sequence[str], *, allow_secret_placeholders: bool, existing_project: str | None
+) -> ImportResult:
     findings: list[Diagnostic] = []
     sources = [read_unit(path, shown) for path, shown in unit_paths(paths)]
     instances, sources = _instances(sources)
@@ -98,7 +100,12 @@ def _specs(
         name = unit.source.file_name.rsplit(".", 1)[0] if unit.source.instance else unit.name
         if name in specs:
             findings.append(
-                Diagnostic("I105", Severity.WARNING, f"not imported: a unit named {name} was imported already", Location(unit.source.path))
+                Diagnostic(
+                    "I105",
+                    Severity.WARNING,
+                    f"not imported: a unit named {name} was imported already",
+                    Location(unit.source.path),
+                )
             )
             continue
         data = dict(unit.data)
