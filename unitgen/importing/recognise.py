@@ -285,8 +285,11 @@ class Recogniser:
             container["command"] = command
         if self.container_name is None:
             self.note("I104", line, "docker run has no --name: unitgen names the container after the unit")
-        elif container.get("name") == self.source.prefix and not self.source.is_template:
-            del container["name"]
+        elif container.get("name") == self.source.prefix:
+            if self.source.is_template:  # each instance would otherwise get a name of its own
+                container["name"] = "{{ prefix }}"
+            else:
+                del container["name"]
 
     def docker_words(self, entry: Entry) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
         try:
