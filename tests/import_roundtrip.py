@@ -189,3 +189,25 @@ def _difference(name: str, before, after, original: bytes, ours: bytes, runtime:
     if fleet_options(original) != fleet_options(ours):
         return f"[X-Fleet] differs: {sorted(fleet_options(original) ^ fleet_options(ours))}"
     return None
+
+
+def round_trip_together(directory: Path, tmp: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The unit files of ``directory`` imported as one project (so factored into defaults
+    and ``extends``) and compiled: the spec files written, and each unit that differs."""
+    result = import_units([str(directory)], allow_secret_placeholders=False, existing_project=None)
+    specs = tmp / "specs"
+    specs.mkdir(parents=True)
+    for name, text in result.files.items():
+        (specs / name).write_text(text)
+    compiled = compile_specs(specs)
+    assert compiled.ok, [d.format() for d in compiled.diagnostics]
+    units = {u.name: u.text for u in compiled.units}
+    originals = {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.name in units}
+    before, after = verify_with_dump(originals), verify_with_dump({n: units[n] for n in originals})
+    runtime = dict(compiled.project.runtime)
+    differences = {}
+    for name in originals:
+        why = _difference(name, before, after, originals[name], units[name].encode(), runtime)
+        if why:
+            differences[name] = why
+    return result.files, differences

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from unitgen.diagnostics import Diagnostic, Location, Severity
-from unitgen.importing import factor, toml_writer
+from unitgen.importing import factor, sidekicks, toml_writer
 from unitgen.importing.reader import UnitSource, read_unit
 from unitgen.importing.recognise import Imported, NotImported, Recogniser
 from unitgen.importing.secrets import SecretGuard
@@ -63,6 +63,7 @@ def import_units(
             continue
         findings += recogniser.findings + guard.findings
     specs, names = _specs(imported, instances, findings)
+    findings = _attach_sidekicks(sources, imported, specs, names, skipped, findings)
     project = _project(imported, findings)
     if existing_project is None:
         defaults = factor.shared_defaults(specs)
@@ -114,6 +115,49 @@ def _specs(
         specs[name] = data
         names[unit.source.path] = name
     return specs, names
+
+
+def _attach_sidekicks(
+    sources: list[UnitSource],
+    imported: list[Imported],
+    specs: dict[str, dict[str, Any]],
+    names: dict[str, str],
+    skipped: dict[str, str],
+    findings: list[Diagnostic],
+) -> list[Diagnostic]:
+    """Announcers and ELB notifiers bound to an imported service become its ``presence``."""
+    absorbed: set[str] = set()
+    for source in sources:
+        bound = sidekicks.bound_service(source)
+        service = sidekicks.spec_of(bound, specs) if bound else None
+        if service is None:
+            continue
+        own = names.get(source.path)
+        if own is not None and own != service:
+            presence = sidekicks.elb_notifier(specs[own])
+            kind = "elb"
+        elif source.path in skipped:
+            presence = sidekicks.announcer(source)
+            kind = "etcd"
+        else:
+            continue
+        if presence is None:
+            continue
+        specs[service].setdefault("presence", {})[kind] = presence
+        if own is not None:
+            del specs[own]
+            del names[source.path]
+        skipped.pop(source.path, None)
+        absorbed.add(source.path)
+        findings.append(
+            Diagnostic(
+                "I104",
+                Severity.NOTE,
+                f"a presence sidekick of {bound}: became presence.{kind} of spec {service!r}",
+                Location(source.path),
+            )
+        )
+    return [f for f in findings if not (f.code == "I105" and f.location and f.location.file in absorbed)]
 
 
 def _template(unit: Imported, names: list[str], findings: list[Diagnostic]) -> dict[str, Any]:
