@@ -36,37 +36,26 @@ def exec_argument(word: str) -> str:
     whole = _WHOLE_WORD_VARIABLE.fullmatch(word)
     if whole:
         return "{{ env." + whole.group(1) + " }}"
+    return _converted(word, _EXEC_TOKEN)
+
+
+def plain(value: str) -> str:
+    """A setting systemd reads with specifiers but without variables (Description=, User=)."""
+    return _converted(value, _PLAIN_TOKEN)
+
+
+def _converted(text: str, tokens: re.Pattern[str]) -> str:
     out = []
-    for match in _EXEC_TOKEN.finditer(word):
+    for match in tokens.finditer(text):
         token = match.group()
         if token.startswith("%"):
             out.append(_specifier(token))
         elif token == "$$":
             out.append("$")
-        elif match.group(1):
+        elif match.lastindex and match.group(1):
             out.append("{{ env." + match.group(1) + " }}")
         elif token == "{{":
             out.append("{{ '{{' }}")
         else:
             out.append(token)
     return "".join(out)
-
-
-def plain(value: str) -> str:
-    """A setting systemd reads with specifiers but without variables (Description=, User=)."""
-    out = []
-    for match in _PLAIN_TOKEN.finditer(value):
-        token = match.group()
-        if token.startswith("%"):
-            out.append(_specifier(token))
-        elif token == "{{":
-            out.append("{{ '{{' }}")
-        else:
-            out.append(token)
-    return "".join(out)
-
-
-def verbatim(value: str) -> str:
-    """A setting kept as passthrough: only ``{{`` needs saying; ``%`` stays as written,
-    since passthrough directives are checked against systemd's vocabulary as they are."""
-    return value.replace("{{", "{{ '{{' }}")
