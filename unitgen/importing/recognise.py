@@ -16,7 +16,8 @@ from typing import Any
 
 import attrs
 
-from unitgen.diagnostics import Diagnostic, Location, Severity
+from unitgen.codes import severity
+from unitgen.diagnostics import Diagnostic, Location
 from unitgen.importing import spectext
 from unitgen.importing.dockerrun import DockerRun, NotDockerRun, parse_run
 from unitgen.importing.reader import UnitSource
@@ -94,11 +95,11 @@ class Recogniser:
 
     # reporting --------------------------------------------------------------------------
 
-    def note(self, code: str, line: int, message: str, severity: Severity = Severity.NOTE) -> None:
-        self.findings.append(Diagnostic(code, severity, message, Location(self.source.path, line)))
+    def report(self, code: str, line: int, message: str) -> None:
+        self.findings.append(Diagnostic(code, severity(code), message, Location(self.source.path, line)))
 
     def left_out(self, entry: Entry, why: str) -> None:
-        self.note("I102", entry.line, f"{entry.key}= left out: {why}", Severity.WARNING)
+        self.report("I102", entry.line, f"{entry.key}= left out: {why}")
 
     def table(self, *path: str) -> Data:
         node = self.data
@@ -118,13 +119,13 @@ class Recogniser:
         self.exec_start(starts[0])
         for name, line in source.sections:
             if name == "Install":
-                self.note(
+                self.report(
                     "I104",
                     line,
                     "section [Install] left out by design: fleet starts the units, not systemd's install logic",
                 )
             elif name not in ("Unit", "Service", "X-Fleet"):
-                self.note("I102", line, f"section [{name}] left out: specs have no such section", Severity.WARNING)
+                self.report("I102", line, f"section [{name}] left out: specs have no such section")
         for entry in source.entries:
             if entry.section == "Unit":
                 self.unit_entry(entry)
@@ -133,7 +134,7 @@ class Recogniser:
         self.attach_fetches()
         self.fleet()
         for line, why in source.unreadable:
-            self.note("I103", line, f"line not understood, left out: {why}", Severity.WARNING)
+            self.report("I103", line, f"line not understood, left out: {why}")
         container = self.table("container")
         if self.image and self.image in self.pulls:
             self.pulls.discard(self.image)
@@ -184,7 +185,7 @@ class Recogniser:
             extra[entry.key] = [*(previous if isinstance(previous, list) else [previous]), value]
         else:
             extra[entry.key] = value
-        self.note("I101", entry.line, f"{entry.key}= kept as passthrough ({table}.extra.{entry.key})")
+        self.report("I101", entry.line, f"{entry.key}= kept as passthrough ({table}.extra.{entry.key})")
 
     # Exec lines ---------------------------------------------------------------------------
 
@@ -218,7 +219,7 @@ class Recogniser:
         if "/" in executable:
             self.docker = executable
         else:
-            self.note("I107", entry.line, f"docker run as {executable!r}: the spec uses the absolute paths.docker")
+            self.report("I107", entry.line, f"docker run as {executable!r}: the spec uses the absolute paths.docker")
         try:
             run = parse_run(args[1:])
         except NotDockerRun as error:
@@ -268,7 +269,7 @@ class Recogniser:
                 policy = _RESTART_POLICY.get(value.split(":")[0])
                 if policy:
                     self.table("service")["restart"] = policy
-                self.note(
+                self.report(
                     "I104", line, f"docker run --restart={value}: systemd restarts the unit instead (service.restart)"
                 )
             elif option.name == "detach":
@@ -284,7 +285,7 @@ class Recogniser:
         if command:
             container["command"] = command
         if self.container_name is None:
-            self.note("I104", line, "docker run has no --name: unitgen names the container after the unit")
+            self.report("I104", line, "docker run has no --name: unitgen names the container after the unit")
         elif container.get("name") == self.source.prefix:
             if self.source.is_template:  # each instance would otherwise get a name of its own
                 container["name"] = "{{ prefix }}"
@@ -347,7 +348,7 @@ class Recogniser:
             if host_path in env_files:
                 env_files.remove(host_path)
                 container.setdefault("secrets", []).append(secret)
-                self.note(
+                self.report(
                     "I104", entry.line, f"fetch of s3://{secret['bucket']}/{secret['key']} became container.secrets"
                 )
             else:
@@ -381,9 +382,7 @@ class Recogniser:
                 items = [w for v in values for w in (go_fields(v) if key == "Conflicts" else [v])]
                 fleet.setdefault(FLEET_LISTS[key], []).extend(spectext.plain(item) for item in items)
             else:
-                self.note(
-                    "I102", line.line, f"[X-Fleet] {line.key}= left out: fleet does not know it", Severity.WARNING
-                )
+                self.report("I102", line.line, f"[X-Fleet] {line.key}= left out: fleet does not know it")
         metadata = self.data.get("fleet", {}).get("machine_metadata", {})
         for name, values in metadata.items():
             metadata[name] = values[0] if len(values) == 1 else values

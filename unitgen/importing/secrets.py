@@ -1,6 +1,6 @@
 """Credentials written inline in a unit are never copied into a spec (``secretscan`` says
 what one looks like): the import writes a placeholder in their place and says so (I201),
-an error unless the user allows placeholders."""
+an error unless the user allows placeholders (``session`` then reports it as a warning)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ INLINE_PLACEHOLDER = "REPLACE-ME-secret-removed-by-unitgen-import"
 
 
 class SecretGuard:
-    def __init__(self, path: str, *, allow_placeholders: bool) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.severity = Severity.WARNING if allow_placeholders else Severity.ERROR
         self.findings: list[Diagnostic] = []
 
     def check(self, name: str | None, value: str, line: int) -> str | None:
@@ -25,7 +24,7 @@ class SecretGuard:
             self.findings.append(
                 Diagnostic(
                     "I201",
-                    self.severity,
+                    Severity.ERROR,
                     f"{what}{problem}: not copied into the spec; a placeholder stands in its place",
                     Location(self.path, line),
                     hint="keep it in an env file fetched at start (container.secrets), then edit the placeholder",

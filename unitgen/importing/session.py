@@ -51,7 +51,7 @@ def import_units(
     imported: list[Imported] = []
     skipped: dict[str, str] = {}
     for source in sources:
-        guard = SecretGuard(source.path, allow_placeholders=allow_secret_placeholders)
+        guard = SecretGuard(source.path)
         recogniser = Recogniser(source, guard)
         try:
             imported.append(recogniser.run())
@@ -75,6 +75,8 @@ def import_units(
         files[PROJECT_FILE] = toml_writer.dumps(project)
     elif project:
         files[PROJECT_FILE] = _extended_project(existing_project or "", project)
+    if allow_secret_placeholders:  # the user knows: a placeholder is then worth a warning
+        findings = [attrs.evolve(f, severity=Severity.WARNING) if f.code == "I201" else f for f in findings]
     return ImportResult(files, sorted(findings, key=Diagnostic.sort_key), names, skipped)
 
 
