@@ -3,11 +3,16 @@ and the command's rules for --into, --force and inline credentials."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 from click.testing import CliRunner
 from conftest import require, require_tool
+from helpers import REPO
 from hypothesis import given
 from hypothesis import strategies as st
 from import_roundtrip import in_scope, round_trip
@@ -169,3 +174,36 @@ _values = st.recursive(
 @given(st.dictionaries(_keys, _values, max_size=5))
 def test_tomllib_reads_back_what_the_writer_wrote(data: dict[str, object]) -> None:
     assert tomllib.loads(toml_writer.dumps(data)) == data
+
+
+def test_the_import_session_in_the_readme_is_a_real_run(tmp_path: Path) -> None:
+    """The README's import of the article's unit (docs/import.md) is replayed command by command."""
+    require(SEED.is_file(), "../shared/seed is not here")
+    require(shutil.which("bash") and shutil.which("sed") and shutil.which("grep"), "bash, sed and grep are needed")
+    doc = (REPO / "docs" / "import.md").read_text()
+    block = doc.split("```console\n", 1)[1].split("```", 1)[0]
+    commands = [line[2:].rstrip("\n") for line in block.splitlines(keepends=True) if line.startswith("$ ")]
+    assert commands[1] == "unitgen import legacy --into specs"
+    (tmp_path / "shared").symlink_to(SEED.parent.parent)
+    root = tmp_path / "djed"
+    root.mkdir()
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "unitgen").write_text(f'#!/bin/sh\nexec {sys.executable} -m unitgen "$@"\n')
+    (shim / "unitgen").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    replayed = ""
+    for command in commands:
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=120,
+        )
+        replayed += f"$ {command}\n{proc.stdout}"
+    assert replayed == block, "docs/import.md's session is out of date; this run printed:\n" + replayed
+    assert "```console\n" + block + "```" in (REPO / "README.md").read_text(), "README.md must show the same session"
