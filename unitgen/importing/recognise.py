@@ -20,7 +20,7 @@ from unitgen.codes import severity
 from unitgen.diagnostics import Diagnostic, Location
 from unitgen.importing import spectext
 from unitgen.importing.dockerrun import DockerRun, NotDockerRun, parse_run
-from unitgen.importing.reader import UnitSource
+from unitgen.importing.reader import FleetLine, UnitSource
 from unitgen.importing.secrets import SecretGuard
 from unitgen.importing.shellcmd import NotSimple, markers, shell_script, unwrap
 from unitgen.spec.docker_rules import split_image
@@ -112,10 +112,10 @@ class Recogniser:
     def run(self) -> Imported:
         source = self.source
         if source.suffix != "service":
-            raise NotImported(f"a .{source.suffix} unit: only services are imported") from None
+            raise NotImported(f"a .{source.suffix} unit: only services are imported")
         starts = [e for e in source.entries_in("Service") if e.key == "ExecStart"]
         if len(starts) != 1:
-            raise NotImported("no single ExecStart= to import") from None
+            raise NotImported("no single ExecStart= to import")
         self.exec_start(starts[0])
         for name, line in source.sections:
             if name == "Install":
@@ -127,24 +127,24 @@ class Recogniser:
             elif name not in ("Unit", "Service", "X-Fleet"):
                 self.report("I102", line, f"section [{name}] left out: specs have no such section")
         for entry in source.entries:
-            if entry.section == "Unit":
-                self.unit_entry(entry)
-            elif entry.section == "Service" and entry.key != "ExecStart":
-                self.service_entry(entry)
+            try:
+                if entry.section == "Unit":
+                    self.unit_entry(entry)
+                elif entry.section == "Service" and entry.key != "ExecStart":
+                    self.service_entry(entry)
+            except (spectext.NotSpecText, NotImported) as error:
+                self.report("I103", entry.line, f"{entry.key}= not understood, left out: {error}")
         self.attach_fetches()
         self.fleet()
         for line, why in source.unreadable:
             self.report("I103", line, f"line not understood, left out: {why}")
-        container = self.table("container")
-        if self.image and self.image in self.pulls:
-            self.pulls.discard(self.image)
-        else:
-            container["pull"] = False
+        if self.image not in self.pulls:
+            self.table("container")["pull"] = False
         return Imported(source.prefix, source, self.data, self.docker, self.runtime)
 
     def unit_entry(self, entry: Entry) -> None:
         if entry.key == "Description":
-            self.set_text(entry, ("unit",), "description", spectext.plain(entry.value))
+            self.table("unit")["description"] = spectext.plain(entry.value)
         elif entry.key in RELATIONS:
             names = self.table("unit").setdefault(RELATIONS[entry.key], [])
             for word in entry.value.split():
@@ -157,7 +157,7 @@ class Recogniser:
     def service_entry(self, entry: Entry) -> None:
         key = entry.key
         if key in SERVICE_KEYS:
-            self.set_text(entry, ("service",), SERVICE_KEYS[key], spectext.plain(entry.value))
+            self.table("service")[SERVICE_KEYS[key]] = spectext.plain(entry.value)
         elif key == "ExecStartPre":
             self.start_pre(entry)
         elif key == "ExecStop":
@@ -166,9 +166,6 @@ class Recogniser:
             self.left_out(entry, "the spec format has no key for it and refuses it as a passthrough")
         else:
             self.passthrough(entry, "service")
-
-    def set_text(self, entry: Entry, path: tuple[str, ...], key: str, text: str) -> None:
-        self.table(*path)[key] = text
 
     def passthrough(self, entry: Entry, table: str) -> None:
         section = entry.section or ""
@@ -210,12 +207,10 @@ class Recogniser:
                 f"ExecStart= runs a shell script that is not one simple command: {error}", entry.line
             ) from None
         if found is None or found[2][:1] != ("run",) or not found[1].endswith("docker"):
-            raise NotImported("ExecStart= does not run 'docker run'", entry.line) from None
+            raise NotImported("ExecStart= does not run 'docker run'", entry.line)
         flags, executable, args, keys = found
         if flags:
-            raise NotImported(
-                f"ExecStart= has the prefix {flags!r}, which unitgen does not write", entry.line
-            ) from None
+            raise NotImported(f"ExecStart= has the prefix {flags!r}, which unitgen does not write", entry.line)
         if "/" in executable:
             self.docker = executable
         else:
@@ -273,7 +268,7 @@ class Recogniser:
                     "I104", line, f"docker run --restart={value}: systemd restarts the unit instead (service.restart)"
                 )
             elif option.name == "detach":
-                raise NotImported("docker run -d: systemd cannot supervise a detached container", line) from None
+                raise NotImported("docker run -d: systemd cannot supervise a detached container", line)
             else:
                 docker_args += [self.argument(word, keys, line) for word in option.words]
         if docker_args:
@@ -366,23 +361,29 @@ class Recogniser:
 
     def fleet(self) -> None:
         for line in self.source.fleet:
-            key = XFLEET_ALIASES.get(line.key, line.key)
-            values = split_value(line.value)
-            fleet = self.table("fleet")
-            if key == "Global":
-                fleet["global"] = any(is_truthy(v) for v in values)
-            elif key == "MachineID":
-                fleet["machine_id"] = spectext.plain(values[-1])
-            elif key == "MachineMetadata":
-                metadata = fleet.setdefault("machine_metadata", {})
-                for value in values:
-                    name, _, wanted = value.partition("=")
-                    metadata.setdefault(name, []).append(spectext.plain(wanted))
-            elif key in FLEET_LISTS:
-                items = [w for v in values for w in (go_fields(v) if key == "Conflicts" else [v])]
-                fleet.setdefault(FLEET_LISTS[key], []).extend(spectext.plain(item) for item in items)
-            else:
-                self.report("I102", line.line, f"[X-Fleet] {line.key}= left out: fleet does not know it")
+            try:
+                self.fleet_line(line)
+            except spectext.NotSpecText as error:
+                self.report("I103", line.line, f"[X-Fleet] {line.key}= not understood, left out: {error}")
         metadata = self.data.get("fleet", {}).get("machine_metadata", {})
         for name, values in metadata.items():
             metadata[name] = values[0] if len(values) == 1 else values
+
+    def fleet_line(self, line: FleetLine) -> None:
+        key = XFLEET_ALIASES.get(line.key, line.key)
+        values = split_value(line.value)
+        fleet = self.table("fleet")
+        if key == "Global":
+            fleet["global"] = any(is_truthy(v) for v in values)
+        elif key == "MachineID":
+            fleet["machine_id"] = spectext.plain(values[-1])
+        elif key == "MachineMetadata":
+            metadata = fleet.setdefault("machine_metadata", {})
+            for value in values:
+                name, _, wanted = value.partition("=")
+                metadata.setdefault(name, []).append(spectext.plain(wanted))
+        elif key in FLEET_LISTS:
+            items = [w for v in values for w in (go_fields(v) if key == "Conflicts" else [v])]
+            fleet.setdefault(FLEET_LISTS[key], []).extend(spectext.plain(item) for item in items)
+        else:
+            self.report("I102", line.line, f"[X-Fleet] {line.key}= left out: fleet does not know it")
