@@ -10,6 +10,7 @@ import pytest
 from conftest import require_tool
 from import_roundtrip import round_trip_together
 
+from unitgen.compile.compiler import compile_specs
 from unitgen.importing import spectext
 from unitgen.importing.dockerrun import NotDockerRun, parse_run
 from unitgen.importing.session import import_units
@@ -164,3 +165,20 @@ def test_what_repeats_is_factored_and_still_round_trips(tmp_path: Path) -> None:
         "env": {"DJANGO_SETTINGS_MODULE": "djed.settings.web"},
         "command": ["uwsgi", "--socket", "/var/run/djed/web.sock"],
     }
+
+
+def test_a_systemd_environment_file_passes_through(tmp_path: Path) -> None:
+    """``${VAR}`` in a unit comes from systemd's environment; an imported EnvironmentFile=
+    keeps providing it (it is not docker's --env-file, which is container.env_files)."""
+    _write(tmp_path / "legacy", "app.service", "[Service]\nEnvironmentFile=/etc/environment\n"
+           "ExecStart=/usr/bin/docker run --name app -e HOST=${COREOS_PRIVATE_IPV4} img:1\n")  # fmt: skip
+    result = import_units([str(tmp_path / "legacy")], allow_secret_placeholders=False, existing_project=None)
+    spec = tomllib.loads(result.files["app.toml"])
+    assert spec["service"]["extra"] == {"EnvironmentFile": "/etc/environment"}
+    assert spec["container"]["env"] == {"HOST": "{{ env.COREOS_PRIVATE_IPV4 }}"}
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "app.toml").write_text(result.files["app.toml"])
+    text = compile_specs(specs).units[0].text
+    assert "\nEnvironmentFile=/etc/environment\n" in text
+    assert " -e \"HOST=${COREOS_PRIVATE_IPV4}\" " in text
