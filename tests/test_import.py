@@ -207,3 +207,18 @@ def test_the_import_session_in_the_readme_is_a_real_run(tmp_path: Path) -> None:
         replayed += f"$ {command}\n{proc.stdout}"
     assert replayed == block, "docs/import.md's session is out of date; this run printed:\n" + replayed
     assert "```console\n" + block + "```" in (REPO / "README.md").read_text(), "README.md must show the same session"
+
+
+def test_an_existing_project_file_is_extended_not_replaced(tmp_path: Path) -> None:
+    unit = _seed_unit(tmp_path)
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "unitgen.toml").write_text('# ours\n[vars]\nregion = "eu"\n')
+    result = CliRunner().invoke(main, ["import", str(unit), "--into", str(specs)])
+    assert result.exit_code == 0, result.output
+    text = (specs / "unitgen.toml").read_text()
+    assert text.startswith('# ours\n[vars]\nregion = "eu"\n')
+    assert tomllib.loads(text) == {"vars": {"region": "eu"}, "runtime": {"djed_environment": "/djed-environment"}}
+    (specs / "unitgen.toml").write_text('[runtime]\nversion = "/v"\n')
+    clash = CliRunner().invoke(main, ["import", str(unit), "--into", str(specs), "--force"])
+    assert clash.exit_code == 1 and "add to [runtime] of the project file" in clash.output

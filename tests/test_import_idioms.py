@@ -181,4 +181,4 @@ def test_a_systemd_environment_file_passes_through(tmp_path: Path) -> None:
     (specs / "app.toml").write_text(result.files["app.toml"])
     text = compile_specs(specs).units[0].text
     assert "\nEnvironmentFile=/etc/environment\n" in text
-    assert " -e \"HOST=${COREOS_PRIVATE_IPV4}\" " in text
+    assert ' -e "HOST=${COREOS_PRIVATE_IPV4}" ' in text

@@ -226,9 +226,9 @@ def _extended_project(existing: str, additions: dict[str, Any]) -> str:
             raise ProjectConflict(table, missing)
         if missing:
             extra[table] = missing
-    if not extra:
-        return existing
-    return existing.rstrip("\n") + "\n\n" + toml_writer.dumps(extra)
+    # Appended as tables of their own: a key after the file's last table would belong to it.
+    tables = [f"[{table}]\n" + toml_writer.dumps(values) for table, values in extra.items()]
+    return "\n\n".join([existing.rstrip("\n"), *tables]) if tables else existing
 
 
 class ProjectConflict(Exception):
