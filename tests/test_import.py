@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import require, require_tool
+from conftest import SHARED, require, require_tool
 from helpers import REPO
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,8 +21,7 @@ from unitgen.cli import main
 from unitgen.compile.compiler import compile_specs
 from unitgen.importing import toml_writer
 
-CORPUS = Path("/work/shared/corpus/fleet-units")
-SEED = Path("/work/shared/seed/using-docker-in-production.md")
+SEED = SHARED / "seed" / "using-docker-in-production.md"
 
 # The in-scope corpus files (fleet accepts them; ExecStart= runs docker run, directly or in
 # one simple sh -c) whose round trip differs, and why.
@@ -73,13 +72,12 @@ ROUND_TRIP_WITH_LEFT_OUT = {
 }
 
 
-def test_the_corpus_round_trips_through_import_and_compile(tmp_path: Path) -> None:
-    require(CORPUS.is_dir(), "../shared/corpus is not here")
+def test_the_corpus_round_trips_through_import_and_compile(tmp_path: Path, corpus_dir: Path) -> None:
     require_tool("systemd-analyze")
     failures: dict[str, str] = {}
     left_out: dict[str, str] = {}
     in_scope_count = 0
-    for index, directory in enumerate(sorted(p for p in CORPUS.iterdir() if p.is_dir())):
+    for index, directory in enumerate(sorted(p for p in corpus_dir.iterdir() if p.is_dir())):
         in_scope_count += sum(1 for p in directory.iterdir() if in_scope(p))
         failures.update(round_trip(directory, tmp_path / str(index), left_out))
     assert in_scope_count == 77
@@ -88,7 +86,7 @@ def test_the_corpus_round_trips_through_import_and_compile(tmp_path: Path) -> No
 
 
 def _seed_unit(tmp_path: Path) -> Path:
-    require(SEED.is_file(), "../shared/seed is not here")
+    require(SEED.is_file(), f"the article is not at {SEED}")
     lines = SEED.read_text().splitlines()
     start = lines.index("[Unit]")
     end = next(i for i in range(start, len(lines)) if lines[i].startswith("MachineMetadata="))
@@ -178,7 +176,7 @@ def test_tomllib_reads_back_what_the_writer_wrote(data: dict[str, object]) -> No
 
 def test_the_import_session_in_the_readme_is_a_real_run(tmp_path: Path) -> None:
     """The README's import of the article's unit (docs/import.md) is replayed command by command."""
-    require(SEED.is_file(), "../shared/seed is not here")
+    require(SEED.is_file(), f"the article is not at {SEED}")
     require(shutil.which("bash") and shutil.which("sed") and shutil.which("grep"), "bash, sed and grep are needed")
     doc = (REPO / "docs" / "import.md").read_text()
     block = doc.split("```console\n", 1)[1].split("```", 1)[0]
