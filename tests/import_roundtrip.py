@@ -66,13 +66,35 @@ def docker_words(value: str) -> list[str] | None:
     return words if words[0].endswith("docker") else None
 
 
-def container_argv(argv: Iterable[str], runtime: dict[str, str]) -> tuple[object, ...]:
-    """The docker run line, normalised: a shell's script split as the shell splits it,
-    runtime reads named by their etcd key, options as a sorted multiset."""
-    argv = list(argv)
+def _systemd_expanded(argv: list[str], environment: dict[str, str]) -> list[str]:
+    """What systemd runs: ``$NAME`` as a whole word split into the value's words, ``${NAME}``
+    replaced by the value (``$$`` is ``$`` afterwards, so it is left for the caller)."""
+    words: list[str] = []
+    for word in argv:
+        whole = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", word)
+        if whole and whole.group(1) in environment:
+            words += environment[whole.group(1)].split()
+            continue
+        words.append(
+            re.sub(
+                r"\$\$|\$\{(\w+)\}",
+                lambda m: environment.get(m.group(1) or "", m.group()) if m.group(1) else m.group(),
+                word,
+            )
+        )
+    return words
+
+
+def container_argv(argv: Iterable[str], runtime: dict[str, str], environment: dict[str, str]) -> tuple[object, ...]:
+    """The docker run line, normalised: variables of the unit's Environment= put in as systemd
+    and the shell put them in, a shell's script split as the shell splits it, runtime reads
+    named by their etcd key, options as a sorted multiset."""
+    argv = _systemd_expanded(list(argv), environment)
     script = shell_script(argv[0], tuple(argv[1:]))
     if script is not None:
         text = _ETCD.sub(lambda m: "@etcd:" + m.group(1) + "@", script.replace("$$", "$"))
+        for name, value in environment.items():  # the shell's own expansion, from the same environment
+            text = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", lambda _m, v=value: v, text)
         argv = shlex.split(text)
         if argv[0] == "exec":
             argv = argv[1:]
@@ -170,8 +192,10 @@ def _difference(name: str, before, after, original: bytes, ours: bytes, runtime:
     def start(dump) -> list[str]:  # type: ignore[no-untyped-def]
         return [list(argv) for key, argv in dump.commands.get(name, ()) if key == "ExecStart"][0]
 
+    environment = dict(line.partition("=")[::2] for line in before.environment.get(name, ()))
     try:
-        a, b = container_argv(start(before), runtime), container_argv(start(after), runtime)
+        a = container_argv(start(before), runtime, environment)
+        b = container_argv(start(after), runtime, {})
     except (IndexError, dockerrun.NotDockerRun) as error:
         return f"no container argv to compare: {error}"
     options_a, options_b = _by_design(list(a[0]), list(b[0]), ours.decode())  # type: ignore[call-overload]

@@ -182,3 +182,19 @@ def test_a_systemd_environment_file_passes_through(tmp_path: Path) -> None:
     text = compile_specs(specs).units[0].text
     assert "\nEnvironmentFile=/etc/environment\n" in text
     assert ' -e "HOST=${COREOS_PRIVATE_IPV4}" ' in text
+
+
+def test_environment_values_go_where_execstart_uses_them_as_systemd_expands_them(tmp_path: Path) -> None:
+    _write(tmp_path / "legacy", "app.service", '[Service]\nEnvironment="A00=-e NAME=app" VERSION=1.2\n'
+           "ExecStart=/usr/bin/docker run --name app $A00 img:${VERSION}\n"
+           "[Unit]\nDescription=x\n")  # fmt: skip
+    _write(tmp_path / "shell", "app.service", "[Service]\nEnvironment=VERSION=1.2\n"
+           "ExecStart=/bin/sh -c 'docker run --name app \"img:$VERSION\"'\n")  # fmt: skip
+    for directory in ("legacy", "shell"):
+        result = import_units([str(tmp_path / directory)], allow_secret_placeholders=False, existing_project=None)
+        container = tomllib.loads(result.files["app.toml"])["container"]
+        assert container["tag"] == "1.2"
+        assert not [f for f in result.findings if f.code == "I102"], [f.format() for f in result.findings]
+    assert container.get("env") is None
+    legacy = import_units([str(tmp_path / "legacy")], allow_secret_placeholders=False, existing_project=None)
+    assert tomllib.loads(legacy.files["app.toml"])["container"]["env"] == {"NAME": "app"}

@@ -20,6 +20,7 @@ from unitgen.codes import severity
 from unitgen.diagnostics import Diagnostic, Location
 from unitgen.importing import spectext
 from unitgen.importing.dockerrun import DockerRun, NotDockerRun, parse_run
+from unitgen.importing.environment import WHOLE_WORD, UnitEnvironment
 from unitgen.importing.reader import FleetLine, UnitSource
 from unitgen.importing.secrets import SecretGuard
 from unitgen.importing.shellcmd import NotSimple, markers, shell_script, unwrap
@@ -92,6 +93,7 @@ class Recogniser:
         self.image: str | None = None
         self.pulls: set[str] = set()
         self.fetches: list[tuple[str, dict[str, Any], Entry]] = []
+        self.environment = UnitEnvironment(source.entries_in("Service"))
 
     # reporting --------------------------------------------------------------------------
 
@@ -162,6 +164,8 @@ class Recogniser:
             self.start_pre(entry)
         elif key == "ExecStop":
             self.stop(entry)
+        elif key == "Environment" and self.environment.all_written(entry):
+            self.report("I104", entry.line, "Environment= values written into the container's arguments where used")
         elif key.startswith("Exec") or key in MANAGED_DIRECTIVES:
             self.left_out(entry, "the spec format has no key for it and refuses it as a passthrough")
         else:
@@ -195,8 +199,8 @@ class Recogniser:
         args = tuple(word.text for word in command.words[1:])
         script = shell_script(command.executable, args)
         if script is None:
-            return command.flags, command.executable, args, ()
-        unwrapped = unwrap(script)
+            return command.flags, command.executable, self.environment.expand(args), ()
+        unwrapped = unwrap(script, self.environment.for_script(script))
         return command.flags, unwrapped.words[0], unwrapped.words[1:], unwrapped.etcd_keys
 
     def exec_start(self, entry: Entry) -> None:
@@ -222,6 +226,12 @@ class Recogniser:
         self.container(run, keys, entry)
 
     def argument(self, word: str, keys: tuple[str, ...], line: int) -> str:
+        if WHOLE_WORD.fullmatch(word):
+            self.report(
+                "I104",
+                line,
+                f"{word} as a whole word is split at blanks by systemd; the spec passes it as one word",
+            )
         try:
             text = spectext.exec_argument(word)
         except spectext.NotSpecText as error:

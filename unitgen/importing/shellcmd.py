@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 
 import attrs
 
@@ -20,6 +21,7 @@ SHELLS = frozenset({"sh", "bash"})
 _ETCD_GET = re.compile(r"\$\((?:/usr/bin/|/bin/)?etcdctl get (/[A-Za-z0-9_./-]+)\)")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _MARKER = re.compile("\x00([0-9]+)\x00")
+_SHELL_SPECIAL = re.compile(r"[\"'\\$`;&|<>()\n]")
 
 
 def etcd_marker(index: int) -> str:
@@ -51,9 +53,15 @@ def shell_script(executable: str, args: tuple[str, ...]) -> str | None:
     return None
 
 
-def unwrap(script: str) -> Unwrapped:
-    """The words of the one simple command ``script`` runs."""
+def unwrap(script: str, environment: Mapping[str, str] | None = None) -> Unwrapped:
+    """The words of the one simple command ``script`` runs; ``environment`` holds the values
+    the unit's ``Environment=`` gives, which the shell expands as it reads the words."""
     text = script.replace("$$", "$")
+    for name, value in (environment or {}).items():
+        if re.search(rf"\$(?:{name}\b|\{{{name}\}})", text):
+            if _SHELL_SPECIAL.search(value):
+                raise NotSimple(f"${name} holds characters the shell would read differently")
+            text = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", value.replace("\\", r"\\"), text)
     keys: list[str] = []
 
     def substitute(match: re.Match[str]) -> str:
