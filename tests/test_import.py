@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 from click.testing import CliRunner
 from conftest import SHARED, require, require_tool
-from helpers import REPO
+from helpers import REPO, replay_console
 from hypothesis import given
 from hypothesis import strategies as st
 from import_roundtrip import in_scope, round_trip
@@ -192,18 +191,7 @@ def test_the_import_session_in_the_readme_is_a_real_run(tmp_path: Path) -> None:
     (shim / "unitgen").chmod(0o755)
     env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    replayed = ""
-    for command in commands:
-        proc = subprocess.run(
-            ["bash", "-c", command],
-            cwd=root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=120,
-        )
-        replayed += f"$ {command}\n{proc.stdout}"
+    replayed = replay_console(commands, root, env)
     assert replayed == block, "docs/import.md's session is out of date; this run printed:\n" + replayed
     assert "```console\n" + block + "```" in (REPO / "README.md").read_text(), "README.md must show the same session"
 
