@@ -50,3 +50,21 @@ image = "example/app"
 tag = "v1"
 command = ["serve", "--port", "8000"]
 """
+
+
+def replay_console(commands: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """Each command run by bash in ``cwd``, shown as a console session: ``$ command``, then
+    what it printed (stdout and stderr together)."""
+    replayed = ""
+    for command in commands:
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=120,
+        )
+        replayed += f"$ {command}\n{proc.stdout}"
+    return replayed

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require
-from helpers import REPO, SIMPLE_SPEC, run_unitgen, write_specs
+from helpers import REPO, SIMPLE_SPEC, replay_console, run_unitgen, write_specs
 
 from unitgen import __version__
 from unitgen.cli import main
@@ -20,7 +20,7 @@ COMMANDS = sorted(main.commands)
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["check", "compile", "diff", "graph", "lint", "render", "schema", "submit"]
+    assert COMMANDS == ["check", "compile", "diff", "graph", "import", "lint", "render", "schema", "submit"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -237,18 +237,7 @@ def test_session_transcript_is_a_real_run(tmp_path: Path) -> None:
     shutil.copytree(REPO / "specs", root / "specs")
     script_dir = str(Path(_console_script()).parent)
     env = {**_environment(), "PATH": f"{script_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
-    replayed = ""
-    for command, _ in steps:
-        proc = subprocess.run(
-            ["bash", "-c", command],
-            cwd=root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=120,
-        )
-        replayed += f"$ {command}\n{proc.stdout}"
+    replayed = replay_console([command for command, _ in steps], root, env)
     assert replayed == block, "docs/session.md is out of date; this run printed:\n" + replayed
     assert "```console\n" + block + "```" in (REPO / "README.md").read_text(), "README.md must show the same session"
 

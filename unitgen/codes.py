@@ -57,6 +57,7 @@ GROUPS = (
     Group("L3", "L3xx: Exec lines"),
     Group("L4", "L4xx: fleet v1.0.0"),
     Group("L5", "L5xx: credentials written into a unit"),
+    Group("I", "Ixxx: unitgen import"),
 )
 
 TABLE = (
@@ -301,6 +302,50 @@ TABLE = (
     Code("L501", W, "credential-in-environment", "credential in an environment assignment"),
     Code("L502", W, "credential-in-url", "credential inside a URL"),
     Code("L503", W, "key-in-unit", "cloud access key or private key in the unit"),
+    Code(
+        "I101",
+        N,
+        "import-passthrough",
+        "a directive with no spec key was kept as passthrough (unit.extra, service.extra)",
+    ),
+    Code(
+        "I102",
+        W,
+        "import-left-out",
+        "a directive, section or option the spec format cannot carry was left out of the spec",
+    ),
+    Code(
+        "I103",
+        W,
+        "import-unreadable-line",
+        "a line neither systemd nor fleet reads as written was left out, not guessed at",
+    ),
+    Code(
+        "I104",
+        N,
+        "import-by-design",
+        "an idiom unitgen writes its own way (restart policy, container name, secret fetch)",
+    ),
+    Code("I105", W, "import-not-a-service", "a unit that is not one docker run service was not imported"),
+    Code(
+        "I106",
+        W,
+        "import-instances-guessed",
+        "a template without instance files beside it: its instances.names is a placeholder",
+    ),
+    Code("I107", W, "import-docker-path", "the unit runs docker from another path than the project's paths.docker"),
+    Code(
+        "I201",
+        E,
+        "import-inline-credential",
+        "a credential written in the unit was not copied: a placeholder stands in its place (a warning with --allow-secret-placeholders)",
+    ),
+    Code(
+        "I301",
+        E,
+        "import-would-overwrite",
+        "a spec of that name already exists in --into: nothing was written (use --force)",
+    ),
 )
 
 CODES: dict[str, Code] = {entry.code: entry for entry in TABLE}

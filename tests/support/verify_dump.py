@@ -41,14 +41,25 @@ class DumpedVerify(VerifyResult):
     command_lines: dict[str, tuple[Argv, ...]]
     commands: dict[str, tuple[tuple[str, Argv], ...]]
     environment: dict[str, tuple[str, ...]]
+    # (dependency kind, unit) pairs the unit's own file declared (``origin-file``), e.g.
+    # ("After", "docker.service"), in dump order.
+    dependencies: dict[str, tuple[tuple[str, str], ...]] = attrs.field(factory=dict)
 
 
 def verify_with_dump(units: Mapping[str, str | bytes], *, timeout: float = 120) -> DumpedVerify:
     with stub_tree(units) as tree:
         verdict = verify_in(tree, timeout=timeout)
         dump = run_analyze(tree, debug=True, timeout=timeout).stdout
-    command_lines, commands, environment = _parse_dump(dump, tree.rename)
-    return DumpedVerify(verdict.returncode, verdict.findings, verdict.raw_stderr, command_lines, commands, environment)
+    command_lines, commands, environment, dependencies = _parse_dump(dump, tree.rename)
+    return DumpedVerify(
+        verdict.returncode,
+        verdict.findings,
+        verdict.raw_stderr,
+        command_lines,
+        commands,
+        environment,
+        dependencies,
+    )
 
 
 _SIMPLE_ESCAPES = {
@@ -129,6 +140,7 @@ _UNIT_HEADER_RE = re.compile(rb"^\s*-> Unit (.+):$")
 _EXEC_HEADER_RE = re.compile(rb"^\s*-> (Exec[A-Za-z]+):$")
 _COMMAND_RE = re.compile(rb"^\s*Command Line: (.*)$")
 _ENV_RE = re.compile(rb"^\t\tEnvironment: (.*)$")
+_DEPENDENCY_RE = re.compile(rb"^\t\t([A-Za-z]+): (\S+) \(([^)]*)\)$")
 
 
 def _parse_dump(
@@ -137,8 +149,10 @@ def _parse_dump(
     dict[str, tuple[Argv, ...]],
     dict[str, tuple[tuple[str, Argv], ...]],
     dict[str, tuple[str, ...]],
+    dict[str, tuple[tuple[str, str], ...]],
 ]:
     command_lines: dict[str, list[Argv]] = {}
+    dependencies: dict[str, list[tuple[str, str]]] = {}
     commands: dict[str, list[tuple[str, Argv]]] = {}
     environment: dict[str, list[str]] = {}
     unit: str | None = None
@@ -151,6 +165,7 @@ def _parse_dump(
             command_lines.setdefault(unit, [])
             commands.setdefault(unit, [])
             environment.setdefault(unit, [])
+            dependencies.setdefault(unit, [])
             exec_key = ""
             continue
         if unit is None:
@@ -168,8 +183,13 @@ def _parse_dump(
         m = _ENV_RE.match(line)
         if m:
             environment[unit].append(_decode_str(m.group(1)))
+            continue
+        m = _DEPENDENCY_RE.match(line)
+        if m and b"origin-file" in m.group(3).split():
+            dependencies[unit].append((_decode_str(m.group(1)), _decode_str(m.group(2))))
     return (
         {k: tuple(v) for k, v in command_lines.items()},
         {k: tuple(v) for k, v in commands.items()},
         {k: tuple(v) for k, v in environment.items()},
+        {k: tuple(v) for k, v in dependencies.items()},
     )

@@ -21,7 +21,6 @@ MANAGED_DIRECTIVES = {
     "ExecStartPre": "container (unitgen writes the lifecycle)",
     "ExecStop": "container (unitgen writes the lifecycle)",
     "Environment": "container.env",
-    "EnvironmentFile": "container.env_files",
     "User": "service.user",
     "Restart": "service.restart",
     "RestartSec": "service.restart_sec",

@@ -1,0 +1,100 @@
+"""A small, exact TOML emitter for the spec data the importer builds.
+
+The data is plain: tables (dicts) of strings, booleans, integers, lists of strings and
+arrays of tables.  Scalars and lists of scalars are written first, then sub-tables
+(``[a.b]``), then arrays of tables (``[[a.b]]``), so that what ``tomllib`` reads back is
+exactly the data given.  A table holding only scalars inline stays readable as
+``NAME = { … }`` where it is short (``env``, ``machine_metadata``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_INLINE_LIMIT = 100
+
+Value = object  # str | bool | int | list | dict, checked at runtime
+
+
+def dumps(data: Mapping[str, Value]) -> str:
+    """The TOML text of ``data``."""
+    lines: list[str] = []
+    _table(lines, (), data)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def key(name: str) -> str:
+    return name if _BARE_KEY.fullmatch(name) else string(name)
+
+
+def string(text: str) -> str:
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            raise ValueError("a lone surrogate cannot be written in TOML")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _is_table_array(value: Value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
+
+
+def _inline_ok(value: Mapping[str, Value]) -> bool:
+    return all(not isinstance(item, (dict, list)) or _is_scalar_list(item) for item in value.values())
+
+
+def _is_scalar_list(value: Value) -> bool:
+    return isinstance(value, list) and not any(isinstance(item, (dict, list)) for item in value)
+
+
+def scalar(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(scalar(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key(k)} = {scalar(v)}" for k, v in value.items()) + " }" if value else "{}"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _header(path: Sequence[str]) -> str:
+    return ".".join(key(part) for part in path)
+
+
+def _table(lines: list[str], path: tuple[str, ...], data: Mapping[str, Value]) -> None:
+    tables: list[tuple[str, Mapping[str, Value]]] = []
+    arrays: list[tuple[str, list[Mapping[str, Value]]]] = []
+    for name, value in data.items():
+        if isinstance(value, dict):
+            inline = scalar(value)
+            if _inline_ok(value) and value and len(inline) <= _INLINE_LIMIT:
+                lines.append(f"{key(name)} = {inline}")
+            else:
+                tables.append((name, value))
+        elif _is_table_array(value):
+            assert isinstance(value, list)
+            arrays.append((name, value))
+        else:
+            lines.append(f"{key(name)} = {scalar(value)}")
+    for name, table in tables:
+        lines.append("")
+        lines.append(f"[{_header((*path, name))}]")
+        _table(lines, (*path, name), table)
+    for name, items in arrays:
+        for item in items:
+            lines.append("")
+            lines.append(f"[[{_header((*path, name))}]]")
+            _table(lines, (*path, name), item)
