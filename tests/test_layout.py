@@ -21,7 +21,8 @@ ALLOWED = {
     "lint": {"lint", "systemd"},
     "output": {"output", "compile", "systemd"},
     "fleet": {"fleet", "compile", "spec", "systemd"},
-    "cli": {"cli", "compile", "spec", "systemd", "lint", "output", "fleet"},
+    "compose": {"compose", "compile", "spec", "systemd", "output"},
+    "cli": {"cli", "compile", "spec", "systemd", "lint", "output", "fleet", "compose"},
 }
 
 

@@ -1,7 +1,7 @@
 """The command line (click): ``main`` is the group, ``run`` the ``unitgen`` command.
 
 Each command lives with its kin: ``build`` (compile, check, diff), ``show`` (lint,
-schema, render, graph), ``fleet`` (submit); ``common`` holds what they share.
+schema, render, graph), ``fleet`` (submit), ``compose`` (compose); ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import click
 from click.utils import PacifyFlushWrapper
 
 from unitgen import __version__
-from unitgen.cli import build, fleet, show
+from unitgen.cli import build, compose, fleet, show
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,7 +39,17 @@ def main() -> None:
     """
 
 
-for command in (build.compile, build.check, build.diff, show.lint, fleet.submit, show.schema, show.render, show.graph):
+for command in (
+    build.compile,
+    build.check,
+    build.diff,
+    compose.compose,
+    show.lint,
+    fleet.submit,
+    show.schema,
+    show.render,
+    show.graph,
+):
     main.add_command(command)
 
 

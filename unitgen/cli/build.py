@@ -27,6 +27,7 @@ from unitgen.cli.common import (
     summary,
     use_color,
 )
+from unitgen.cli.compose import compose_drift
 from unitgen.output import cache
 from unitgen.output.plan import shown
 
@@ -202,7 +203,8 @@ def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bo
       unitgen check                 # specs/ against out/, all environments
       unitgen check specs/ --env prod --set version=v42 -q
     """
-    if not _drift(specs, environment, sets, quiet=quiet, no_cache=no_cache):
+    units_in_sync = _drift(specs, environment, sets, quiet=quiet, no_cache=no_cache)
+    if not (compose_drift(specs, environment, quiet=quiet, echo_diff=_echo_diff) and units_in_sync):
         sys.exit(EXIT_INVALID)
 
 
@@ -222,6 +224,7 @@ def diff(specs: Path, environment: str | None, sets: tuple[str, ...], no_cache: 
       unitgen diff --env stage | less -R
     """
     _drift(specs, environment, sets, quiet=False, no_cache=no_cache)
+    compose_drift(specs, environment, quiet=False, echo_diff=_echo_diff)
 
 
 # --- submit -----------------------------------------------------------------------------

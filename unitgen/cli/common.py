@@ -107,14 +107,16 @@ no_cache_option = click.option(
 
 
 def compile_or_usage_error(
-    specs: Path, environment: str | None, sets: tuple[str, ...], *, keep_ir: bool = False
+    specs: Path, environment: str | None, sets: tuple[str, ...], *, keep_ir: bool = False, keep_specs: bool = False
 ) -> CompileResult:
     """The one compile, with a request it cannot answer reported as a usage error."""
     from unitgen.compile.compiler import CompileRequestError, compile_specs
 
     overrides = parse_sets(sets)
     try:
-        return compile_specs(specs, environment=environment, overrides=overrides, keep_ir=keep_ir)
+        return compile_specs(
+            specs, environment=environment, overrides=overrides, keep_ir=keep_ir, keep_specs=keep_specs
+        )
     except CompileRequestError as error:
         raise click.UsageError(str(error)) from None
 
@@ -138,10 +140,16 @@ def remember(
 
 
 def compiled_or_exit(
-    specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False, keep_ir: bool = False
+    specs: Path,
+    environment: str | None,
+    sets: tuple[str, ...],
+    *,
+    need_env: bool = False,
+    keep_ir: bool = False,
+    keep_specs: bool = False,
 ) -> CompileResult:
     """Compile in memory; print diagnostics; exit 1 when the specs do not compile."""
-    result = compile_or_usage_error(specs, environment, sets, keep_ir=keep_ir)
+    result = compile_or_usage_error(specs, environment, sets, keep_ir=keep_ir, keep_specs=keep_specs)
     if need_env and environment is None and result.project.environments:
         known = ", ".join(result.project.environments)
         raise click.UsageError(f"this project has environments ({known}): choose one with --env")
