@@ -1,5 +1,6 @@
-"""``compose``: a Compose file per environment from the specs; and the part of ``check``
-and ``diff`` that compares the project's Compose files with the specs."""
+"""``compose``: a Compose file of an environment from the specs; and the Compose files the
+project declares (``[compose.ENV] file``), which ``compile`` writes and ``check`` and
+``diff`` compare, with the units."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import click
 
 from unitgen.cli.common import (
     EXIT_INVALID,
+    compile_or_usage_error,
     compiled_or_exit,
     echo_diagnostics,
     parse_sets,
@@ -23,12 +25,11 @@ from unitgen.cli.common import (
 )
 from unitgen.diagnostics import Diagnostics
 from unitgen.output.plan import shown
-from unitgen.spec.model import ComposeTarget
-from unitgen.spec.resolve import load_project
 
-# The compiler is imported by the commands that compile (see ``common``).
+# The compiler and the spec reader are imported by the commands that use them (see ``common``).
 if TYPE_CHECKING:
     from unitgen.compose.files import ComposeRequest
+    from unitgen.spec.model import ComposeTarget
 
 
 def _request(target: ComposeTarget, specs: Path, pins: dict[str, str], secrets_dir: str | None) -> ComposeRequest:
@@ -38,31 +39,104 @@ def _request(target: ComposeTarget, specs: Path, pins: dict[str, str], secrets_d
     return ComposeRequest.of(target, project_root(specs), pins, secrets_dir)
 
 
-def _text(specs: Path, request: ComposeRequest) -> str:
-    """The Compose file's text; exit 1 when the specs or the Compose file have errors."""
+def _declared(specs: Path, environment: str | None) -> list[ComposeRequest]:
+    """The Compose files the project declares (of ``environment`` only, when given)."""
+    from unitgen.spec.resolve import load_project
+
+    targets = load_project(specs).compose
+    return [
+        _request(target, specs, {}, None)
+        for target in targets
+        if target.file is not None and environment in (None, target.environment)
+    ]
+
+
+def _text(specs: Path, request: ComposeRequest, *, with_units: bool) -> str:
+    """The Compose file's text; exit 1 when the specs or the Compose file have errors.
+
+    ``with_units``: the command compiled and reported the specs already; only errors
+    that the Compose file's own pins bring are shown."""
     from unitgen.compose.files import compose_text
 
     sets = tuple(f"{name}={value}" for name, value in request.pins.items())
-    result = compiled_or_exit(specs, request.environment, sets, keep_specs=True)
-    found = Diagnostics()
-    text = compose_text(result, request, f"{specs.resolve().name}/", found)
+    if with_units:
+        result = compile_or_usage_error(specs, request.environment, sets, keep_specs=True)
+        found = result.diagnostics if result.diagnostics.has_errors else Diagnostics()
+    else:
+        result = compiled_or_exit(specs, request.environment, sets, keep_specs=True)
+        found = Diagnostics()
+    text = compose_text(result, request, f"{specs.resolve().name}/", found) if result.ok else ""
     echo_diagnostics(found.sorted())
     if found.has_errors:
-        click.echo(f"unitgen: no Compose file written ({summary(found)})", err=True)
+        click.echo(
+            f"unitgen: {shown(request.file) if request.file else 'the Compose file'}: not written ({summary(found)})",
+            err=True,
+        )
         sys.exit(EXIT_INVALID)
     return text
+
+
+def declared_texts(specs: Path, environment: str | None, *, force: bool) -> list[tuple[Path, str]]:
+    """For ``compile``: each declared Compose file with its text, before anything is
+    written; exit 1 when one cannot be made or a file unitgen did not generate is in the way."""
+    from unitgen.compose.files import in_the_way
+
+    texts = []
+    for request in _declared(specs, environment):
+        assert request.file is not None
+        found = Diagnostics()
+        if in_the_way(request.file, found, force=force):
+            echo_diagnostics(found.sorted())
+            sys.exit(EXIT_INVALID)
+        texts.append((request.file, _text(specs, request, with_units=True)))
+    return texts
+
+
+def write_texts(texts: list[tuple[Path, str]], *, quiet: bool) -> None:
+    from unitgen.compose.files import write
+
+    for path, text in texts:
+        outcome = write(path, text)
+        if not quiet:
+            click.echo(f"{shown(path)}: {outcome}")
+
+
+def compose_drift(specs: Path, environment: str | None, *, quiet: bool, echo_diff: Callable[[str], None]) -> bool:
+    """Print how the project's Compose files differ from the specs; True when they do not.
+
+    Each file is compared with what ``unitgen compose`` writes for it, with its own pins
+    (``--set`` pins units, not these files)."""
+    from unitgen.compose.files import compare
+
+    in_sync = True
+    for request in _declared(specs, environment):
+        assert request.file is not None
+        change = compare(request.file, _text(specs, request, with_units=True))
+        where = shown(request.file)
+        if change is None:
+            click.echo(f"{where}: up to date", err=True)
+            continue
+        in_sync = False
+        if not quiet:
+            echo_diff(change.diff(where))
+        color = use_color()
+        click.secho(f"{where}: {change.describe()}", err=True, fg="yellow", color=color)
+        click.secho(f"unitgen: {where} is out of date; run: {request.command}", err=True, fg="red", color=color)
+    return in_sync
 
 
 def _requests(
     specs: Path, environment: str | None, sets: tuple[str, ...], secrets_dir: str | None, output: str | None
 ) -> list[ComposeRequest]:
     """The files asked for: one environment's, or every file the project declares."""
+    from unitgen.spec.model import ComposeTarget
+    from unitgen.spec.resolve import load_project
+
     project = load_project(specs)
     pins = parse_sets(sets)
-    declared = {target.environment: target for target in project.compose}
     if environment is not None or not project.environments:
-        target = declared.get(environment) or ComposeTarget(environment)
-        request = _request(target, specs, pins, secrets_dir)
+        declared = {target.environment: target for target in project.compose}
+        request = _request(declared.get(environment) or ComposeTarget(environment), specs, pins, secrets_dir)
         if output is not None:
             request = attrs.evolve(request, file=None if output == "-" else Path(output).absolute())
         return [request]
@@ -107,50 +181,23 @@ def compose(
     local copy, never its contents.  What only the cluster has (fleet placement,
     presence sidekicks, the etcd reads) is left out and listed at the top of the file.
     The file is replaced in one rename; without a file to write, it goes to stdout.
+    `unitgen compile` writes the files unitgen.toml declares ([compose.ENV] file) too,
+    and `unitgen check` compares them.
 
     \b
     Example:
       unitgen compose --env dev                        # [compose.dev] file, e.g. fig.yml
       unitgen compose --env prod --set version=v42 -o -
     """
-    from unitgen.compose.files import write
+    from unitgen.compose.files import in_the_way, write
 
     for request in _requests(specs, environment, sets, secrets_dir, output):
-        text = _text(specs, request)
+        found = Diagnostics()
+        if request.file is not None and in_the_way(request.file, found, force=force):
+            echo_diagnostics(found.sorted())
+            sys.exit(EXIT_INVALID)
+        text = _text(specs, request, with_units=False)
         if request.file is None:
             click.echo(text, nl=False)
-            continue
-        found = Diagnostics()
-        outcome = write(request.file, text, found, force=force)
-        echo_diagnostics(found.sorted())
-        if outcome is None:
-            sys.exit(EXIT_INVALID)
-        click.echo(f"{shown(request.file)}: {outcome}", err=True)
-
-
-def compose_drift(specs: Path, environment: str | None, *, quiet: bool, echo_diff: Callable[[str], None]) -> bool:
-    """Print how the project's Compose files differ from the specs; True when they do not.
-
-    Each file is compared with what ``unitgen compose`` writes for it, with its own pins
-    (``--set`` pins units, not these files)."""
-    from unitgen.compose.files import compare
-
-    project = load_project(specs)
-    in_sync = True
-    for target in project.compose:
-        if target.file is None or environment not in (None, target.environment):
-            continue
-        request = _request(target, specs, {}, None)
-        assert request.file is not None
-        change = compare(request.file, _text(specs, request))
-        where = shown(request.file)
-        if change is None:
-            click.echo(f"{where}: up to date", err=True)
-            continue
-        in_sync = False
-        if not quiet:
-            echo_diff(change.diff(where))
-        color = use_color()
-        click.secho(f"{where}: {change.describe()}", err=True, fg="yellow", color=color)
-        click.secho(f"unitgen: {where} is out of date; run: {request.command}", err=True, fg="red", color=color)
-    return in_sync
+        else:
+            click.echo(f"{shown(request.file)}: {write(request.file, text)}")
