@@ -86,13 +86,21 @@ def project_file(ctx: click.Context) -> dict[str, Any]:
         return {}
 
 
-def _complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+def complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     environments = project_file(ctx).get("environments", {})
-    return [e for e in sorted(environments) if isinstance(e, str) and e.startswith(incomplete)]
+    # A local environment (cluster = false) has no units: only compose offers it.
+    everything = ctx.command.name == "compose"
+    return [
+        e
+        for e in sorted(environments)
+        if isinstance(e, str)
+        and e.startswith(incomplete)
+        and (everything or not (isinstance(environments[e], dict) and environments[e].get("cluster") is False))
+    ]
 
 
 env_option = click.option(
-    "--env", "environment", metavar="ENV", help="Compile only this environment.", shell_complete=_complete_env
+    "--env", "environment", metavar="ENV", help="Compile only this environment.", shell_complete=complete_env
 )
 set_option = click.option(
     "--set",

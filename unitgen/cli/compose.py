@@ -16,6 +16,7 @@ from unitgen.cli.common import (
     EXIT_INVALID,
     compile_or_usage_error,
     compiled_or_exit,
+    complete_env,
     echo_diagnostics,
     parse_sets,
     set_option,
@@ -153,7 +154,13 @@ def _requests(
 
 @click.command(short_help="Write a Compose file of an environment from the specs.")
 @specs_argument
-@click.option("--env", "environment", metavar="ENV", help="The environment (default: every [compose.ENV] file).")
+@click.option(
+    "--env",
+    "environment",
+    metavar="ENV",
+    help="The environment (default: every [compose.ENV] file).",
+    shell_complete=complete_env,
+)
 @set_option
 @click.option(
     "--secrets-dir",
