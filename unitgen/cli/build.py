@@ -27,7 +27,7 @@ from unitgen.cli.common import (
     summary,
     use_color,
 )
-from unitgen.cli.compose import compose_drift, declared_texts, write_texts
+from unitgen.cli.compose import compose_drift
 from unitgen.output import cache
 from unitgen.output.plan import shown
 
@@ -45,8 +45,7 @@ from unitgen.output.plan import shown
 def compile(
     specs: Path, environment: str | None, sets: tuple[str, ...], force: bool, verify: bool, quiet: bool, no_cache: bool
 ) -> None:
-    """Compile every spec in SPECS (default: specs/) into the output directory, and
-    write the Compose files unitgen.toml declares ([compose.ENV] file).
+    """Compile every spec in SPECS (default: specs/) into the output directory.
 
     Nothing is written unless every spec compiles, and then out/ is written as one
     transaction: it ends as it was or as the specs say, whatever fails or interrupts
@@ -68,10 +67,8 @@ def compile(
     if memo is not None:
         with output_held(memo.out_dir, create=False, writing=True):
             if memo.matches_output():
-                composed = declared_texts(specs, environment, force=force)
                 echo_formatted(memo.diagnostics)
                 _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
-                write_texts(composed, quiet=quiet)
                 return
     result = compile_or_usage_error(specs, environment, sets, keep_ir=verify)
     diagnostics = result.diagnostics
@@ -80,8 +77,6 @@ def compile(
         from unitgen.compile.verify import verify_compiled
 
         verify_compiled(result, diagnostics)
-    # The Compose files are made before out/ is written, and written after it.
-    composed = declared_texts(specs, environment, force=force) if not diagnostics.has_errors else []
     with output_held(result.out_dir, create=result.ok, writing=True) as signals:
         plan = (
             output.plan(result.files, result.out_dir, diagnostics, force=force, scope=result.scope)
@@ -97,7 +92,6 @@ def compile(
         remember(key, specs, environment, sets, result, compiled_diagnostics)
     counts = (len(plan.write), len(plan.remove), len(plan.unchanged))
     _echo_compiled(result.out_dir, len(result.units), counts, result.instances_to_start(), quiet=quiet)
-    write_texts(composed, quiet=quiet)
     if plan.leftovers and not quiet:
         click.echo(f"removed {len(plan.leftovers)} temporary file(s) an interrupted older unitgen left", err=True)
     if signals.pending is not None:

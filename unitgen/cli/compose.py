@@ -1,6 +1,5 @@
-"""``compose``: a Compose file of an environment from the specs; and the Compose files the
-project declares (``[compose.ENV] file``), which ``compile`` writes and ``check`` and
-``diff`` compare, with the units."""
+"""``compose``: a Compose file of an environment from the specs; and the part of ``check``
+and ``diff`` that compares the Compose files the project declares (``[compose.ENV] file``)."""
 
 from __future__ import annotations
 
@@ -75,31 +74,6 @@ def _text(specs: Path, request: ComposeRequest, *, with_units: bool) -> str:
         )
         sys.exit(EXIT_INVALID)
     return text
-
-
-def declared_texts(specs: Path, environment: str | None, *, force: bool) -> list[tuple[Path, str]]:
-    """For ``compile``: each declared Compose file with its text, before anything is
-    written; exit 1 when one cannot be made or a file unitgen did not generate is in the way."""
-    from unitgen.compose.files import in_the_way
-
-    texts = []
-    for request in _declared(specs, environment):
-        assert request.file is not None
-        found = Diagnostics()
-        if in_the_way(request.file, found, force=force):
-            echo_diagnostics(found.sorted())
-            sys.exit(EXIT_INVALID)
-        texts.append((request.file, _text(specs, request, with_units=True)))
-    return texts
-
-
-def write_texts(texts: list[tuple[Path, str]], *, quiet: bool) -> None:
-    from unitgen.compose.files import write
-
-    for path, text in texts:
-        outcome = write(path, text)
-        if not quiet:
-            click.echo(f"{shown(path)}: {outcome}")
 
 
 def compose_drift(specs: Path, environment: str | None, *, quiet: bool, echo_diff: Callable[[str], None]) -> bool:
@@ -188,8 +162,8 @@ def compose(
     local copy, never its contents.  What only the cluster has (fleet placement,
     presence sidekicks, the etcd reads) is left out and listed at the top of the file.
     The file is replaced in one rename; without a file to write, it goes to stdout.
-    `unitgen compile` writes the files unitgen.toml declares ([compose.ENV] file) too,
-    and `unitgen check` compares them.
+    Without --env, every file unitgen.toml declares ([compose.ENV] file) is written;
+    `unitgen check` fails when one of them is out of date.
 
     \b
     Example:
