@@ -159,7 +159,7 @@ def compiled_or_exit(
     """Compile in memory; print diagnostics; exit 1 when the specs do not compile."""
     result = compile_or_usage_error(specs, environment, sets, keep_ir=keep_ir, keep_specs=keep_specs)
     if need_env and environment is None and result.project.environments:
-        known = ", ".join(result.project.environments)
+        known = ", ".join(e for e in result.project.environments if e not in result.project.local_environments)
         raise click.UsageError(f"this project has environments ({known}): choose one with --env")
     echo_diagnostics(result.diagnostics.sorted())
     if result.diagnostics.has_errors:
