@@ -394,3 +394,18 @@ def test_hostile_values_reach_docker_compose_exactly(
         assert got == sent or any(char in sent for char in LOSSY_IN_CONFIG_OUTPUT)
     for name, sent in environment.items():
         assert shown["environment"][name] == sent or any(char in sent for char in LOSSY_IN_CONFIG_OUTPUT)
+
+
+def test_a_unit_cannot_name_a_service_of_compose_files_only(tmp_path: Path) -> None:
+    files = {
+        "unitgen.toml": "[environments.prod]\n[environments.dev]\ncluster = false\n",
+        "db.toml": '[container]\nimage = "postgres:9.3"\n[compose]\nonly = true\n',
+        "web.toml": '[container]\nimage = "example/app:v1"\n[environments.dev.unit]\nrequires = ["db"]\n',
+    }
+    write_specs(tmp_path, files)
+    assert run_unitgen("compile", cwd=tmp_path).returncode == 0  # dev's relation is no unit's
+    assert sorted(snapshot(tmp_path / "out")) == ["prod/web.service"]
+    web = tmp_path / "specs" / "web.toml"
+    web.write_text(web.read_text().replace("[environments.dev.unit]", "[unit]"))
+    proc = run_unitgen("compile", cwd=tmp_path)
+    assert proc.returncode == 1 and "S313" in proc.stderr and "unit.requires[0]" in proc.stderr

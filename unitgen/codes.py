@@ -181,6 +181,12 @@ TABLE = (
     Code(
         "S312", E, "bad-relation-name", "a relation or fleet.machine_of names something that is not a valid unit name"
     ),
+    Code(
+        "S313",
+        E,
+        "compose-only-reference",
+        "a unit names a spec of Compose files only ([compose] only), which has no unit",
+    ),
     Code("S320", E, "dependency-cycle", "ordering or requirement relations form a cycle; systemd would drop a job"),
     Code("S330", E, "unknown-machine-of", "fleet.machine_of names a spec that does not exist"),
     Code("S331", E, "machine-of-global", "fleet.machine_of names a global unit: fleet can never place this unit"),

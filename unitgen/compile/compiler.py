@@ -196,7 +196,7 @@ def _compile_environment(
     specs = [resolve_spec(workspace, env, spec, chain, diagnostics) for spec, chain in order]
     # A local environment runs what its Compose file holds, and only that.
     local = env in workspace.project.local_environments
-    _cross_check(workspace, [spec for spec in specs if spec.compose.include or not local], diagnostics)
+    _cross_check(workspace, [spec for spec in specs if spec.compose.include or not local], diagnostics, units=not local)
     variables = workspace.variables[env]
     # The passthrough linter is for specs that are otherwise correct: on a spec with
     # errors it would only restate them, without a place to point at.
@@ -265,12 +265,12 @@ def _case_collisions(specs: Sequence[ServiceSpec], units: Sequence[CompiledUnit]
             )
 
 
-def _cross_check(workspace: Workspace, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+def _cross_check(workspace: Workspace, specs: Sequence[ServiceSpec], diagnostics: Diagnostics, *, units: bool) -> None:
     """The checks across specs, but for references to a spec that was reported and left
     out (it could not be loaded, or resolved): its own error is the one to fix, and a
     second one at each reference would bury it."""
     found = Diagnostics()
-    check_all(specs, found)
+    check_all(specs, found, units=units)
     left_out = {spec.name for spec in workspace.specs} | workspace.unloaded
     left_out -= {spec.name for spec in specs}
     references = set(_references_to(specs, left_out))
