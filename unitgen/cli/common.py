@@ -75,15 +75,19 @@ specs_argument = click.argument(
 )
 
 
-def project_file(ctx: click.Context) -> dict[str, Any]:
-    """The project file's raw data, for shell completion (no compile, errors ignored)."""
+def raw_project(specs: Path) -> dict[str, Any]:
+    """The project file's raw data, without the spec reader (no compile, errors ignored)."""
     import tomllib
 
-    specs = Path(ctx.params.get("specs") or "specs")
     try:
         return tomllib.loads((specs / "unitgen.toml").read_text())
     except (OSError, ValueError):
         return {}
+
+
+def project_file(ctx: click.Context) -> dict[str, Any]:
+    """The project file's raw data, for shell completion."""
+    return raw_project(Path(ctx.params.get("specs") or "specs"))
 
 
 def complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
