@@ -163,6 +163,8 @@ def test_compose_only_specs_and_local_environments_compile_to_no_units(tmp_path:
     assert units == snapshot(REPO / "out")
     assert not (tmp_path / "out" / "dev").exists()
     assert not [name for name in units if Path(name).name.startswith(("db", "redis"))]
+    local = run_unitgen("compile", "--env", "dev", cwd=tmp_path)
+    assert local.returncode == 2 and "unitgen compose --env dev" in local.stderr
 
 
 def test_output_is_deterministic_and_leaves_no_temporary_file(tmp_path: Path) -> None:

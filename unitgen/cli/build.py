@@ -71,6 +71,11 @@ def compile(
                 _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
                 return
     result = compile_or_usage_error(specs, environment, sets, keep_ir=verify)
+    if environment in result.project.local_environments:
+        raise click.UsageError(
+            f"{environment} is a local environment (cluster = false): it has no units; "
+            f"its Compose file: unitgen compose --env {environment}"
+        )
     diagnostics = result.diagnostics
     compiled_diagnostics = diagnostics.sorted()  # what a memo replays: not what plan adds below
     if verify and result.ok:

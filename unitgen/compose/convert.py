@@ -22,7 +22,7 @@ from unitgen.compile.container import image_pieces
 from unitgen.compose.yaml import Node
 from unitgen.diagnostics import Diagnostics
 from unitgen.spec import templating
-from unitgen.spec.model import Project, ServiceSpec
+from unitgen.spec.model import Placement, Project, ServiceSpec
 from unitgen.spec.source import KeyPath
 from unitgen.spec.templating import TemplateError
 from unitgen.systemd.quoting import Raw
@@ -176,8 +176,7 @@ class ComposeConverter:
         self.left_out.setdefault(what, set()).update(names)
 
     def _note_cluster_parts(self, spec: ServiceSpec) -> None:
-        placement = spec.placement
-        if placement != type(placement)() or spec.spread_instances and spec.is_template:
+        if spec.placement != Placement() or spec.spread_instances and spec.is_template:
             self._leave_out("fleet placement ([fleet], instance spreading)", [spec.name])
         if spec.presence.elb is not None:
             self._leave_out("ELB presence notifier (presence.elb)", [spec.name])
