@@ -50,6 +50,7 @@ GROUPS = (
     Group("S4", "S4xx: templates and quoting"),
     Group("S5", "S5xx: the compiled unit files"),
     Group("S6", "S6xx: credentials in specs"),
+    Group("C", "C1xx: Compose files (unitgen compose)"),
     Group("O", "O1xx: the output directory"),
     Group("V", "Vxxx: systemd-analyze verify (--verify)"),
     Group("L1", "L1xx: line syntax of unit files"),
@@ -91,6 +92,7 @@ TABLE = (
         "bad-environment-name",
         "an environment name that cannot be a directory below out/: use [A-Za-z0-9_-]",
     ),
+    Code("S205", E, "undeclared-compose-environment", "[compose.ENV] for an environment the project does not declare"),
     Code(
         "S210",
         E,
@@ -180,6 +182,12 @@ TABLE = (
     Code(
         "S312", E, "bad-relation-name", "a relation or fleet.machine_of names something that is not a valid unit name"
     ),
+    Code(
+        "S313",
+        E,
+        "compose-only-reference",
+        "a unit names a spec of Compose files only ([compose] only), which has no unit",
+    ),
     Code("S320", E, "dependency-cycle", "ordering or requirement relations form a cycle; systemd would drop a job"),
     Code("S330", E, "unknown-machine-of", "fleet.machine_of names a spec that does not exist"),
     Code("S331", E, "machine-of-global", "fleet.machine_of names a global unit: fleet can never place this unit"),
@@ -211,6 +219,24 @@ TABLE = (
         "inline-credential",
         "a container.env value that looks like a credential: units are readable across the cluster",
     ),
+    # C1xx: Compose files
+    Code("C101", E, "unpinned-runtime-value", "a runtime value (read from etcd on the cluster) has no pin for Compose"),
+    Code(
+        "C102",
+        E,
+        "no-compose-meaning",
+        "a systemd specifier or {{ env.NAME }} in a value of a Compose file, where it means nothing",
+    ),
+    Code(
+        "C103",
+        E,
+        "no-local-secret",
+        "a secret env file without a local copy: no secrets directory, or a bucket/key that is no safe path",
+    ),
+    Code("C104", E, "untranslatable-docker-args", "container.docker_args, which unitgen cannot write as Compose keys"),
+    Code("C105", W, "restart-left-out", "a service.restart policy that Compose does not have: it is left out"),
+    Code("C106", E, "bad-compose-service-name", "a spec or instance name that is no Compose service name, or twice"),
+    Code("C107", E, "foreign-compose-file", "a file unitgen did not generate is where the Compose file goes"),
     # O1xx: what is already in the output directory
     Code("O101", E, "unreadable-output", "a file in the output directory cannot be read, so unitgen cannot replace it"),
     Code(

@@ -1,7 +1,7 @@
 """The command line (click): ``main`` is the group, ``run`` the ``unitgen`` command.
 
 Each command lives with its kin: ``build`` (compile, check, diff), ``show`` (lint,
-schema, render, graph), ``fleet`` (submit); ``common`` holds what they share.
+schema, render, graph), ``fleet`` (submit), ``compose`` (compose), ``importing`` (import); ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import click
 from click.utils import PacifyFlushWrapper
 
 from unitgen import __version__
-from unitgen.cli import build, fleet, importing, show
+from unitgen.cli import build, compose, fleet, importing, show
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,6 +43,7 @@ for command in (
     build.compile,
     build.check,
     build.diff,
+    compose.compose,
     show.lint,
     fleet.submit,
     show.schema,

@@ -69,6 +69,10 @@ class CompileResult:
     diagnostics: Diagnostics
     environments: tuple[str | None, ...]
     selected: str | None = None  # the --env given, if any: the other environments are not touched
+    # The resolved specs of every environment compiled, and each environment's compile-time
+    # values, kept only when the compile was asked to (``unitgen compose`` reads them).
+    specs: tuple[ServiceSpec, ...] = attrs.field(default=(), repr=False, eq=False)
+    variables: Mapping[str | None, Mapping[str, str]] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property
     def files(self) -> dict[str, str]:
@@ -103,11 +107,15 @@ def compile_specs(
     environment: str | None = None,
     overrides: Mapping[str, str] | None = None,
     keep_ir: bool = False,
+    keep_specs: bool = False,
 ) -> CompileResult:
     """Compile every spec of ``specs_dir`` for every environment (or only ``environment``).
 
     ``overrides``: compile-time values given with ``--set``; ``keep_ir``: keep each unit's
-    IR (``CompiledUnit.unit``), for commands that read it (graph, submit, verify).
+    IR (``CompiledUnit.unit``), for commands that read it (graph, submit, verify);
+    ``keep_specs``: keep the resolved specs (``CompileResult.specs``), for Compose files.
+    A local environment (``cluster = false``) is compiled only when asked for by name,
+    and then to no units.
     Problems with the specs are diagnostics in the result; a request that cannot be
     answered raises ``CompileRequestError``."""
     if not specs_dir.is_dir():
@@ -121,6 +129,8 @@ def compile_specs(
             known = ", ".join(e for e in environments if e) or "none are declared"
             raise CompileRequestError(f"unknown environment {environment!r} (known: {known})")
         environments = (environment,)
+    else:
+        environments = tuple(env for env in environments if env not in project.local_environments)
     _check_overrides(workspace, overrides or {}, environments)
     output = Path(project.output)
     out_dir = output if output.is_absolute() else (project_root(specs_dir) / output).resolve()
@@ -134,12 +144,19 @@ def compile_specs(
         )
     order = resolution_order(workspace, diagnostics)
     units: list[CompiledUnit] = []
+    specs: list[ServiceSpec] = []
     found: dict[str | None, Diagnostics] = {}
     for env in environments:
         found[env] = Diagnostics()
-        units.extend(_compile_environment(workspace, order, env, specs_dir, diagnostics, found[env], keep_ir=keep_ir))
+        compiled = _compile_environment(workspace, order, env, specs_dir, diagnostics, found[env], keep_ir=keep_ir)
+        units.extend(compiled[0])
+        if keep_specs:
+            specs.extend(compiled[1])
     diagnostics.extend(across_environments(found))
-    return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment)
+    variables = {env: workspace.variables[env] for env in environments} if keep_specs else {}
+    return CompileResult(
+        project, out_dir, tuple(units), diagnostics, environments, environment, tuple(specs), variables
+    )
 
 
 def _check_overrides(workspace: Workspace, overrides: Mapping[str, str], environments: Sequence[str | None]) -> None:
@@ -171,12 +188,15 @@ def _compile_environment(
     diagnostics: Diagnostics,
     *,
     keep_ir: bool,
-) -> list[CompiledUnit]:
-    """Resolve and cross-check every spec of one environment, then convert each.
+) -> tuple[list[CompiledUnit], list[ServiceSpec]]:
+    """Resolve and cross-check every spec of one environment, then convert each (but a
+    spec for Compose files only, and every spec of a local environment: no units).
 
     ``loading`` holds what reading the files found; ``diagnostics`` gets this environment's."""
     specs = [resolve_spec(workspace, env, spec, chain, diagnostics) for spec, chain in order]
-    _cross_check(workspace, specs, diagnostics)
+    # A local environment runs what its Compose file holds, and only that.
+    local = env in workspace.project.local_environments
+    _cross_check(workspace, [spec for spec in specs if spec.compose.include or not local], diagnostics, units=not local)
     variables = workspace.variables[env]
     # The passthrough linter is for specs that are otherwise correct: on a spec with
     # errors it would only restate them, without a place to point at.
@@ -188,6 +208,9 @@ def _compile_environment(
         own = findings[spec.name] = []
         found = Diagnostics()  # the spec's own findings are reported with its first unit's
         SpecValidator(spec, found, variables, workspace.project.runtime).run()
+        if spec.compose.only or local:
+            own.extend((finding, finding) for finding in found)
+            continue
         units = [
             ServiceConverter(spec, workspace.project, variables, found).convert(),
             *sidekick_units(spec, workspace.project, variables, found),
@@ -215,7 +238,7 @@ def _compile_environment(
     repeats = restated([*diagnostics, *reported])
     diagnostics.extend(finding for finding in reported if finding not in repeats)
     _case_collisions(specs, compiled, diagnostics)
-    return compiled
+    return compiled, specs
 
 
 def _unit_relative(finding: Diagnostic, unit_name: str, spec_name: str) -> Diagnostic:
@@ -243,12 +266,12 @@ def _case_collisions(specs: Sequence[ServiceSpec], units: Sequence[CompiledUnit]
             )
 
 
-def _cross_check(workspace: Workspace, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+def _cross_check(workspace: Workspace, specs: Sequence[ServiceSpec], diagnostics: Diagnostics, *, units: bool) -> None:
     """The checks across specs, but for references to a spec that was reported and left
     out (it could not be loaded, or resolved): its own error is the one to fix, and a
     second one at each reference would bury it."""
     found = Diagnostics()
-    check_all(specs, found)
+    check_all(specs, found, units=units)
     left_out = {spec.name for spec in workspace.specs} | workspace.unloaded
     left_out -= {spec.name for spec in specs}
     references = set(_references_to(specs, left_out))

@@ -13,12 +13,10 @@ write the cache is a miss: the cache is never the reason a command fails.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import attrs
 
 from unitgen import __version__
+from unitgen.output.atomic import write_atomically
 from unitgen.output.plan import contents_digest, in_sync_by_digest
 
 FORMAT = 6
@@ -188,7 +187,7 @@ def store(key: Key, memo: Memo | None) -> None:
     text = json.dumps({"format": FORMAT, "digest": key.digest, **attrs.asdict(memo)})
     try:
         key.slot.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_atomically(key.slot, text.encode())
+        write_atomically(key.slot, text.encode())
     except (OSError, ValueError):
         pass
 
@@ -251,17 +250,3 @@ def _instances_of_one_environment(value: object) -> bool:
 
 def _replayable_diagnostic(value: object) -> bool:
     return isinstance(value, list) and len(value) == 2 and value[0] in REPLAYED_SEVERITIES and isinstance(value[1], str)
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Replace the memo in one rename, so a concurrent reader sees the old memo or the new
-    one, whole; readable by the user only."""
-    descriptor, temporary = tempfile.mkstemp(prefix=".unitgen-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

@@ -100,6 +100,12 @@ class Presence:
 
 
 @attrs.frozen
+class ComposeSettings:
+    only: bool = False  # a service of Compose files only (a dev database): no unit
+    include: bool = True  # False: left out of this environment's Compose file
+
+
+@attrs.frozen
 class ServiceSpec:
     name: str  # unit name without suffix (and without "@" for templates)
     source: str  # spec file, as displayed
@@ -119,6 +125,7 @@ class ServiceSpec:
     spread_instances: bool
     presence: Presence
     origins: Origins = attrs.field(eq=False, repr=False)
+    compose: ComposeSettings = ComposeSettings()
 
     @property
     def is_template(self) -> bool:
@@ -142,6 +149,16 @@ DEFAULT_FETCHER_COMMAND = ("python", "/opt/app/s3fetch.py", "{bucket}", "{key}",
 
 
 @attrs.frozen
+class ComposeTarget:
+    """``[compose.ENV]`` of the project file: the Compose file generated for an environment."""
+
+    environment: str | None  # None in a project without environments
+    file: str | None = None  # relative to the specs directory's parent
+    secrets_dir: str | None = None
+    pins: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
 class Project:
     source: str | None
     paths: Paths = Paths()
@@ -154,6 +171,8 @@ class Project:
     fetcher_command: Strings = DEFAULT_FETCHER_COMMAND
     elb_image: str = "djedstudios/elb-presence"
     environments: tuple[str, ...] = ()
+    local_environments: tuple[str, ...] = ()  # cluster = false: for Compose files only, no units
+    compose: tuple[ComposeTarget, ...] = ()
     origins: Origins | None = attrs.field(default=None, eq=False, repr=False)
 
 

@@ -11,6 +11,7 @@ import attrs
 
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.spec import model, schema
+from unitgen.spec.compose_settings import compose_targets, local_environments
 from unitgen.spec.merge import Layer, NamedByFile, merge_layers
 from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, display_path, load_document
 from unitgen.spec.typecheck import Checked, check_document
@@ -155,6 +156,11 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
     )
 
 
+def load_project(directory: Path) -> model.Project:
+    """The project file alone; its problems are the compile's to report."""
+    return _load_project(directory, Diagnostics())[0]
+
+
 def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Project, Layer]:
     path = directory / PROJECT_FILE
     if not path.exists():
@@ -167,6 +173,7 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
     fetcher = data.get("fetcher", {})
     presence = data.get("presence", {})
     defaults = model.Paths()
+    environments = _environment_names(data, document, diagnostics)
     project = model.Project(
         source=document.path,
         paths=model.Paths(
@@ -184,7 +191,9 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
         fetcher_image=fetcher.get("image", "jcderr/s3fetch"),
         fetcher_command=tuple(fetcher.get("command", model.DEFAULT_FETCHER_COMMAND)),
         elb_image=presence.get("elb_image", "djedstudios/elb-presence"),
-        environments=_environment_names(data, document, diagnostics),
+        environments=environments,
+        local_environments=local_environments(data, environments),
+        compose=compose_targets(data, environments, document.origins, diagnostics),
         origins=document.origins,
     )
     return project, Layer(data, document.origins)
@@ -364,6 +373,7 @@ def build_spec(
         spread_instances=instances.get("spread", True),
         presence=_presence(name, presence, project) if presence else model.Presence(),
         origins=layer.origins,
+        compose=model.ComposeSettings(**data.get("compose", {})),
     )
 
 

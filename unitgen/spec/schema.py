@@ -160,6 +160,20 @@ PRESENCE = table(
     ),
 )
 
+COMPOSE = table(
+    'How `unitgen compose` treats this spec (Compose files: docs/spec.md, "Compose files").',
+    only=Key(
+        BOOLEAN,
+        "true: the service exists only in Compose files (a dev database): it compiles to no unit (default false).",
+        "true",
+    ),
+    include=Key(
+        BOOLEAN,
+        "false: leave the service out of the Compose file, typically in an environment overlay (default true).",
+        "false",
+    ),
+)
+
 SPEC_FIELDS: dict[str, Key] = {
     "extends": Key(STRING, "Name of another spec this one starts from (see merge rules).", '"web"'),
     "unit": UNIT,
@@ -168,6 +182,7 @@ SPEC_FIELDS: dict[str, Key] = {
     "fleet": FLEET,
     "instances": INSTANCES,
     "presence": PRESENCE,
+    "compose": COMPOSE,
 }
 
 # What an environment overlay (in a spec or in the project) may override: everything a
@@ -240,6 +255,35 @@ PROJECT = Key(
                 ),
                 "defaults": Key(
                     TABLE, "A partial spec merged over every spec in this environment.", fields=OVERLAY_FIELDS
+                ),
+                "cluster": Key(
+                    BOOLEAN,
+                    "false: a local environment, for `unitgen compose` only: no units are compiled for it (default true).",
+                    "false",
+                ),
+            },
+        ),
+        "compose": Key(
+            TABLE_MAP,
+            "Compose files generated from the specs, one per environment (`unitgen compose`; `unitgen check` "
+            "checks them).",
+            fields={
+                "file": Key(
+                    STRING,
+                    "The Compose file, relative to the specs directory's parent.",
+                    '"fig.yml"',
+                    nonempty=True,
+                ),
+                "secrets_dir": Key(
+                    STRING,
+                    "Local directory holding a copy of each secret env file as `BUCKET/KEY`, relative to the Compose "
+                    "file (`--secrets-dir` overrides).",
+                    '"secrets"',
+                ),
+                "pins": Key(
+                    STRING_MAP,
+                    "Values pinned for this Compose file, as `--set` pins them (a runtime value needs one).",
+                    '{ version = "latest" }',
                 ),
             },
         ),
