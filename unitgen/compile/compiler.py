@@ -15,6 +15,7 @@ import attrs
 
 from unitgen.compile import ir
 from unitgen.compile.convert import ServiceConverter
+from unitgen.compile.deploy import DeployPlan, deploy_plan, deploy_units
 from unitgen.compile.irlint import lint_unit, restated
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
@@ -69,6 +70,7 @@ class CompileResult:
     diagnostics: Diagnostics
     environments: tuple[str | None, ...]
     selected: str | None = None  # the --env given, if any: the other environments are not touched
+    deploys: tuple[DeployPlan, ...] = ()  # the services with [deploy], per environment
 
     @property
     def files(self) -> dict[str, str]:
@@ -134,12 +136,16 @@ def compile_specs(
         )
     order = resolution_order(workspace, diagnostics)
     units: list[CompiledUnit] = []
+    plans: list[DeployPlan] = []
     found: dict[str | None, Diagnostics] = {}
     for env in environments:
         found[env] = Diagnostics()
-        units.extend(_compile_environment(workspace, order, env, specs_dir, diagnostics, found[env], keep_ir=keep_ir))
+        compiled = _compile_environment(
+            workspace, order, env, specs_dir, diagnostics, found[env], plans, keep_ir=keep_ir
+        )
+        units.extend(compiled)
     diagnostics.extend(across_environments(found))
-    return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment)
+    return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment, tuple(plans))
 
 
 def _check_overrides(workspace: Workspace, overrides: Mapping[str, str], environments: Sequence[str | None]) -> None:
@@ -169,6 +175,7 @@ def _compile_environment(
     specs_dir: Path,
     loading: Diagnostics,
     diagnostics: Diagnostics,
+    plans: list[DeployPlan],
     *,
     keep_ir: bool,
 ) -> list[CompiledUnit]:
@@ -191,7 +198,11 @@ def _compile_environment(
         units = [
             ServiceConverter(spec, workspace.project, variables, found).convert(),
             *sidekick_units(spec, workspace.project, variables, found),
+            *deploy_units(spec, workspace.project, variables, found),
         ]
+        plan = deploy_plan(spec, workspace.project)
+        if plan is not None:
+            plans.append(plan)
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
         source = header_source(specs_dir, spec)
