@@ -15,7 +15,7 @@ import click
 from click.utils import PacifyFlushWrapper
 
 from unitgen import __version__
-from unitgen.cli import build, fleet, show
+from unitgen.cli import build, deploy, fleet, show
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,7 +39,17 @@ def main() -> None:
     """
 
 
-for command in (build.compile, build.check, build.diff, show.lint, fleet.submit, show.schema, show.render, show.graph):
+for command in (
+    build.compile,
+    build.check,
+    build.diff,
+    show.lint,
+    fleet.submit,
+    deploy.deploy,
+    show.schema,
+    show.render,
+    show.graph,
+):
     main.add_command(command)
 
 
