@@ -253,9 +253,8 @@ def describe(status: Status) -> list[str]:
             f"  deploy of {status.target}: {status.state or 'pulling'}; maintenance: {status.maintenance or '-'}"
         )
     for machine in status.machines:
-        facts = ", ".join(machine.steps) or ("-" if status.deployed else "waiting")
-        if machine.failed:
-            facts += f"; failed: {machine.failed}"
+        done = [*machine.steps, *([f"failed: {machine.failed}"] if machine.failed else [])]
+        facts = ", ".join(done) or ("-" if status.deployed else "waiting")
         if not machine.member:
             facts += " (gone)"
         if machine.keeper:
