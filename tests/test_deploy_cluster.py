@@ -217,7 +217,7 @@ def test_rollback_deploys_the_version_the_last_deploy_replaced(tmp_path: Path) -
         assert c.unitgen("v2", "--timeout", "60").returncode == 0
         assert c.images() == ["example/app:v2"] * 3
         dry = c.unitgen("rollback", "--dry-run")
-        assert dry.returncode == 0 and f"put /app-version v1" in dry.stdout, dry
+        assert dry.returncode == 0 and "put /app-version v1" in dry.stdout, dry
         assert c.get("/app-version") == "v2"
         rolled = c.unitgen("rollback", "--timeout", "60")
         assert rolled.returncode == 0, rolled.stderr
