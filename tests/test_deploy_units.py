@@ -16,6 +16,7 @@ from test_issue14_validation import fleet_registry, fleetctl_submit
 
 from unitgen.compile.compiler import compile_specs
 from unitgen.compile.deploy import LOADER, script_chunks
+from unitgen.fleet.deploy import Etcdctl
 from unitgen.systemd.analyze import find_systemd_analyze
 
 __all__ = ["fleet_registry"]  # a fixture: pytest finds it in this module's namespace
@@ -97,11 +98,11 @@ def test_every_line_fits_fleet_and_the_units_sit_beside_the_service(tmp_path: Pa
 
 
 def test_fleet_accepts_the_deploy_units(tmp_path: Path, fleet_registry: list[str]) -> None:
-    for project, env in ((PROJECT, ""), (PROJECT + 'etcd_api = "3"\n', "")):
-        units = compiled(tmp_path / f"api{len(project)}", project)
+    for api in ("2", "3"):
+        units = compiled(tmp_path / f"v{api}", PROJECT + f'etcd_api = "{api}"\n')
         for name in ("app-updater.service", "app-keeper.service"):
-            unique = f"{tmp_path.name}-{len(project)}-{name}"
-            submitted = fleetctl_submit(fleet_registry, tmp_path, unique, units[env + name])
+            unique = f"{tmp_path.name}-v{api}-{name}"
+            submitted = fleetctl_submit(fleet_registry, tmp_path, unique, units[name])
             assert submitted.returncode == 0 and not submitted.stderr, submitted.stderr
 
 
@@ -164,3 +165,14 @@ def test_deploy_usage_errors_and_an_unreachable_etcd_are_one_clear_line(tmp_path
     )
     assert proc.returncode == 1 and "cannot run /nonexistent/etcdctl" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_tunnel_runs_etcdctl_on_the_host_through_ssh() -> None:
+    etcd = Etcdctl("/usr/bin/etcdctl", "3", tunnel="bastion.example.com")
+    assert etcd.argv("put", "/app-version", "v2") == [
+        "ssh", "bastion.example.com", "env ETCDCTL_API=3 /usr/bin/etcdctl put /app-version v2"
+    ]  # fmt: skip
+    local = Etcdctl("etcdctl", "2", endpoint="http://10.0.0.5:2379")
+    assert local.shell("set", "/app-version", "v 2") == (
+        "ETCDCTL_API=2 etcdctl --endpoints=http://10.0.0.5:2379 set /app-version 'v 2'"
+    )

@@ -45,7 +45,8 @@ def free_port() -> int:
         return port
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float) -> object:
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) -> object:
+    """Poll CONDITION until it returns something truthy; fail naming WHAT after TIMEOUT s."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -53,7 +54,7 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float) -> obje
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 class EtcdServer:

@@ -83,9 +83,13 @@ def deploy(
                 etcd.checked(*write.argv)
         if dry_run or no_wait:
             return
-        statuses = steps.follow(etcd, plans, timeout, _progress_line())
+        try:
+            statuses = steps.follow(etcd, plans, timeout, _progress_line())
+        finally:
+            if sys.stderr.isatty():
+                click.echo(err=True)  # below the progress line
     except steps.DeployError as error:
-        click.echo(f"\nunitgen: {error}", err=True)
+        click.echo(f"unitgen: {error}", err=True)
         sys.exit(EXIT_INVALID)
     failed = [status for status in statuses if status.failed]
     for status in failed:

@@ -15,6 +15,7 @@ from importlib import resources
 
 import attrs
 
+from unitgen.compile.container import environment_args
 from unitgen.compile.encoding import Arg, SpecRenderer, SpecText, exec_line
 from unitgen.compile.ir import Unit, UnitBuilder
 from unitgen.compile.placement import add_placement
@@ -104,7 +105,9 @@ def deploy_units(
         str(len(deploy.health)),
         *(SpecText(word, ("deploy", "health", i)) for i, word in enumerate(deploy.health)),
     ]
-    options = _maintenance_options(spec)
+    # A maintenance command gets what the service's container has; the fetched secrets are
+    # in the service's runtime directory, beside the updater's.
+    options = environment_args(spec, lambda file_name: (Raw("%t"), f"/unitgen/{spec.unit_name}/{file_name}"))
     for i, command in enumerate(deploy.maintenance):
         argv = [SpecText(word, ("deploy", "maintenance", i, "command", j)) for j, word in enumerate(command)]
         updater_args += [str(1 + len(options) + len(argv)), str(len(options)), *options, *argv]
@@ -133,22 +136,6 @@ def _image_repository(spec: ServiceSpec, project: Project) -> SpecText:
     if project.registry and not names_registry_host(spec.container.image):
         registry = project.registry.rstrip("/") + "/"
     return SpecText(spec.container.image, ("container", "image"), registry)
-
-
-def _maintenance_options(spec: ServiceSpec) -> list[Arg]:
-    """docker run options giving a maintenance command what the service's container has:
-    its env files (fetched secrets included), environment and volumes."""
-    container = spec.container
-    options: list[Arg] = []
-    for secret in container.secrets:
-        options += ["--env-file", (Raw("%t"), f"/unitgen/{spec.unit_name}/{secret.file_name}")]
-    for i, env_file in enumerate(container.env_files):
-        options += ["--env-file", SpecText(env_file, ("container", "env_files", i))]
-    for var in container.env:
-        options += ["-e", SpecText(var.value, ("container", "env", var.name), f"{var.name}=")]
-    for i, volume in enumerate(container.volumes):
-        options += ["-v", SpecText(volume, ("container", "volumes", i))]
-    return options
 
 
 def _unit(

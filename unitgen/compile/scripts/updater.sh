@@ -56,6 +56,12 @@ alive() {
             leading=
     fi
 }
+# A second of a long wait, keeping this machine's keys alive every poll interval.
+tick() {
+    sleep 1
+    waited=$((waited + 1))
+    [ $((waited % poll)) -ne 0 ] || alive
+}
 lead() {
     [ -n "$leading" ] || ! create "$prefix/leader" "$me" leased || leading=1
     [ -n "$leading" ]
@@ -88,9 +94,7 @@ restart() {
             put "$d/failed/$me" "$unit not healthy ${health_timeout}s after its restart"
             return
         fi
-        sleep 1
-        waited=$((waited + 1))
-        [ $((waited % poll)) -ne 0 ] || alive
+        tick
     done
     put "$d/healthy/$me" "$version"
 }
@@ -145,7 +149,8 @@ leader_step() {
         put "$d/state" maintenance
         run_maintenance "$@" &
         job=$!
-        while kill -0 "$job" 2>/dev/null; do sleep 1; alive; done
+        waited=0
+        while kill -0 "$job" 2>/dev/null; do tick; done
         if wait "$job"; then put "$d/maintenance" done; else fail "a maintenance command failed on $me"; fi
         return
         ;;
