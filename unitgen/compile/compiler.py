@@ -207,7 +207,12 @@ def _compile_environment(
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
         source = header_source(specs_dir, spec)
         for unit in units:
-            lint_unit(unit, found)
+            linted = Diagnostics()
+            lint_unit(unit, linted)
+            # A deploy unit is placed with its service: what that placement breaks, the
+            # service's own unit has said at the same key.
+            said = {(d.code, d.location, d.key_path) for d, _ in own}
+            found.extend(d for d in linted if unit.kind != "deploy" or (d.code, d.location, d.key_path) not in said)
             text = render_unit(unit, found, source)
             if lint_passthrough and not found.has_errors:
                 found.extend(passthrough_findings(unit, text))

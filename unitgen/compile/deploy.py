@@ -155,7 +155,7 @@ def _unit(
     out.add("Service", "RestartSec", f"{deploy.poll}s", origin)
     out.add("Service", "ExecStart", start, origin)
     add_placement(_beside(renderer, spec), out)
-    return out.build(sidekick_name(spec, role) + ".service", spec.source, kind="sidekick")
+    return out.build(sidekick_name(spec, role) + ".service", spec.source, kind="deploy")
 
 
 def _beside(renderer: SpecRenderer, spec: ServiceSpec) -> SpecRenderer:
