@@ -90,7 +90,7 @@ def deploy_units(
     paths = project.paths
     common: list[Arg] = [paths.etcdctl, project.etcd_api, (Raw("%m"),), plan.prefix]
     updater_args: list[Arg] = [
-        *common[:4],
+        *common,
         plan.version_key,
         str(deploy.ttl),
         str(deploy.poll),
