@@ -28,7 +28,7 @@ def test_examples_are_in_sync(examples: Path) -> None:
     proc = run_unitgen("check", cwd=examples)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
-    assert proc.stderr.strip().endswith("out: 15 unit(s) up to date")
+    assert proc.stderr.strip().endswith("out: 33 unit(s) up to date")
     assert _stat(examples / "out") == before
 
 

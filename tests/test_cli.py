@@ -20,7 +20,19 @@ COMMANDS = sorted(main.commands)
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["check", "compile", "compose", "diff", "graph", "import", "lint", "render", "schema", "submit"]
+    assert COMMANDS == [
+        "check",
+        "compile",
+        "compose",
+        "deploy",
+        "diff",
+        "graph",
+        "import",
+        "lint",
+        "render",
+        "schema",
+        "submit",
+    ]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

@@ -118,19 +118,40 @@ def ordered(tmp_path: Path) -> tuple[Path, FakeFleet]:
 # --- the order ----------------------------------------------------------------------------
 
 
+PROD_ORDER = [
+    "api.service",
+    "api-updater.service",
+    "api-keeper.service",
+    "celery.service",
+    "celery-updater.service",
+    "celery-keeper.service",
+    "web.service",
+    "nginx.service",
+    "nginx-elb-presence.service",
+    "web-updater.service",
+    "web-keeper.service",
+]
+
+
 def test_examples_are_submitted_dependencies_first(examples: tuple[Path, FakeFleet]) -> None:
     root, fleet = examples
     proc = run_unitgen("submit", "--env", "prod", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert fleet.calls() == [
         "fleetctl submit --replace out/prod/api.service",
+        "fleetctl submit --replace out/prod/api-updater.service",  # After= api
+        "fleetctl submit --replace out/prod/api-keeper.service",
         "fleetctl submit --replace out/prod/celery.service",
+        "fleetctl submit --replace out/prod/celery-updater.service",
+        "fleetctl submit --replace out/prod/celery-keeper.service",
         "fleetctl submit --replace out/prod/web.service",
         "fleetctl submit --replace out/prod/nginx.service",  # Wants= and After= web and api
         "fleetctl submit --replace out/prod/nginx-elb-presence.service",  # BindsTo= nginx
+        "fleetctl submit --replace out/prod/web-updater.service",
+        "fleetctl submit --replace out/prod/web-keeper.service",
     ]
-    assert proc.stdout.splitlines() == ["Unit submitted (stand-in)"] * 5 + [
-        "5 unit(s) submitted (prod): api.service celery.service web.service nginx.service nginx-elb-presence.service"
+    assert proc.stdout.splitlines() == ["Unit submitted (stand-in)"] * 11 + [
+        "11 unit(s) submitted (prod): " + " ".join(PROD_ORDER)
     ]
     assert "+ bin/fleetctl submit --replace out/prod/api.service" in proc.stderr.splitlines()
 
@@ -209,10 +230,7 @@ def test_failure_on_the_first_call_submits_nothing(examples: tuple[Path, FakeFle
     assert proc.returncode == 1
     assert len(fleet.calls()) == 1
     assert "submitted (prod): none" in proc.stderr.splitlines()
-    assert (
-        "not submitted: api.service celery.service web.service nginx.service nginx-elb-presence.service"
-        in proc.stderr.splitlines()
-    )
+    assert "not submitted: " + " ".join(PROD_ORDER) in proc.stderr.splitlines()
 
 
 # --- what reaches fleetctl ------------------------------------------------------------------
@@ -222,13 +240,7 @@ def test_dry_run_prints_the_exact_commands_and_runs_nothing(examples: tuple[Path
     root, fleet = examples
     proc = run_unitgen("submit", "--env", "stage", "--start", "--dry-run", cwd=root)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [
-        "bin/fleetctl start --replace out/stage/api.service",
-        "bin/fleetctl start --replace out/stage/celery.service",
-        "bin/fleetctl start --replace out/stage/web.service",
-        "bin/fleetctl start --replace out/stage/nginx.service",
-        "bin/fleetctl start --replace out/stage/nginx-elb-presence.service",
-    ]
+    assert proc.stdout.splitlines() == [f"bin/fleetctl start --replace out/stage/{unit}" for unit in PROD_ORDER]
     assert fleet.calls() == []
 
 
@@ -274,7 +286,7 @@ def test_fleetctl_option_overrides_the_setting(examples: tuple[Path, FakeFleet])
     other = FakeFleet(root / "other")
     proc = run_unitgen("submit", "--env", "prod", "--fleetctl", str(other.bin), cwd=root)
     assert proc.returncode == 0, proc.stderr
-    assert fleet.calls() == [] and len(other.calls()) == 5
+    assert fleet.calls() == [] and len(other.calls()) == len(PROD_ORDER)
 
 
 def test_default_fleetctl_is_looked_up_on_path(tmp_path: Path) -> None:

@@ -163,6 +163,15 @@ TABLE = (
         "bad-etcd-presence",
         "presence.etcd: a port out of range, a ttl or interval not positive, or an interval not below the ttl",
     ),
+    Code(
+        "S290",
+        E,
+        "deploy-without-version-tag",
+        "deploy.version is no [runtime] name, or container.tag is not exactly {{ runtime.NAME }} of it",
+    ),
+    Code("S291", E, "bad-deploy-timing", "a deploy count or time that is not positive, or a poll not below the ttl"),
+    Code("S292", E, "deploy-of-template", "a spec with instances has [deploy]: deploys restart one unit per machine"),
+    Code("S293", E, "empty-maintenance-command", "a deploy.maintenance entry without a command"),
     # S3xx: across the specs of one environment
     Code("S301", E, "duplicate-spec-name", "two spec files have the same name; the later one is left out"),
     Code("S302", E, "duplicate-unit", "two specs produce the same unit file (a unit or one of its sidekicks)"),

@@ -15,7 +15,7 @@ import click
 from click.utils import PacifyFlushWrapper
 
 from unitgen import __version__
-from unitgen.cli import build, compose, fleet, importing, show
+from unitgen.cli import build, compose, deploy, fleet, importing, show
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +46,7 @@ for command in (
     compose.compose,
     show.lint,
     fleet.submit,
+    deploy.deploy,
     show.schema,
     show.render,
     show.graph,

@@ -15,6 +15,7 @@ import attrs
 
 from unitgen.compile import ir
 from unitgen.compile.convert import ServiceConverter
+from unitgen.compile.deploy import DeployPlan, deploy_plan, deploy_units
 from unitgen.compile.irlint import lint_unit, restated
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
@@ -73,6 +74,7 @@ class CompileResult:
     # values, kept only when the compile was asked to (``unitgen compose`` reads them).
     specs: tuple[ServiceSpec, ...] = attrs.field(default=(), repr=False, eq=False)
     variables: Mapping[str | None, Mapping[str, str]] = attrs.field(factory=dict, repr=False, eq=False)
+    deploys: tuple[DeployPlan, ...] = ()  # the services with [deploy], per environment
 
     @property
     def files(self) -> dict[str, str]:
@@ -145,17 +147,20 @@ def compile_specs(
     order = resolution_order(workspace, diagnostics)
     units: list[CompiledUnit] = []
     specs: list[ServiceSpec] = []
+    plans: list[DeployPlan] = []
     found: dict[str | None, Diagnostics] = {}
     for env in environments:
         found[env] = Diagnostics()
-        compiled = _compile_environment(workspace, order, env, specs_dir, diagnostics, found[env], keep_ir=keep_ir)
+        compiled = _compile_environment(
+            workspace, order, env, specs_dir, diagnostics, found[env], plans, keep_ir=keep_ir
+        )
         units.extend(compiled[0])
         if keep_specs:
             specs.extend(compiled[1])
     diagnostics.extend(across_environments(found))
     variables = {env: workspace.variables[env] for env in environments} if keep_specs else {}
     return CompileResult(
-        project, out_dir, tuple(units), diagnostics, environments, environment, tuple(specs), variables
+        project, out_dir, tuple(units), diagnostics, environments, environment, tuple(specs), variables, tuple(plans)
     )
 
 
@@ -186,6 +191,7 @@ def _compile_environment(
     specs_dir: Path,
     loading: Diagnostics,
     diagnostics: Diagnostics,
+    plans: list[DeployPlan],
     *,
     keep_ir: bool,
 ) -> tuple[list[CompiledUnit], list[ServiceSpec]]:
@@ -214,13 +220,22 @@ def _compile_environment(
         units = [
             ServiceConverter(spec, workspace.project, variables, found).convert(),
             *sidekick_units(spec, workspace.project, variables, found),
+            *deploy_units(spec, workspace.project, variables, found),
         ]
+        plan = deploy_plan(spec, workspace.project)
+        if plan is not None:
+            plans.append(plan)
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
         source = header_source(specs_dir, spec)
         name_refused = any(finding.code == "S210" for finding in found)
         for unit in units:
-            lint_unit(unit, found, name_checked=name_refused)
+            linted = Diagnostics()
+            lint_unit(unit, linted, name_checked=name_refused)
+            # A deploy unit is placed with its service: what that placement breaks, the
+            # service's own unit has said at the same key.
+            said = {(d.code, d.location, d.key_path) for d, _ in own}
+            found.extend(d for d in linted if unit.kind != "deploy" or (d.code, d.location, d.key_path) not in said)
             text = render_unit(unit, found, source)
             if lint_passthrough and not found.has_errors:
                 found.extend(passthrough_findings(unit, text))

@@ -106,6 +106,22 @@ class ComposeSettings:
 
 
 @attrs.frozen
+class Deploy:
+    """How the version key's changes reach the machines (docs/deploy.md)."""
+
+    version: str = "version"  # a [runtime] name
+    strategy: str = "all-at-once"
+    batch_size: int = 1
+    maintenance: tuple[Strings, ...] = ()
+    health: Strings = ()
+    health_timeout: int = 60
+    ttl: int = 30
+    poll: int = 5
+    relaunch_limit: int = 5
+    relaunch_backoff: int = 10
+
+
+@attrs.frozen
 class ServiceSpec:
     name: str  # unit name without suffix (and without "@" for templates)
     source: str  # spec file, as displayed
@@ -126,6 +142,7 @@ class ServiceSpec:
     presence: Presence
     origins: Origins = attrs.field(eq=False, repr=False)
     compose: ComposeSettings = ComposeSettings()
+    deploy: Deploy | None = None
 
     @property
     def is_template(self) -> bool:
@@ -142,6 +159,7 @@ class Paths:
     etcdctl: str = "/usr/bin/etcdctl"
     sh: str = "/bin/sh"
     touch: str = "/usr/bin/touch"
+    systemctl: str = "/usr/bin/systemctl"
     fleetctl: str = "fleetctl"  # runs where unitgen submit runs, not on the targets
 
 

@@ -12,6 +12,7 @@ import attrs
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
 from unitgen.spec import model, schema
 from unitgen.spec.compose_settings import compose_targets, local_environments
+from unitgen.spec.deploycheck import deploy_settings
 from unitgen.spec.merge import Layer, NamedByFile, merge_layers
 from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, display_path, load_document
 from unitgen.spec.typecheck import Checked, check_document
@@ -181,6 +182,7 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
             etcdctl=paths.get("etcdctl", defaults.etcdctl),
             sh=paths.get("sh", defaults.sh),
             touch=paths.get("touch", defaults.touch),
+            systemctl=paths.get("systemctl", defaults.systemctl),
             fleetctl=paths.get("fleetctl", defaults.fleetctl),
         ),
         registry=data.get("registry"),
@@ -374,6 +376,7 @@ def build_spec(
         presence=_presence(name, presence, project) if presence else model.Presence(),
         origins=layer.origins,
         compose=model.ComposeSettings(**data.get("compose", {})),
+        deploy=deploy_settings(data["deploy"]) if "deploy" in data else None,
     )
 
 

@@ -174,6 +174,52 @@ COMPOSE = table(
     ),
 )
 
+DEPLOY_STRATEGIES = ("all-at-once", "rolling")
+
+DEPLOY = table(
+    "Deploys through the etcd version key: an updater and a keeper unit beside the service on every "
+    "machine (docs/deploy.md).",
+    version=Key(
+        STRING,
+        "The `[runtime]` name whose etcd key holds the version to deploy; `container.tag` must be exactly "
+        "`{{ runtime.NAME }}` (default `version`).",
+        '"version"',
+        nonempty=True,
+    ),
+    strategy=Key(
+        STRING,
+        "`all-at-once` restarts every machine together once all have pulled (default); `rolling` restarts "
+        "`batch_size` machines at a time, each batch healthy before the next.",
+        '"rolling"',
+        enum=DEPLOY_STRATEGIES,
+    ),
+    batch_size=Key(INTEGER, "Machines a rolling deploy restarts together (default 1).", "1"),
+    maintenance=Key(
+        TABLE_LIST,
+        "Commands run once per version, by the leader, in the new image with the service's env files "
+        "and volumes, after every machine has pulled and before any restart.",
+        fields=table(
+            "A maintenance command.",
+            command=Key(ARGV, "Its argv, run in the new image.", '["python", "manage.py", "migrate"]'),
+        ).fields,
+    ),
+    health=Key(
+        ARGV,
+        "A check run in the restarted container (`docker exec`); a machine is healthy when its unit is active "
+        "and this succeeds (default: the unit is active).",
+        '["curl", "-fs", "http://localhost:8000/"]',
+    ),
+    health_timeout=Key(INTEGER, "Seconds a restarted machine has to become healthy (default 60).", "60"),
+    ttl=Key(INTEGER, "Seconds after which a dead leader's or machine's etcd key expires (default 30).", "30"),
+    poll=Key(INTEGER, "Seconds between two looks at etcd (default 5; below ttl).", "5"),
+    relaunch_limit=Key(
+        INTEGER, "Maintenance mode: relaunches of the failed service before it gives up (default 5).", "5"
+    ),
+    relaunch_backoff=Key(
+        INTEGER, "Maintenance mode: seconds before the first relaunch, doubled for each next one (default 10).", "10"
+    ),
+)
+
 SPEC_FIELDS: dict[str, Key] = {
     "extends": Key(STRING, "Name of another spec this one starts from (see merge rules).", '"web"'),
     "unit": UNIT,
@@ -183,6 +229,7 @@ SPEC_FIELDS: dict[str, Key] = {
     "instances": INSTANCES,
     "presence": PRESENCE,
     "compose": COMPOSE,
+    "deploy": DEPLOY,
 }
 
 # What an environment overlay (in a spec or in the project) may override: everything a
@@ -208,6 +255,9 @@ PROJECT = Key(
             etcdctl=Key(STRING, "etcdctl (default `/usr/bin/etcdctl`).", '"/usr/bin/etcdctl"'),
             sh=Key(STRING, "POSIX shell for the few generated loops (default `/bin/sh`).", '"/bin/sh"'),
             touch=Key(STRING, "touch, for optional secrets (default `/usr/bin/touch`).", '"/usr/bin/touch"'),
+            systemctl=Key(
+                STRING, "systemctl, for the deploy units (default `/usr/bin/systemctl`).", '"/usr/bin/systemctl"'
+            ),
             fleetctl=Key(
                 STRING,
                 "fleetctl for `unitgen submit`, on the machine that runs it (not a target machine): a bare name is "

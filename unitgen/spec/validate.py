@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from unitgen.diagnostics import Diagnostics, did_you_mean
 from unitgen.secretscan import secret_problem
 from unitgen.spec import templating
+from unitgen.spec.deploycheck import check_deploy
 from unitgen.spec.docker_rules import (
     CONTAINER_NAME,
     DIGEST,
@@ -81,6 +82,7 @@ class SpecValidator:
         self.secrets()
         self.placement()
         self.presence()
+        check_deploy(self.spec, self.runtime, self.error)
 
     def names(self) -> None:
         spec = self.spec
