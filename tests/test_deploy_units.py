@@ -176,3 +176,11 @@ def test_the_tunnel_runs_etcdctl_on_the_host_through_ssh() -> None:
     assert local.shell("set", "/app-version", "v 2") == (
         "ETCDCTL_API=2 etcdctl --endpoints=http://10.0.0.5:2379 set /app-version 'v 2'"
     )
+
+
+def test_a_spec_name_no_description_can_hold_is_reported_not_a_crash(tmp_path: Path) -> None:
+    spec = '[unit]\nname = "\\n[Service]\\nExecStart=/bin/evil"\n[container]\nimage = "example/app"\n'
+    spec += 'tag = "{{ runtime.version }}"\n[deploy]\n'
+    result = compile_specs(write_specs(tmp_path, {"web.toml": spec, "unitgen.toml": PROJECT}))
+    assert [d.code for d in result.diagnostics if d.is_error] == ["S210"]
+    assert not any(line.startswith("ExecStart=/bin/evil") for unit in result.units for line in unit.text.splitlines())

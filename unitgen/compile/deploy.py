@@ -25,7 +25,7 @@ from unitgen.spec.docker_rules import names_registry_host
 from unitgen.spec.model import Deploy, Project, ServiceSpec
 from unitgen.spec.names import container_name, sidekick_name
 from unitgen.systemd import quoting
-from unitgen.systemd.quoting import Raw
+from unitgen.systemd.quoting import QuotingError, Raw
 
 # Joins its first N arguments into the script and runs it with the remaining ones; the
 # script's own text is unitgen's, never a spec's.
@@ -124,7 +124,7 @@ def deploy_units(
         ("updater", updater_args, "Deploy updater"),
         ("keeper", keeper_args, "Maintenance mode (relaunches a failed unit)"),
     ):
-        unit = _unit(renderer, spec, deploy, role, args, f"{what} for {spec.name}")
+        unit = _unit(renderer, spec, deploy, role, args, what)
         if unit is not None:
             units.append(unit)
     return units
@@ -149,7 +149,11 @@ def _unit(
     if start is None:
         return None
     out = UnitBuilder()
-    out.add("Unit", "Description", quoting.description_words(description), origin)
+    try:
+        words = quoting.description_words(f"{description} for {spec.name}")
+    except QuotingError:  # a spec name that cannot be a description is reported as a bad name
+        words = quoting.description_words(description)
+    out.add("Unit", "Description", words, origin)
     out.add("Unit", "After", spec.unit_name, origin)
     out.add("Service", "Restart", "always", origin)
     out.add("Service", "RestartSec", f"{deploy.poll}s", origin)
