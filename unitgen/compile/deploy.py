@@ -26,6 +26,7 @@ from unitgen.spec.model import Deploy, Project, ServiceSpec
 from unitgen.spec.names import container_name, sidekick_name
 from unitgen.systemd import quoting
 from unitgen.systemd.quoting import QuotingError, Raw
+from unitgen.systemd.unitnames import fleet_name_problem, systemd_name_problem
 
 # Joins its first N arguments into the script and runs it with the remaining ones; the
 # script's own text is unitgen's, never a spec's.
@@ -85,6 +86,8 @@ def deploy_units(
     plan = deploy_plan(spec, project)
     if plan is None or spec.deploy is None or spec.is_template:
         return []  # reported by the spec's checks
+    if systemd_name_problem(spec.unit_name) or fleet_name_problem(spec.unit_name):
+        return []  # the units name the service raw (After=): a refused name is reported as S210
     deploy = spec.deploy
     renderer = SpecRenderer(spec, project, variables, diagnostics)
     paths = project.paths
