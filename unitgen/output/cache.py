@@ -17,8 +17,8 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,18 +84,13 @@ def key_for(
     try:
         given = os.fspath(specs)
         inputs = [
-            [path.name, hashlib.sha256(path.read_bytes()).hexdigest()]  # contents, not times
-            for path in sorted(specs.iterdir())
-            if path.name.endswith(".toml")
+            [name, _file_digest(os.path.join(given, name))]  # contents, not times
+            for name in sorted(os.listdir(given))
+            if name.endswith(".toml")
         ]
         # The compile warns about the spec-like files it does not read (S004: ".TOML", or in
         # a subdirectory), so their names count too.
-        spec_like = sorted(
-            os.path.relpath(os.path.join(root, name), given)
-            for root, _, names in os.walk(given)
-            for name in names
-            if name.lower().endswith(".toml")
-        )
+        spec_like = _spec_like_names(given)
         context = [
             FORMAT,
             __version__,
@@ -121,16 +116,35 @@ def _digest(data: object) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=True).encode()).hexdigest()
 
 
+def _file_digest(path: str) -> str:
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()
+
+
+def _spec_like_names(given: str) -> list[str]:
+    """Every ``*.toml`` below the specs directory, whatever its case, relative to it."""
+    found = []
+    for root, _, names in os.walk(given):
+        below = "" if root == given else os.path.relpath(root, given) + os.sep
+        found += [below + name for name in names if name.lower().endswith(".toml")]
+    return sorted(found)
+
+
 def code_fingerprint(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, int, int]]:
     """Name, size and modification time of every file of the unitgen package, so that an
     edited module (an editable install) means a new key.  Bytecode caches are left out:
     they follow their sources, and Python writing one is not a change."""
     found = []
-    for path in package_dir.rglob("*"):
-        if "__pycache__" in path.parts or not path.is_file():
-            continue
-        status = path.stat()
-        found.append((path.relative_to(package_dir).as_posix(), status.st_size, status.st_mtime_ns))
+    for root, directories, names in os.walk(package_dir):
+        directories[:] = [name for name in directories if name != "__pycache__"]
+        below = Path(root).relative_to(package_dir)
+        for name in names:
+            try:
+                status = os.stat(os.path.join(root, name))
+            except OSError:  # a dangling link: not a file of the package
+                continue
+            if stat.S_ISREG(status.st_mode):
+                found.append(((below / name).as_posix(), status.st_size, status.st_mtime_ns))
     return sorted(found)
 
 
@@ -256,6 +270,8 @@ def _replayable_diagnostic(value: object) -> bool:
 def _write_atomically(target: Path, data: bytes) -> None:
     """Replace the memo in one rename, so a concurrent reader sees the old memo or the new
     one, whole; readable by the user only."""
+    import tempfile  # only a compile that stores a memo needs it
+
     descriptor, temporary = tempfile.mkstemp(prefix=".unitgen-", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(descriptor, "wb") as file:

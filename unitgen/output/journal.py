@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Iterable
 
 import attrs
@@ -217,6 +216,8 @@ def discard(out_dir: str) -> None:
     for name in _contents(directory):
         path = os.path.join(directory, name)
         if os.path.isdir(path) and not os.path.islink(path):
+            import shutil  # here, not at the top: holding an unchanged out/ never needs it
+
             shutil.rmtree(path, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):
