@@ -182,6 +182,7 @@ def _compile_environment(
     # errors it would only restate them, without a place to point at.
     files_with_errors = {d.location.file for d in (*loading, *diagnostics) if d.is_error and d.location is not None}
     prefix = f"{env}/" if env else ""
+    directory_name = specs_dir.resolve().name
     compiled: list[CompiledUnit] = []
     findings: dict[str, list[tuple[Diagnostic, Diagnostic]]] = {}  # per spec: (finding, as any spec would read)
     for spec in specs:
@@ -194,7 +195,7 @@ def _compile_environment(
         ]
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
-        source = header_source(specs_dir, spec)
+        source = header_source(directory_name, spec)
         for unit in units:
             lint_unit(unit, found)
             text = render_unit(unit, found, source)
@@ -273,11 +274,11 @@ def _references_to(specs: Sequence[ServiceSpec], names: Set[str]) -> Iterator[tu
                 yield where.get("location"), where.get("key_path")
 
 
-def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
+def header_source(directory: str, spec: ServiceSpec) -> str:
     """The spec's path as the header shows it: stable, machine-independent, one line.
 
-    The directory's own name, however it was given (``.``, ``../specs``), as the docs show it."""
-    directory = specs_dir.resolve().name
+    ``directory``: the specs directory's own name, however it was given (``.``,
+    ``../specs``), as the docs show it."""
     file_name = os.path.basename(spec.source)
     return comment_text(f"{directory}/{file_name}" if directory else file_name)
 
