@@ -185,7 +185,13 @@ def _compile_environment(
     directory_name = specs_dir.resolve().name
     compiled: list[CompiledUnit] = []
     findings: dict[str, list[tuple[Diagnostic, Diagnostic]]] = {}  # per spec: (finding, as any spec would read)
-    for spec in specs:
+    names = [spec.name for spec in specs]
+    collisions = _CaseCollisions()
+    # Each spec is let go once converted, so that the resolved specs and the compiled texts
+    # are not all held at once.
+    specs.reverse()
+    while specs:
+        spec = specs.pop()
         own = findings[spec.name] = []
         found = Diagnostics()  # the spec's own findings are reported with its first unit's
         SpecValidator(spec, found, variables, workspace.project.runtime).run()
@@ -206,15 +212,16 @@ def _compile_environment(
             compiled.append(
                 CompiledUnit(prefix + unit.name, unit.name, text, env, spec.name, spec.source, spec.instances, kept)
             )
+            collisions.add(compiled[-1], spec)
             found = Diagnostics()
     reported: list[Diagnostic] = []
-    for (_, chain), spec in zip(order, specs, strict=True):
+    for (_, chain), name in zip(order, names, strict=True):
         # What the base reports itself, its file and line, is not repeated here.
         inherited = {relative for _, relative in findings[chain[-2].name]} if len(chain) > 1 else set()
-        reported.extend(finding for finding, relative in findings[spec.name] if relative not in inherited)
+        reported.extend(finding for finding, relative in findings[name] if relative not in inherited)
     repeats = restated([*diagnostics, *reported])
     diagnostics.extend(finding for finding in reported if finding not in repeats)
-    _case_collisions(specs, compiled, diagnostics)
+    diagnostics.extend(collisions.found)
     return compiled
 
 
@@ -227,19 +234,23 @@ def _unit_relative(finding: Diagnostic, unit_name: str, spec_name: str) -> Diagn
     return attrs.evolve(finding, message=f"…{unit_name[len(spec_name) :]}: {finding.message[len(named) :]}")
 
 
-def _case_collisions(specs: Sequence[ServiceSpec], units: Sequence[CompiledUnit], diagnostics: Diagnostics) -> None:
+class _CaseCollisions:
     """Units whose names differ only in case: one file on a case-insensitive filesystem."""
-    by_name = {spec.name: spec for spec in specs}
-    first: dict[str, CompiledUnit] = {}
-    for unit in units:
-        other = first.setdefault(unit.name.lower(), unit)
+
+    def __init__(self) -> None:
+        self.first: dict[str, CompiledUnit] = {}
+        self.found = Diagnostics()
+
+    def add(self, unit: CompiledUnit, spec: ServiceSpec) -> None:
+        """``unit``, compiled from ``spec``, after every unit compiled before it."""
+        other = self.first.setdefault(unit.name.lower(), unit)
         if other.name != unit.name:
-            diagnostics.error(
+            self.found.error(
                 "S303",
                 f"{unit.name} and {other.name} (of spec {other.spec_name!r}) differ only in case: "
                 "on a case-insensitive filesystem (macOS, Windows) they are one file",
                 hint="rename one of the specs (or set unit.name)",
-                **by_name[unit.spec_name].origins.where(("unit", "name")),
+                **spec.origins.where(("unit", "name")),
             )
 
 
