@@ -124,6 +124,7 @@ def _reject_nul(text: str, what: str) -> None:
 
 
 _NOT_A_BYTE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+_NUL_OR_NOT_A_BYTE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")  # one search for the common case
 _NOT_UTF8_CLEAN = re.compile(f"[\ud800-\udfff{NONCHARACTERS}]")
 
 
@@ -151,8 +152,9 @@ def exec_word(value: Value, *, expand_env: bool = True) -> str:
         if isinstance(part, Raw):
             pieces.append(part.text)
         else:
-            _reject_nul(part, "a command argument")
-            _reject_other_surrogates(part, "a command argument")
+            if _NUL_OR_NOT_A_BYTE.search(part):
+                _reject_nul(part, "a command argument")
+                _reject_other_surrogates(part, "a command argument")
             pieces.append(_escape_literal(part, expand_dollar=expand_env))
     word = "".join(pieces)
     if word and _BARE_WORD.fullmatch(word):
