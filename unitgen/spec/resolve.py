@@ -10,9 +10,9 @@ from pathlib import Path
 import attrs
 
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
-from unitgen.spec import model, schema
+from unitgen.spec import model, schema, source
 from unitgen.spec.merge import Layer, NamedByFile, merge_layers
-from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, display_path, display_prefix, load_document
+from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, display_path, load_document
 from unitgen.spec.typecheck import Checked, check_document
 
 
@@ -118,7 +118,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         variables[env] = values
     specs = []
     unloaded = set()
-    prefix = display_prefix(os.fspath(directory))  # the same for every spec: found once
+    prefix = source.display_prefix(os.fspath(directory))  # the same for every spec: found once
     for path in spec_paths(directory):
         shown = os.fspath(path) if prefix is None else prefix + path.name
         document = load_document(path, diagnostics, shown=shown)
