@@ -124,7 +124,6 @@ def _reject_nul(text: str, what: str) -> None:
 
 
 _NOT_A_BYTE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
-_NUL_OR_NOT_A_BYTE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")  # one search for the common case
 _NOT_UTF8_CLEAN = re.compile(f"[\ud800-\udfff{NONCHARACTERS}]")
 
 
@@ -158,7 +157,7 @@ def exec_word(value: Value, *, expand_env: bool = True) -> str:
         if isinstance(part, Raw):
             pieces.append(part.text)
         else:
-            if _NUL_OR_NOT_A_BYTE.search(part):
+            if "\x00" in part or not part.isascii():  # else neither check can find anything
                 _reject_nul(part, "a command argument")
                 _reject_other_surrogates(part, "a command argument")
             pieces.append(_escape_literal(part, expand_dollar=expand_env))
