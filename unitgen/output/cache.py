@@ -83,14 +83,10 @@ def key_for(
         return None
     try:
         given = os.fspath(specs)
-        inputs = [
-            [name, _file_digest(os.path.join(given, name))]  # contents, not times
-            for name in sorted(os.listdir(given))
-            if name.endswith(".toml")
-        ]
+        inputs = _inputs_digest(given)
         # The compile warns about the spec-like files it does not read (S004: ".TOML", or in
         # a subdirectory), so their names count too.
-        spec_like = _spec_like_names(given)
+        spec_like = _digest(_spec_like_names(given))
         context = [
             FORMAT,
             __version__,
@@ -116,9 +112,16 @@ def _digest(data: object) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=True).encode()).hexdigest()
 
 
-def _file_digest(path: str) -> str:
-    with open(path, "rb") as file:
-        return hashlib.sha256(file.read()).hexdigest()
+def _inputs_digest(given: str) -> str:
+    """One digest of the name and contents (not times) of every ``*.toml`` of the specs
+    directory, each file read and hashed in turn: no list of them all is kept."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(given)):
+        if name.endswith(".toml"):
+            with open(os.path.join(given, name), "rb") as file:
+                contents = hashlib.sha256(file.read()).hexdigest()
+            digest.update(f"{len(name)}:{name}:{contents}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def _spec_like_names(given: str) -> list[str]:
@@ -170,13 +173,14 @@ def memo_of(result: Any, specs: Path, diagnostics: Iterable[Any]) -> Memo | None
     # The compiler resolves a relative output path, symlinks included: should a link move,
     # the memo's out_dir is no longer where a compile would write.
     link = None if os.path.isabs(output) else os.fspath(Path(os.path.abspath(specs)).parent / output)
-    in_order = sorted(result.files.items())
+    files = result.files
+    paths = sorted(files)
     return Memo(
         out_dir=os.fspath(result.out_dir),
         out_link=link,
         selected=result.selected,
-        files=tuple(path for path, _ in in_order),
-        contents=contents_digest(in_order),
+        files=tuple(paths),
+        contents=contents_digest((path, files[path]) for path in paths),
         instances=tuple((env, tuple(names)) for env, names in result.instances_to_start()),
         diagnostics=replayed,
     )
@@ -199,10 +203,10 @@ def store(key: Key, memo: Memo | None) -> None:
     cannot be written is no cache."""
     if memo is None:
         return
-    text = json.dumps({"format": FORMAT, "digest": key.digest, **attrs.asdict(memo)})
+    data = {"format": FORMAT, "digest": key.digest, **attrs.asdict(memo)}
     try:
         key.slot.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_atomically(key.slot, text.encode())
+        _write_atomically(key.slot, data)
     except (OSError, ValueError):
         pass
 
@@ -267,15 +271,15 @@ def _replayable_diagnostic(value: object) -> bool:
     return isinstance(value, list) and len(value) == 2 and value[0] in REPLAYED_SEVERITIES and isinstance(value[1], str)
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Replace the memo in one rename, so a concurrent reader sees the old memo or the new
-    one, whole; readable by the user only."""
+def _write_atomically(target: Path, data: object) -> None:
+    """Replace the memo (``data``, as JSON) in one rename, so a concurrent reader sees the
+    old memo or the new one, whole; readable by the user only."""
     import tempfile  # only a compile that stores a memo needs it
 
     descriptor, temporary = tempfile.mkstemp(prefix=".unitgen-", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            json.dump(data, file)  # piece by piece: the memo of thousands of files is never one string
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
