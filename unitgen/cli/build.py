@@ -59,9 +59,6 @@ def compile(
     Example:
       unitgen compile specs/ --env prod --set version=v42
     """
-    from unitgen.output import plan as output
-    from unitgen.output.write import apply
-
     key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
     memo = None if key is None else cache.lookup(key)
     if memo is not None:
@@ -70,6 +67,9 @@ def compile(
                 echo_formatted(memo.diagnostics)
                 _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
                 return
+    from unitgen.output import plan as output
+    from unitgen.output.write import apply
+
     result = compile_or_usage_error(specs, environment, sets, keep_ir=verify)
     if environment in result.project.local_environments:
         raise click.UsageError(

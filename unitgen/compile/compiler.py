@@ -152,7 +152,7 @@ def compile_specs(
     for env in environments:
         found[env] = Diagnostics()
         compiled = _compile_environment(
-            workspace, order, env, specs_dir, diagnostics, found[env], plans, keep_ir=keep_ir
+            workspace, order, env, specs_dir, diagnostics, found[env], plans, keep_ir=keep_ir, keep_specs=keep_specs
         )
         units.extend(compiled[0])
         if keep_specs:
@@ -194,6 +194,7 @@ def _compile_environment(
     plans: list[DeployPlan],
     *,
     keep_ir: bool,
+    keep_specs: bool,
 ) -> tuple[list[CompiledUnit], list[ServiceSpec]]:
     """Resolve and cross-check every spec of one environment, then convert each (but a
     spec for Compose files only, and every spec of a local environment: no units).
@@ -208,9 +209,19 @@ def _compile_environment(
     # errors it would only restate them, without a place to point at.
     files_with_errors = {d.location.file for d in (*loading, *diagnostics) if d.is_error and d.location is not None}
     prefix = f"{env}/" if env else ""
+    directory_name = specs_dir.resolve().name
     compiled: list[CompiledUnit] = []
+    kept_specs: list[ServiceSpec] = []
     findings: dict[str, list[tuple[Diagnostic, Diagnostic]]] = {}  # per spec: (finding, as any spec would read)
-    for spec in specs:
+    names = [spec.name for spec in specs]
+    collisions = _CaseCollisions()
+    # Each spec is let go once converted (unless asked to keep them), so that the resolved
+    # specs and the compiled texts are not all held at once.
+    specs.reverse()
+    while specs:
+        spec = specs.pop()
+        if keep_specs:
+            kept_specs.append(spec)
         own = findings[spec.name] = []
         found = Diagnostics()  # the spec's own findings are reported with its first unit's
         SpecValidator(spec, found, variables, workspace.project.runtime).run()
@@ -227,7 +238,7 @@ def _compile_environment(
             plans.append(plan)
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
-        source = header_source(specs_dir, spec)
+        source = header_source(directory_name, spec)
         name_refused = any(finding.code == "S210" for finding in found)
         for unit in units:
             linted = Diagnostics()
@@ -244,16 +255,17 @@ def _compile_environment(
             compiled.append(
                 CompiledUnit(prefix + unit.name, unit.name, text, env, spec.name, spec.source, spec.instances, kept)
             )
+            collisions.add(compiled[-1], spec)
             found = Diagnostics()
     reported: list[Diagnostic] = []
-    for (_, chain), spec in zip(order, specs, strict=True):
+    for (_, chain), name in zip(order, names, strict=True):
         # What the base reports itself, its file and line, is not repeated here.
         inherited = {relative for _, relative in findings[chain[-2].name]} if len(chain) > 1 else set()
-        reported.extend(finding for finding, relative in findings[spec.name] if relative not in inherited)
+        reported.extend(finding for finding, relative in findings[name] if relative not in inherited)
     repeats = restated([*diagnostics, *reported])
     diagnostics.extend(finding for finding in reported if finding not in repeats)
-    _case_collisions(specs, compiled, diagnostics)
-    return compiled, specs
+    diagnostics.extend(collisions.found)
+    return compiled, kept_specs
 
 
 def _unit_relative(finding: Diagnostic, unit_name: str, spec_name: str) -> Diagnostic:
@@ -265,19 +277,23 @@ def _unit_relative(finding: Diagnostic, unit_name: str, spec_name: str) -> Diagn
     return attrs.evolve(finding, message=f"…{unit_name[len(spec_name) :]}: {finding.message[len(named) :]}")
 
 
-def _case_collisions(specs: Sequence[ServiceSpec], units: Sequence[CompiledUnit], diagnostics: Diagnostics) -> None:
+class _CaseCollisions:
     """Units whose names differ only in case: one file on a case-insensitive filesystem."""
-    by_name = {spec.name: spec for spec in specs}
-    first: dict[str, CompiledUnit] = {}
-    for unit in units:
-        other = first.setdefault(unit.name.lower(), unit)
+
+    def __init__(self) -> None:
+        self.first: dict[str, CompiledUnit] = {}
+        self.found = Diagnostics()
+
+    def add(self, unit: CompiledUnit, spec: ServiceSpec) -> None:
+        """``unit``, compiled from ``spec``, after every unit compiled before it."""
+        other = self.first.setdefault(unit.name.lower(), unit)
         if other.name != unit.name:
-            diagnostics.error(
+            self.found.error(
                 "S303",
                 f"{unit.name} and {other.name} (of spec {other.spec_name!r}) differ only in case: "
                 "on a case-insensitive filesystem (macOS, Windows) they are one file",
                 hint="rename one of the specs (or set unit.name)",
-                **by_name[unit.spec_name].origins.where(("unit", "name")),
+                **spec.origins.where(("unit", "name")),
             )
 
 
@@ -312,11 +328,11 @@ def _references_to(specs: Sequence[ServiceSpec], names: Set[str]) -> Iterator[tu
                 yield where.get("location"), where.get("key_path")
 
 
-def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
+def header_source(directory: str, spec: ServiceSpec) -> str:
     """The spec's path as the header shows it: stable, machine-independent, one line.
 
-    The directory's own name, however it was given (``.``, ``../specs``), as the docs show it."""
-    directory = specs_dir.resolve().name
+    ``directory``: the specs directory's own name, however it was given (``.``,
+    ``../specs``), as the docs show it."""
     file_name = os.path.basename(spec.source)
     return comment_text(f"{directory}/{file_name}" if directory else file_name)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
-from unitgen.spec import model, schema
+from unitgen.spec import model, schema, source
 from unitgen.spec.compose_settings import compose_targets, local_environments
 from unitgen.spec.deploycheck import deploy_settings
 from unitgen.spec.merge import Layer, NamedByFile, merge_layers
@@ -120,8 +120,10 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         variables[env] = values
     specs = []
     unloaded = set()
+    prefix = source.display_prefix(os.fspath(directory))  # the same for every spec: found once
     for path in spec_paths(directory):
-        document = load_document(path, diagnostics)
+        shown = os.fspath(path) if prefix is None else prefix + path.name
+        document = load_document(path, diagnostics, shown=shown)
         if document is None:
             unloaded.add(path.stem)
             continue
