@@ -90,6 +90,7 @@ TABLE = (
         "bad-environment-name",
         "an environment name that cannot be a directory below out/: use [A-Za-z0-9_-]",
     ),
+    Code("S205", E, "bad-project-name", "unitgen.toml's project is not one word of [A-Za-z0-9._-]"),
     Code(
         "S210",
         E,

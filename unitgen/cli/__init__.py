@@ -39,7 +39,17 @@ def main() -> None:
     """
 
 
-for command in (build.compile, build.check, build.diff, show.lint, fleet.submit, show.schema, show.render, show.graph):
+for command in (
+    build.compile,
+    build.check,
+    build.diff,
+    show.lint,
+    fleet.submit,
+    fleet.status,
+    show.schema,
+    show.render,
+    show.graph,
+):
     main.add_command(command)
 
 

@@ -15,6 +15,7 @@ import attrs
 
 from unitgen.compile import ir
 from unitgen.compile.convert import ServiceConverter
+from unitgen.compile.header import marker_section, project_id
 from unitgen.compile.irlint import lint_unit, restated
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
@@ -195,9 +196,10 @@ def _compile_environment(
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
         source = header_source(specs_dir, spec)
+        marker = marker_section(project_id(workspace.project.name, specs_dir.resolve().name), env)
         for unit in units:
             lint_unit(unit, found)
-            text = render_unit(unit, found, source)
+            text = render_unit(unit, found, source, marker)
             if lint_passthrough and not found.has_errors:
                 found.extend(passthrough_findings(unit, text))
             own.extend((finding, _unit_relative(finding, unit.name, spec.name)) for finding in found)

@@ -189,6 +189,7 @@ def plan_calls(
     flags: Sequence[str] = (),
     start: bool = False,
     no_block: bool = False,
+    block_attempts: int | None = None,
     shown_dir: str = "",
 ) -> list[Call]:
     """The fleetctl command lines for ``order``; paths are ``shown_dir/<relative path>``."""
@@ -198,7 +199,8 @@ def plan_calls(
         if node.template or not start:
             command = ["submit", "--replace"]
         else:
-            command = ["start", *(["--no-block"] if no_block else []), "--replace"]
+            wait = ["--no-block"] if no_block else [f"--block-attempts={block_attempts}"] if block_attempts else []
+            command = ["start", *wait, "--replace"]
         calls.append(Call((fleetctl, *flags, *command, path), (node.name,)))
     return calls
 

@@ -145,6 +145,7 @@ DEFAULT_FETCHER_COMMAND = ("python", "/opt/app/s3fetch.py", "{bucket}", "{key}",
 class Project:
     source: str | None
     paths: Paths = Paths()
+    name: str | None = None  # the project's name in the cluster (the marker of its units)
     registry: str | None = None
     etcd_api: str = "2"
     output: str = "out"

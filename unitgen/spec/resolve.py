@@ -176,6 +176,7 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
             touch=paths.get("touch", defaults.touch),
             fleetctl=paths.get("fleetctl", defaults.fleetctl),
         ),
+        name=_project_name(data, document, diagnostics),
         registry=data.get("registry"),
         etcd_api=data.get("etcd_api", "2"),
         output=data.get("output", "out"),
@@ -191,6 +192,21 @@ def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Proj
 
 
 ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _project_name(data: Checked, document: Document, diagnostics: Diagnostics) -> str | None:
+    """The name every unit carries in its marker section: one plain word, so it can add nothing to a unit."""
+    name: str | None = data.get("project")
+    if name is None or PROJECT_NAME.fullmatch(name):
+        return name
+    diagnostics.error(
+        "S205",
+        f"project name {name!r} cannot mark a unit",
+        hint="use letters, digits, '.', '-' and '_', starting with a letter or digit",
+        **document.origins.where(("project",)),
+    )
+    return None
 
 
 def _environment_names(data: Checked, document: Document, diagnostics: Diagnostics) -> tuple[str, ...]:
