@@ -35,6 +35,7 @@ from unitgen.output.interrupt import Interrupted, catching_signals
 from unitgen.output.plan import shown
 
 DEFAULT_TIMEOUT = 600.0
+SETTLE_TIMEOUT = 15.0  # to read fleet's units once the run's own timeout passed
 
 
 def fleet_options(function: Callable[..., None]) -> Callable[..., None]:
@@ -267,10 +268,11 @@ def submit(
     try:
         with catching_signals():
             apply.run(calls, progress, fleetctl, echo)
-            if not progress.stopped:
-                after, ran = fleetctl.unit_files()
-                if ran.status == 0:
-                    progress.settle(after)
+            if progress.stopped:  # the timeout ended a wait: fleet can still say what it holds
+                fleetctl.deadline = time.monotonic() + SETTLE_TIMEOUT
+            after, ran = fleetctl.unit_files()
+            if ran.status == 0:
+                progress.settle(after)
             if prune and progress.complete:
                 for name in prune_targets(fleetctl, progress.after or {}, prepared, project, environment):
                     echo(f"+ {shlex.join((*fleetctl.command, 'destroy', name))}")
