@@ -20,7 +20,7 @@ COMMANDS = sorted(main.commands)
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["check", "compile", "diff", "graph", "lint", "render", "schema", "submit"]
+    assert COMMANDS == ["check", "compile", "diff", "graph", "lint", "render", "schema", "status", "submit"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

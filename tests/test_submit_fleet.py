@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import require
 from helpers import REPO, run_unitgen
 from test_issue14_validation import FLEETCTL, free_port
 
-from conftest import require
 from unitgen.fleet.fleetctl import fleet_hash
 from unitgen.systemd.gounitfile import fleet_text
 
@@ -291,3 +291,17 @@ def test_a_signal_prints_the_summary_of_what_was_done(fleet: Fleet, signum: sign
         "4 unit(s): 1 created, 1 interrupted, 2 not run",
     ]
     assert f"unitgen: interrupted by {signum.name}: the units above are what was done" in stderr
+
+
+def test_a_project_name_that_is_not_one_plain_word_is_refused(tmp_path: Path) -> None:
+    """The name goes into every unit: it can add no line, no section, nothing but one word."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "unitgen.toml").write_text('project = "shop\\n[Service]"\n')
+    (specs / "db.toml").write_text(DB)
+    proc = run_unitgen("compile", "specs", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "specs/unitgen.toml:1:1: S205 error project: project name 'shop\\n[Service]' cannot mark a unit" in (
+        proc.stderr
+    )
+    assert not (tmp_path / "out").exists()

@@ -29,6 +29,7 @@ def main() -> None:
       unitgen check                        # pre-commit/CI: is out/ up to date?
       unitgen lint out/                    # checks any unit files
       unitgen submit --env prod --dry-run  # the fleetctl commands, safely ordered
+      unitgen status --env prod            # does fleet hold what out/prod holds?
 
     Exit status: 0 success, 1 invalid specs or units, an out-of-date out/ or a
     file that could not be read or written, 2 usage error, 3 a bug in unitgen,

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import click
@@ -24,15 +25,17 @@ from unitgen.cli.common import (
     specs_argument,
     use_color,
 )
-from unitgen.compile.compiler import CompileResult
 from unitgen.compile.header import project_id
-from unitgen.fleet import apply
 from unitgen.fleet.fleetctl import Fleetctl, FleetUnit, TimedOut
 from unitgen.fleet.status import compare as compare_with_fleet
 from unitgen.fleet.status import difference, orphans
-from unitgen.fleet.submit import Node
 from unitgen.output.interrupt import Interrupted, catching_signals
 from unitgen.output.plan import shown
+
+if TYPE_CHECKING:  # the compiler is loaded only by the commands that compile
+    from unitgen.compile.compiler import CompileResult
+    from unitgen.fleet import apply
+    from unitgen.fleet.submit import Node
 
 DEFAULT_TIMEOUT = 600.0
 SETTLE_TIMEOUT = 15.0  # to read fleet's units once the run's own timeout passed
@@ -122,6 +125,9 @@ def registry_or_exit(fleetctl: Fleetctl, doing: str) -> dict[str, FleetUnit]:
         units, ran = fleetctl.unit_files()
     except TimedOut:
         click.echo(f"unitgen: fleetctl list-unit-files did not answer in time; {doing}", err=True)
+        sys.exit(EXIT_INVALID)
+    except OSError as error:
+        click.echo(f"unitgen: cannot run {fleetctl.command[0]}: {error.strerror or error}; {doing}", err=True)
         sys.exit(EXIT_INVALID)
     if ran.status != 0:
         click.echo(ran.stderr.rstrip(), err=True)
@@ -213,6 +219,7 @@ def submit(
       unitgen submit --env prod --start --block-attempts 30 --tunnel bastion.example.com
       unitgen submit --env prod --start --prune
     """
+    from unitgen.fleet import apply
     from unitgen.fleet import submit as fleet
 
     if no_block and not start:
@@ -264,7 +271,6 @@ def submit(
             click.echo(shlex.join((*fleetctl.command, "destroy", name)))
         return
     echo = partial(click.echo, err=True)
-    pruned: list[tuple[str, bool]] = []
     try:
         with catching_signals():
             apply.run(calls, progress, fleetctl, echo)
@@ -277,65 +283,40 @@ def submit(
                 for name in prune_targets(fleetctl, progress.after or {}, prepared, project, environment):
                     echo(f"+ {shlex.join((*fleetctl.command, 'destroy', name))}")
                     destroyed = fleetctl.run("destroy", name)
-                    pruned.append((name, destroyed.status == 0))
+                    progress.pruned.append((name, destroyed.status == 0))
     except TimedOut:
         progress.stopped = "timeout"
     except Interrupted as stop:
         progress.stopped = str(stop)
-        report_submit(progress, pruned, environment, timeout, specs, sets)
+        report_submit(progress, environment, timeout, specs, sets)
         sys.exit(stop.exit_status)
-    sys.exit(report_submit(progress, pruned, environment, timeout, specs, sets))
+    sys.exit(report_submit(progress, environment, timeout, specs, sets))
 
 
 def prune_targets(
     fleetctl: Fleetctl, held: Mapping[str, FleetUnit], prepared: Prepared, project: str, environment: str | None
 ) -> tuple[str, ...]:
-    generated = apply.expected_texts(prepared.order)
+    from unitgen.fleet.apply import expected_texts
+
+    generated = expected_texts(prepared.order)
     return orphans(held, generated, fleetctl.cat, project, environment)
 
 
 def report_submit(
-    progress: apply.Progress,
-    pruned: list[tuple[str, bool]],
-    environment: str | None,
-    timeout: float,
-    specs: Path,
-    sets: tuple[str, ...],
+    progress: apply.Progress, environment: str | None, timeout: float, specs: Path, sets: tuple[str, ...]
 ) -> int:
     """Print each unit's outcome and the problems; the exit status."""
-    for line in apply.summary_lines(progress):
+    from unitgen.fleet import apply
+
+    for line in apply.summary_lines(progress, f" ({environment})" if environment else ""):
         click.echo(line)
-    for name, destroyed in pruned:
-        click.echo(f"{name}: {'destroyed (pruned)' if destroyed else 'not destroyed: fleetctl destroy failed'}")
-    where = f" ({environment})" if environment else ""
-    pruned_text = f", {sum(ok for _, ok in pruned)} pruned" if pruned else ""
-    click.echo(f"{len(progress.order)} unit(s){where}: {apply.counts(progress)}{pruned_text}")
-    color = use_color()
-
-    def problem(text: str) -> None:
-        click.secho(f"unitgen: {text}", err=True, fg="red", color=color)
-
-    status = 0
-    if progress.refused:
-        names = " ".join(o.name for o in progress.refused)
-        way_out = compile_command_line(specs, environment, sets, "submit", "--start")
-        problem(
-            f"fleet kept the old text of {len(progress.refused)} loaded or launched unit(s): {names}. "
-            f"Run {way_out} to replace them (fleetctl start --replace restarts each with its new text), "
-            "or stop them first (fleetctl stop UNIT)"
-        )
-        status = EXIT_INVALID
-    if progress.failed is not None:
-        problem(f"fleetctl failed (exit status {progress.failed.status}): {shlex.join(progress.failed.argv)}")
-        status = EXIT_INVALID
-    if progress.stopped == "timeout":
-        problem(f"stopped after --timeout {timeout:g} s; the units above are as fleet had them then")
-        status = EXIT_INVALID
-    elif progress.stopped:
-        problem(f"interrupted by {progress.stopped}: the units above are what was done")
-    if any(not ok for _, ok in pruned):
-        status = EXIT_INVALID
-    return status
+    way_out = compile_command_line(specs, environment, sets, "submit", "--start")
+    problems = apply.problems(progress, way_out, timeout)
+    if progress.stopped and progress.stopped != "timeout":
+        problems.append(f"interrupted by {progress.stopped}: the units above are what was done")
+    for problem in problems:
+        click.secho(f"unitgen: {problem}", err=True, fg="red", color=use_color())
+    return EXIT_INVALID if problems else 0
 
 
 @click.command(short_help="Compare what fleet holds with the compiled units: missing, different, orphaned.")
@@ -364,6 +345,8 @@ def status(
     Example:
       unitgen status --env prod --tunnel bastion.example.com
     """
+    from unitgen.fleet import apply
+
     options = {"endpoint": endpoint, "tunnel": tunnel, "driver": driver}
     prepared = prepare(specs, environment, sets, options, fleetctl_path, "nothing compared")
     fleetctl = fleetctl_or_exit(prepared, specs, "nothing compared")

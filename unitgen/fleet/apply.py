@@ -13,6 +13,7 @@ interrupt the run, leave a truthful account of what was done so far.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -54,6 +55,7 @@ class Progress:
     after: Mapping[str, FleetUnit] | None = None  # fleet's units once the run ended, when read
     failed: Ran | None = None
     stopped: str = ""  # why the run stopped early: "timeout", or the signal's name (set by the caller)
+    pruned: list[tuple[str, bool]] = attrs.field(factory=list)  # (unit, destroyed) by --prune
 
     @classmethod
     def of(cls, order: Sequence[Node]) -> Progress:
@@ -151,7 +153,8 @@ def state_text(outcome: UnitOutcome, held: FleetUnit | None) -> str:
     return f"not running (desired state {held.desired}, state {held.current}, {where})"
 
 
-def summary_lines(progress: Progress) -> list[str]:
+def summary_lines(progress: Progress, where: str = "") -> list[str]:
+    """One line per unit and per pruned unit, then the counts; ``where`` names the environment."""
     lines = []
     for outcome in progress.all_outcomes():
         text = f"{outcome.name}: {outcome.action}"
@@ -162,10 +165,33 @@ def summary_lines(progress: Progress) -> list[str]:
         if progress.after is not None and outcome.action not in (NOT_RUN, NOT_SUBMITTED):
             text += "; " + state_text(outcome, progress.after.get(outcome.name))
         lines.append(text)
+    for name, destroyed in progress.pruned:
+        lines.append(f"{name}: {'destroyed (pruned)' if destroyed else 'not destroyed: fleetctl destroy failed'}")
+    outcomes = progress.all_outcomes()
+    found = [f"{sum(o.action == action for o in outcomes)} {action}" for action in ACTIONS]
+    counted = ", ".join(text for text in found if not text.startswith("0 "))
+    pruned = f", {sum(ok for _, ok in progress.pruned)} pruned" if progress.pruned else ""
+    lines.append(f"{len(progress.order)} unit(s){where}: {counted}{pruned}")
     return lines
 
 
-def counts(progress: Progress) -> str:
-    outcomes = progress.all_outcomes()
-    found = [f"{sum(o.action == action for o in outcomes)} {action}" for action in ACTIONS]
-    return ", ".join(text for text in found if not text.startswith("0 "))
+def problems(progress: Progress, way_out: str, timeout: float) -> list[str]:
+    """What makes the run fail, each with what to do; ``way_out`` is the submit command with --start."""
+    found = []
+    if progress.refused:
+        names = " ".join(o.name for o in progress.refused)
+        found.append(
+            f"fleet kept the old text of {len(progress.refused)} loaded or launched unit(s): {names}. "
+            f"Run {way_out} to replace them (fleetctl start --replace restarts each with its new text), "
+            "or stop them first (fleetctl stop UNIT)"
+        )
+    lost = [o.name for o in progress.all_outcomes() if o.action == NOT_SUBMITTED]
+    if progress.failed is not None:
+        found.append(f"fleetctl failed (exit status {progress.failed.status}): {shlex.join(progress.failed.argv)}")
+    elif lost:
+        found.append(f"fleet does not hold the generated text of {' '.join(lost)} although fleetctl succeeded")
+    if progress.stopped == "timeout":
+        found.append(f"stopped after --timeout {timeout:g} s; the units above are as fleet had them then")
+    if any(not destroyed for _, destroyed in progress.pruned):
+        found.append("fleetctl destroy failed for a unit to prune (its output is above)")
+    return found

@@ -196,15 +196,13 @@ PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _project_name(data: Checked, document: Document, diagnostics: Diagnostics) -> str | None:
-    """The name every unit carries in its marker section: one plain word, so it can add nothing to a unit."""
+    """The name in every unit's marker section: one plain word, so it can add nothing to a unit."""
     name: str | None = data.get("project")
     if name is None or PROJECT_NAME.fullmatch(name):
         return name
+    hint = "use letters, digits, '.', '-' and '_', starting with a letter or digit"
     diagnostics.error(
-        "S205",
-        f"project name {name!r} cannot mark a unit",
-        hint="use letters, digits, '.', '-' and '_', starting with a letter or digit",
-        **document.origins.where(("project",)),
+        "S205", f"project name {name!r} cannot mark a unit", hint=hint, **document.origins.where(("project",))
     )
     return None
 
