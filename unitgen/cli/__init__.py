@@ -1,7 +1,7 @@
 """The command line (click): ``main`` is the group, ``run`` the ``unitgen`` command.
 
 Each command lives with its kin: ``build`` (compile, check, diff), ``show`` (lint,
-schema, render, graph), ``fleet`` (submit); ``common`` holds what they share.
+schema, render, graph), ``fleet`` (submit, status); ``common`` holds what they share.
 """
 
 from __future__ import annotations
