@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from conftest import require
 from helpers import REPO, run_unitgen
-from test_issue14_validation import FLEETCTL, free_port
+from support.etcd import etcd_server
+from test_issue14_validation import FLEETCTL
 
 from unitgen.fleet.fleetctl import fleet_hash
 from unitgen.systemd.gounitfile import fleet_text
@@ -43,30 +44,11 @@ DB = '[container]\nimage = "example/db"\ntag = "v1"\n'
 def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh etcd (v2 API on) on loopback for one test: its client URL."""
     require(FLEETCTL.is_file(), f"fleetctl v1.0.0 is not at {FLEETCTL}")
-    server_path = shutil.which("etcd")
-    require(server_path, "etcd is not installed (Debian's etcd-server)")
-    assert server_path is not None
-    client, peer = free_port(), free_port()
-    directory = tmp_path_factory.mktemp("etcd")
-    client_url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
-    server = subprocess.Popen(
-        [server_path, "--enable-v2=true", "--data-dir", str(directory / "data"),
-         "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
-         "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-         "--initial-cluster", f"default={peer_url}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while subprocess.run([str(FLEETCTL), "--driver=etcd", f"--endpoint={client_url}", "list-unit-files"],
-                             capture_output=True).returncode != 0:  # fmt: skip
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("etcd did not start")
-            time.sleep(0.2)
+    server = shutil.which("etcd")
+    require(server, "etcd is not installed (Debian's etcd-server)")
+    assert server is not None
+    with etcd_server(server, tmp_path_factory.mktemp("etcd")) as client_url:
         yield client_url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 class Fleet:

@@ -64,17 +64,20 @@ class Progress:
     def record(self, node: Node, ran: Ran | None) -> None:
         """The outcome of ``node``'s call as it ran (``None``: interrupted); ``settle`` checks it against fleet."""
         before = self.before.get(node.name)
+        error = ""  # fleetctl's last word when the call failed (a start that timed out, say)
+        if ran is not None and ran.status != 0:
+            error = (ran.stderr.strip().splitlines() or [f"exit status {ran.status}"])[-1]
         if ran is None:
-            action, detail = INTERRUPTED, ""
+            action = INTERRUPTED
         elif node.name in refused_in(ran.lines):
-            action, detail = REFUSED, refused_in(ran.lines)[node.name]
+            action, error = REFUSED, refused_in(ran.lines)[node.name]
         elif node.name in unchanged_in(ran.lines) or (before is not None and before.hash == self.expected[node.name]):
-            action, detail = UNCHANGED, ""
+            action = UNCHANGED
         elif ran.status != 0:
-            action, detail = NOT_SUBMITTED, (ran.stderr.strip().splitlines() or [f"exit status {ran.status}"])[-1]
+            action = NOT_SUBMITTED
         else:
-            action, detail = (CREATED if before is None else REPLACED), ""
-        self.outcomes[node.name] = UnitOutcome(node.name, node.template, action, detail)
+            action = CREATED if before is None else REPLACED
+        self.outcomes[node.name] = UnitOutcome(node.name, node.template, action, error)
 
     def settle(self, after: Mapping[str, FleetUnit]) -> None:
         """Check each recorded outcome against fleet's registry after the run: a unit counts
