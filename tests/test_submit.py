@@ -178,6 +178,9 @@ def test_templates_first_then_instances_beside_them_in_dependency_order(ordered:
     assert not (root / "out" / "app@1.service").exists()  # fleetctl builds instances from the template
     assert proc.stdout.splitlines()[-1] == "11 unit(s): 11 created"
     assert "app@1.service: created; not running (desired state launched" in proc.stdout
+    # Nothing called started: a template never runs, and no machine runs the others.
+    assert "app@.service: created; a template: fleet runs only its instances" in proc.stdout.splitlines()
+    assert "start" not in proc.stdout and "running on" not in proc.stdout
 
 
 def test_without_start_every_unit_is_only_submitted(ordered: tuple[Path, FakeFleet]) -> None:
