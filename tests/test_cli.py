@@ -31,6 +31,7 @@ def test_every_command_is_listed() -> None:
         "lint",
         "render",
         "schema",
+        "status",
         "submit",
     ]
 

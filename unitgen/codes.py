@@ -93,6 +93,7 @@ TABLE = (
         "an environment name that cannot be a directory below out/: use [A-Za-z0-9_-]",
     ),
     Code("S205", E, "undeclared-compose-environment", "[compose.ENV] for an environment the project does not declare"),
+    Code("S206", E, "bad-project-name", "unitgen.toml's project is not one word of [A-Za-z0-9._-]"),
     Code(
         "S210",
         E,

@@ -172,10 +172,12 @@ def compiled_or_exit(
     return result
 
 
-def compile_command_line(specs: Path, environment: str | None, sets: tuple[str, ...]) -> str:
+def compile_command_line(
+    specs: Path, environment: str | None, sets: tuple[str, ...], command: str = "compile", *extra: str
+) -> str:
     import shlex
 
-    words = ["unitgen", "compile", str(specs)]
+    words = ["unitgen", command, str(specs), *extra]
     if environment:
         words += ["--env", environment]
     for item in sets:

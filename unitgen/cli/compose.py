@@ -42,7 +42,7 @@ def _request(target: ComposeTarget, specs: Path, pins: dict[str, str], secrets_d
 
 def _declared(specs: Path, environment: str | None) -> list[ComposeRequest]:
     """The Compose files the project declares (of ``environment`` only, when given)."""
-    from unitgen.spec.resolve import load_project
+    from unitgen.spec.project import load_project
 
     targets = load_project(specs).compose
     return [
@@ -109,7 +109,7 @@ def _requests(
 ) -> list[ComposeRequest]:
     """The files asked for: one environment's, or every file the project declares."""
     from unitgen.spec.model import ComposeTarget
-    from unitgen.spec.resolve import load_project
+    from unitgen.spec.project import load_project
 
     project = load_project(specs)
     pins = parse_sets(sets)

@@ -180,6 +180,7 @@ class ComposeTarget:
 class Project:
     source: str | None
     paths: Paths = Paths()
+    name: str | None = None  # the project's name in the cluster (the marker of its units)
     registry: str | None = None
     etcd_api: str = "2"
     output: str = "out"

@@ -265,6 +265,13 @@ PROJECT = Key(
                 '"/opt/bin/fleetctl"',
             ),
         ),
+        "project": Key(
+            STRING,
+            "The project's name in the fleet cluster, written in every unit's `[X-Unitgen]` section so that "
+            "`unitgen status` and `unitgen submit --prune` tell its units from another project's; letters, digits, "
+            "`.`, `-`, `_` (default: the specs directory's name; `--prune` needs it set).",
+            '"djed"',
+        ),
         "registry": Key(STRING, "Registry prefix for images that name no registry host.", '"registry.example.com"'),
         "etcd_api": Key(STRING, "etcdctl API version: `2` (`etcdctl get KEY`) or `3`.", '"2"', enum=("2", "3")),
         "output": Key(STRING, "Output directory, relative to the specs directory's parent (default `out`).", '"out"'),
