@@ -411,3 +411,24 @@ def test_a_unit_cannot_name_a_service_of_compose_files_only(tmp_path: Path) -> N
     web.write_text(web.read_text().replace("[environments.dev.unit]", "[unit]"))
     proc = run_unitgen("compile", cwd=tmp_path)
     assert proc.returncode == 1 and "S313" in proc.stderr and "unit.requires[0]" in proc.stderr
+
+
+def test_a_deploy_health_check_becomes_the_services_healthcheck(tmp_path: Path, docker_compose: str) -> None:
+    write_specs(
+        tmp_path,
+        {
+            "unitgen.toml": '[runtime]\nversion = "/app-version"\n',
+            "app.toml": """\
+                [container]
+                image = "example/app"
+                tag = "{{ runtime.version }}"
+                [deploy]
+                health = ["curl", "-fs", "http://localhost:8000/$HOME"]
+                """,
+        },
+    )
+    proc = run_unitgen("compose", "--set", "version=v1", "-o", "stack.yml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    services = checked(docker_compose, tmp_path / "stack.yml")["services"]
+    assert services["app"]["healthcheck"]["test"] == ["CMD", "curl", "-fs", "http://localhost:8000/$HOME"]
+    assert "deploy updater and keeper units" in (tmp_path / "stack.yml").read_text().split("services")[0]

@@ -182,6 +182,10 @@ class ComposeConverter:
             self._leave_out("ELB presence notifier (presence.elb)", [spec.name])
         if spec.presence.etcd is not None:
             self._leave_out("etcd announcer (presence.etcd)", [spec.name])
+        if spec.deploy is not None:
+            self._leave_out(
+                "deploy updater and keeper units ([deploy]; its health check is the healthcheck)", [spec.name]
+            )
         if spec.user is not None:
             self._leave_out("service.user (the host user that runs docker, not the container's)", [spec.name])
         if spec.restart_sec is not None or spec.unit_extra or spec.service_extra:
@@ -225,6 +229,10 @@ class ComposeConverter:
                 **spec.origins.where(("container", "docker_args")),
             )
         self._restart(spec, service)
+        if spec.deploy is not None and spec.deploy.health:
+            # The deploy's health gate, run in the container as the updater runs it (docker exec).
+            health = [text(word, ("deploy", "health", i)) for i, word in enumerate(spec.deploy.health)]
+            service["healthcheck"] = {"test": ["CMD", *health]}
         if spec.timeout_stop_sec is not None and (grace := _duration(spec.timeout_stop_sec)) is not None:
             service["stop_grace_period"] = grace
         depends_on, outside = _depends_on(spec, self.services)
