@@ -81,6 +81,7 @@ TABLE = (
     ),
     Code("S105", E, "missing-image", "no container.image in the spec, the specs it extends or the project defaults"),
     Code("S106", E, "empty-value", "an empty string where the key needs text: remove the key to get its default"),
+    Code("S107", E, "hook-argv-missing", "a [hooks] command written as a table without argv: write { argv = […] }"),
     # S2xx: the values of one spec (and of unitgen.toml's environments)
     Code("S201", E, "undeclared-environment", "an overlay for an environment that unitgen.toml does not declare"),
     Code("S202", E, "unknown-base", "extends names a spec that does not exist"),
@@ -160,6 +161,13 @@ TABLE = (
         E,
         "bad-etcd-presence",
         "presence.etcd: a port out of range, a ttl or interval not positive, or an interval not below the ttl",
+    ),
+    Code("S290", E, "empty-hook", "a [hooks] command with an empty argv: there is no program to run"),
+    Code(
+        "S291",
+        E,
+        "relative-hook-program",
+        "a [hooks] command whose program is not an absolute path (unitgen writes every program by its full path)",
     ),
     # S3xx: across the specs of one environment
     Code("S301", E, "duplicate-spec-name", "two spec files have the same name; the later one is left out"),

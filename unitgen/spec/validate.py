@@ -22,7 +22,7 @@ from unitgen.spec.docker_rules import (
     split_image,
     volume_problem,
 )
-from unitgen.spec.model import ServiceSpec
+from unitgen.spec.model import Hooks, ServiceSpec
 from unitgen.spec.passthrough import MANAGED_DIRECTIVES, passthrough_problem
 from unitgen.spec.source import KeyPath, toml_key, toml_list
 from unitgen.systemd import directives
@@ -81,6 +81,7 @@ class SpecValidator:
         self.secrets()
         self.placement()
         self.presence()
+        self.hooks()
 
     def names(self) -> None:
         spec = self.spec
@@ -359,3 +360,19 @@ class SpecValidator:
                     f"interval {etcd.interval}s is not below ttl {etcd.ttl}s: the key would expire between refreshes",
                     ("presence", "etcd", "interval"),
                 )
+
+    def hooks(self) -> None:
+        for key, _ in Hooks.DIRECTIVES:
+            for i, command in enumerate(getattr(self.spec.hooks, key)):
+                path: KeyPath = ("hooks", key, i)
+                if not command.argv:
+                    self.error("S290", "the command's argv is empty", path, 'write the program first: ["/usr/bin/…", …]')
+                    continue
+                program = self.literal(command.argv[0])
+                if program is not None and not program.startswith("/"):
+                    self.error(
+                        "S291",
+                        f"program {program!r} is not an absolute path",
+                        path,
+                        "write its full path, e.g. '/usr/bin/etcdctl'; for a shell pipeline use ['/bin/sh', '-c', '…']",
+                    )
