@@ -12,6 +12,7 @@ from unitgen.compile.encoding import SpecRenderer, SpecText, exec_line
 from unitgen.compile.ir import UnitBuilder
 from unitgen.spec.model import Hooks
 from unitgen.spec.source import KeyPath
+from unitgen.systemd import quoting
 
 
 def add_hooks(renderer: SpecRenderer, out: UnitBuilder, key: str) -> None:
@@ -22,8 +23,8 @@ def add_hooks(renderer: SpecRenderer, out: UnitBuilder, key: str) -> None:
         if not command.argv:
             continue  # validation reports it
         program = renderer.parts(command.argv[0], path)
-        if program is None:
-            continue
+        if program is None or not (quoting.literal_text(program) or "/").startswith("/"):
+            continue  # a relative program: validation reports it
         args = [SpecText(arg, path) for arg in command.argv[1:]]
         words = exec_line(renderer, program, args, ignore_failure=command.ignore_failure, program_path=path)
         if words is not None:

@@ -366,7 +366,9 @@ class SpecValidator:
             for i, command in enumerate(getattr(self.spec.hooks, key)):
                 path: KeyPath = ("hooks", key, i)
                 if not command.argv:
-                    self.error("S290", "the command's argv is empty", path, 'write the program first: ["/usr/bin/…", …]')
+                    self.error(
+                        "S290", "the command's argv is empty", path, 'write the program first: ["/usr/bin/…", …]'
+                    )
                     continue
                 program = self.literal(command.argv[0])
                 if program is not None and not program.startswith("/"):
