@@ -246,7 +246,11 @@ def host_commands(
     as systemd puts them in, ``$$`` a '$'."""
     found = []
     for directive, argv in commands:
-        expanded = [word.replace("$$", "$") for word in _systemd_expanded(list(argv), environment)]
+        # The import writes a variable it cannot put in as ${NAME} (docs/import.md).
+        words = [
+            re.sub(r"^\$([A-Za-z_][A-Za-z0-9_]*)$", r"${\1}", w) for w in _systemd_expanded(list(argv), environment)
+        ]
+        expanded = [word.replace("$$", "$") for word in words]
         if directive == key and not _lifecycle(key, expanded):
             found.append(expanded)
     return found
