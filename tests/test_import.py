@@ -94,8 +94,11 @@ def test_the_seed_unit_imports_into_the_articles_behaviour(tmp_path: Path) -> No
     assert "BindsTo=http.service" in text and "User=core" in text
     assert "Global=true" in text and "MachineMetadata=role=django" in text
     assert "/djed-environment UNITGEN_DJED_ENVIRONMENT" in text
-    # The .dockercfg fetch has no spec key: reported with its line, not dropped silently.
-    assert "elb-presence.service:12:1: I102 warning ExecStartPre= left out" in result.output
+    # The .dockercfg fetch is the host's, not the container's: a before_start hook, still run
+    # (after the notifier's own secret), its argv as the article wrote it.
+    assert "elb-presence.service:12:1: I104 note ExecStartPre= became hooks.before_start" in result.output
+    assert spec["hooks"]["before_start"][0]["argv"][-3:] == ["*************", ".docker.cfg", "/root/.dockercfg"]
+    assert text.index("/secrets/secrets-0.env") < text.index("/root/.dockercfg") < text.index("ExecStart=")
 
 
 def test_import_never_overwrites_a_spec_without_force(tmp_path: Path) -> None:
