@@ -467,8 +467,9 @@ def typed_value(path: tuple[str, ...], key: schema.Key) -> st.SearchStrategy[obj
         return st.one_of(choose(good), st.lists(secret, max_size=3))
     if kind == schema.COMMANDS:
         argv = st.one_of(
-            st.lists(st.one_of(st.just("/usr/bin/true"), hostile_text), min_size=1, max_size=4)
-            .map(lambda words: ["/usr/bin/true", *words[1:]]),
+            st.lists(st.one_of(st.just("/usr/bin/true"), hostile_text), min_size=1, max_size=4).map(
+                lambda words: ["/usr/bin/true", *words[1:]]
+            ),
             st.lists(hostile_text, max_size=3),
         )
         command = st.one_of(argv, st.fixed_dictionaries({"argv": argv}, optional={"ignore_failure": st.booleans()}))
