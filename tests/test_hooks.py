@@ -8,16 +8,16 @@ relative to the lifecycle unitgen writes; the format's rules are reported at the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import require
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.user_manager import UserManager, available
+from support.user_manager import UserManager
 from support.verify_dump import verify_with_dump
 from test_argv_through_compiler import ARGV, literal_command, toml_string
+from test_argv_through_compiler import user_manager as user_manager  # the throw-away systemd --user, a fixture
 
 from unitgen.compile.compiler import compile_specs
 from unitgen.systemd.analyze import find_systemd_analyze
@@ -186,14 +186,6 @@ def test_systemd_parses_exactly_the_hook_argv(
     assert got == [[a.replace("$", "$$") for a in [program, *args]] for args in batch]
     for line, ignore_failure in zip(hook_lines(unit), ignore, strict=True):
         assert line.startswith("-") == ignore_failure
-
-
-@pytest.fixture(scope="module")
-def user_manager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UserManager]:
-    ok, why = available()
-    require(ok, why)
-    with UserManager(tmp_path_factory.mktemp("hooks")) as manager:
-        yield manager
 
 
 @settings(
