@@ -125,6 +125,7 @@ def test_hooks_merge_like_argv_lists(tmp_path: Path) -> None:
         ('after_start = [["/usr/bin/{{ instance }}"]]', "S401", "hooks.after_start[0]"),
         ('after_start = [["/usr/bin/x\\"y"]]', "S401", "hooks.after_start[0]"),
         ('after_start = [["/usr/bin/true", "{{ nope }}"]]', "S402", "hooks.after_start[0]"),
+        ('after_start = [["/usr/bin/curl", "https://deploy:hunter22@example.com/"]]', "S602", "hooks.after_start[0]"),
     ],
 )
 def test_bad_hooks_are_reported_at_their_key(tmp_path: Path, hooks: str, code: str, key_path: str) -> None:

@@ -219,6 +219,12 @@ TABLE = (
         "inline-credential",
         "a container.env value that looks like a credential: units are readable across the cluster",
     ),
+    Code(
+        "S602",
+        E,
+        "credential-in-hook",
+        "a [hooks] argument that looks like a credential: units are readable across the cluster",
+    ),
     # O1xx: what is already in the output directory
     Code("O101", E, "unreadable-output", "a file in the output directory cannot be read, so unitgen cannot replace it"),
     Code(

@@ -370,6 +370,16 @@ class SpecValidator:
                         "S290", "the command's argv is empty", path, 'write the program first: ["/usr/bin/…", …]'
                     )
                     continue
+                for word in command.argv[1:]:
+                    literal = self.literal(word)
+                    problem = secret_problem(None, literal) if literal is not None else None
+                    if problem:
+                        self.error(
+                            "S602",
+                            f"{problem}; units are stored in etcd and readable across the cluster",
+                            path,
+                            "let the command read it from a secret env file ([[container.secrets]] fetches one)",
+                        )
                 program = self.literal(command.argv[0])
                 if program is not None and not program.startswith("/"):
                     self.error(
