@@ -807,6 +807,8 @@ CAUSED_BY: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("Service", "RuntimeDirectory"): (("container", "secrets"), ("runtime",)),
     ("Service", "RuntimeDirectoryMode"): (("container", "secrets"), ("runtime",)),
     ("Service", "EnvironmentFile"): (("runtime",),),
+    ("Service", "ExecStartPost"): (("hooks", "after_start"),),
+    ("Service", "ExecStopPost"): (("hooks", "after_stop"),),
     ("X-Fleet", "Global"): (("fleet", "global"),),
     ("X-Fleet", "MachineMetadata"): (("fleet", "machine_metadata"),),
     ("X-Fleet", "MachineOf"): (("fleet", "machine_of"),),
