@@ -28,7 +28,7 @@ def test_examples_are_in_sync(examples: Path) -> None:
     proc = run_unitgen("check", cwd=examples)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
-    assert proc.stderr.strip().endswith("out: 15 unit(s) up to date")
+    assert proc.stderr.strip().endswith("out: 33 unit(s) up to date")
     assert _stat(examples / "out") == before
 
 
@@ -63,7 +63,7 @@ def test_stale_missing_and_extra_units_fail_with_a_diff_and_nothing_changes(exam
     assert "\n-ExecStart=" in diff and "--master --processes 4\n" in diff
     assert "\n+ExecStart=" in diff and "--master --processes 8\n" in diff
     assert "--- /dev/null\n+++ out/test/nginx.service\tcompiled\n@@ -0,0 +1," in diff
-    assert "--- out/prod/retired.service\ton disk\n+++ /dev/null\n@@ -1,29 +0,0 @@" in diff
+    assert "--- out/prod/retired.service\ton disk\n+++ /dev/null\n@@ -1,33 +0,0 @@" in diff
     assert "hand-written" not in diff
 
 

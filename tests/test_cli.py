@@ -20,7 +20,20 @@ COMMANDS = sorted(main.commands)
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["check", "compile", "diff", "graph", "import", "lint", "render", "schema", "submit"]
+    assert COMMANDS == [
+        "check",
+        "compile",
+        "compose",
+        "deploy",
+        "diff",
+        "graph",
+        "import",
+        "lint",
+        "render",
+        "schema",
+        "status",
+        "submit",
+    ]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -105,7 +118,7 @@ def test_unknown_environment_is_a_usage_error(tmp_path: Path) -> None:
     for command in ("compile", "check", "diff", "graph", "submit"):
         proc = run_unitgen(command, "--env", "qa", cwd=tmp_path)
         assert proc.returncode == 2
-        assert "unknown environment 'qa' (known: prod, stage, test)" in proc.stderr
+        assert "unknown environment 'qa' (known: dev, prod, stage, test)" in proc.stderr
 
 
 # --- colour --------------------------------------------------------------------------------------

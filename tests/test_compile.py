@@ -78,6 +78,9 @@ def test_unit_follows_the_container_lifecycle(tmp_path: Path) -> None:
         "ExecStartPre=/usr/bin/docker pull example/app:v1\n"
         "ExecStart=/usr/bin/docker run --name web example/app:v1 serve --port 8000\n"
         "ExecStop=/usr/bin/docker stop web\n"
+        "\n"
+        "[X-Unitgen]\n"  # whose unit it is, as fleet keeps it (no project name: the specs directory's)
+        "Project=specs\n"
     )
     assert "[Install]" not in unit
 

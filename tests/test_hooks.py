@@ -115,10 +115,10 @@ def test_hooks_merge_like_argv_lists(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("hooks", "code", "key_path"),
     [
-        ("after_start = [[]]", "S290", "hooks.after_start[0]"),
-        ("stop = [{ argv = [], ignore_failure = true }]", "S290", "hooks.stop[0]"),
-        ('before_start = [["etcdctl", "rm", "/x"]]', "S291", "hooks.before_start[0]"),
-        ('after_stop = [["bin/cleanup"]]', "S291", "hooks.after_stop[0]"),
+        ("after_start = [[]]", "S295", "hooks.after_start[0]"),
+        ("stop = [{ argv = [], ignore_failure = true }]", "S295", "hooks.stop[0]"),
+        ('before_start = [["etcdctl", "rm", "/x"]]', "S296", "hooks.before_start[0]"),
+        ('after_stop = [["bin/cleanup"]]', "S296", "hooks.after_stop[0]"),
         ("after_stop = [{ ignore_failure = true }]", "S107", "hooks.after_stop[0]"),
         ('after_stop = ["/usr/bin/true"]', "S101", "hooks.after_stop[0]"),
         ('after_stop = [{ argv = ["/usr/bin/true"], ignore = true }]', "S100", "hooks.after_stop[0].ignore"),

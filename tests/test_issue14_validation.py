@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import SHARED, require
 from helpers import write_specs
+from support.etcd import etcd_server
 
 from unitgen.compile.compiler import compile_specs
 from unitgen.spec.docker_rules import port_problem
@@ -208,13 +206,6 @@ def test_the_s_code_hints_speak_toml_not_x_fleet_lines(tmp_path: Path) -> None:
 # --- the claims, checked against the real tools -----------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def fleet_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     """fleetctl v1.0.0 talking to an etcd of its own on loopback: the command to run, without
@@ -223,30 +214,8 @@ def fleet_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[st
     etcd = shutil.which("etcd")
     require(etcd, "etcd is not installed (Debian's etcd-server)")
     assert etcd is not None
-    client, peer = free_port(), free_port()
-    directory = tmp_path_factory.mktemp("etcd")
-    client_url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
-    server = subprocess.Popen(
-        [etcd, "--enable-v2=true", "--data-dir", str(directory / "data"),
-         "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
-         "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-         "--initial-cluster", f"default={peer_url}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{client_url}/v2/keys/", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("etcd did not start")
-                time.sleep(0.1)
+    with etcd_server(etcd, tmp_path_factory.mktemp("etcd")) as client_url:
         yield [str(FLEETCTL), "--driver=etcd", f"--endpoint={client_url}"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def fleetctl_submit(fleetctl: list[str], directory: Path, name: str, text: str) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,8 @@ ALLOWED = {
     "output": {"output", "compile", "systemd"},
     "fleet": {"fleet", "compile", "spec", "systemd"},
     "importing": {"importing", "spec", "systemd"},
-    "cli": {"cli", "compile", "spec", "systemd", "lint", "output", "fleet", "importing"},
+    "compose": {"compose", "compile", "spec", "systemd", "output"},
+    "cli": {"cli", "compile", "spec", "systemd", "lint", "output", "fleet", "importing", "compose"},
 }
 
 

@@ -32,12 +32,13 @@ import signal
 import socket
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import require
 from helpers import REPO, write_specs
+from support.cluster import wait_for
 from support.user_manager import UserManager, available
 
 from unitgen.compile.compiler import compile_specs
@@ -51,7 +52,6 @@ STANDINS = Path(__file__).resolve().parent / "support" / "standins"
 DOCKER = "/opt/standin/docker"
 ETCDCTL = "/opt/standin/etcdctl"
 HOST = socket.gethostname()  # what systemd's %H gives the announcer
-TIMEOUT = 10.0  # seconds any single wait may take
 
 # What the stand-in fetcher "downloads" from S3: it must reach the container and no unit.
 SECRET_LINE = "DATABASE_URL=postgres://app:fetched-from-s3-7f3a@db.internal/app"
@@ -136,18 +136,6 @@ SIDEKICKS = APP_UNITS[1:]
 ALWAYS_UNITS = ("always.service", "always-elb-presence.service", "always-announce.service")
 BEACON_UNITS = ("beacon.service", "beacon-announce.service")
 ALL_UNITS = (*APP_UNITS, "opt.service", *ALWAYS_UNITS, *BEACON_UNITS)
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = TIMEOUT) -> object:
-    """Poll CONDITION until it returns something truthy; fail naming WHAT after TIMEOUT s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 class Runtime:

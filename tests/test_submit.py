@@ -1,7 +1,9 @@
 """`unitgen submit`: fleetctl calls in fleet's safe order (fleet.md §5), stopping at a failure.
 
-fleet is not installable here, so a stand-in fleetctl records every call it gets; the
-tests assert the exact command sequence.
+A recording fleetctl logs every call it gets, so the tests assert the exact command
+sequence; where the run needs fleet's answers, it hands the call on to the real fleetctl
+v1.0.0 on an etcd of the test's own (what fleet then reports is tested in
+test_submit_fleet.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO, run_unitgen, write_specs
+from test_issue14_validation import FLEETCTL
+from test_submit_fleet import etcd
 
 from unitgen.compile.compiler import compile_specs
 from unitgen.fleet.submit import expand, submission_order
@@ -27,24 +31,34 @@ if [ -f '{fail_on}' ] && printf '%s' "$line" | grep -qF -f '{fail_on}'; then
     echo "Error creating units: stand-in told to fail" >&2
     exit 1
 fi
-echo "Unit submitted (stand-in)"
+{then}
 """
+ECHO = 'echo "Unit submitted (stand-in)"'
+
+__all__ = ["etcd"]  # a fixture: pytest finds it in this module's namespace
 
 
 class FakeFleet:
-    def __init__(self, root: Path) -> None:
+    """Records each call; then answers as a stand-in, or hands the call to the real fleetctl
+    on the etcd at ``endpoint`` (flags given by unitgen come later and win)."""
+
+    def __init__(self, root: Path, endpoint: str | None = None) -> None:
         self.bin = root / "bin" / "fleetctl"
+        self.endpoint = endpoint
         self.log = root / "fleetctl.log"
         self.env_log = root / "fleetctl.env"
         self.fail_on = root / "fleetctl.fail"
         self.bin.parent.mkdir(parents=True, exist_ok=True)
-        self.bin.write_text(STANDIN.format(log=self.log, env_log=self.env_log, fail_on=self.fail_on))
+        then = ECHO if endpoint is None else f'exec "{FLEETCTL}" --driver=etcd --endpoint={endpoint} "$@"'
+        self.bin.write_text(STANDIN.format(log=self.log, env_log=self.env_log, fail_on=self.fail_on, then=then))
         self.bin.chmod(0o755)
 
     def calls(self) -> list[str]:
+        """The calls that submit or start, without those that read fleet's units."""
         if not self.log.exists():
             return []
-        return [" ".join(line.split(" | ")) for line in self.log.read_text().splitlines()]
+        lines = [line.split(" | ") for line in self.log.read_text().splitlines()]
+        return [" ".join(words) for words in lines if not {"list-unit-files", "cat"} & set(words)]
 
     def fail_when(self, text: str) -> None:
         self.fail_on.write_text(text + "\n")
@@ -61,13 +75,23 @@ def _use_fleetctl(specs: Path, setting: str) -> None:
     project.write_text(text)
 
 
+def _examples(root: Path, endpoint: str | None) -> tuple[Path, FakeFleet]:
+    shutil.copytree(REPO / "specs", root / "specs")
+    shutil.copytree(REPO / "out", root / "out")
+    fleet = FakeFleet(root, endpoint)
+    _use_fleetctl(root / "specs", "bin/fleetctl")
+    return root, fleet
+
+
 @pytest.fixture
 def examples(tmp_path: Path) -> tuple[Path, FakeFleet]:
-    shutil.copytree(REPO / "specs", tmp_path / "specs")
-    shutil.copytree(REPO / "out", tmp_path / "out")
-    fleet = FakeFleet(tmp_path)
-    _use_fleetctl(tmp_path / "specs", "bin/fleetctl")
-    return tmp_path, fleet
+    """The example project with a stand-in fleetctl, for runs that never reach fleet."""
+    return _examples(tmp_path, None)
+
+
+@pytest.fixture
+def examples_in_fleet(tmp_path: Path, etcd: str) -> tuple[Path, FakeFleet]:
+    return _examples(tmp_path, etcd)
 
 
 # A template with two sidekicks, the plain unit it requires, and a one-off that must
@@ -106,9 +130,9 @@ ORDER_SPECS = {
 
 
 @pytest.fixture
-def ordered(tmp_path: Path) -> tuple[Path, FakeFleet]:
+def ordered(tmp_path: Path, etcd: str) -> tuple[Path, FakeFleet]:
     specs = write_specs(tmp_path, ORDER_SPECS)
-    fleet = FakeFleet(tmp_path)
+    fleet = FakeFleet(tmp_path, etcd)
     _use_fleetctl(specs, "bin/fleetctl")
     proc = run_unitgen("compile", "-q", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -118,42 +142,66 @@ def ordered(tmp_path: Path) -> tuple[Path, FakeFleet]:
 # --- the order ----------------------------------------------------------------------------
 
 
-def test_examples_are_submitted_dependencies_first(examples: tuple[Path, FakeFleet]) -> None:
-    root, fleet = examples
+PROD_ORDER = [
+    "api.service",
+    "api-updater.service",  # After= api
+    "api-keeper.service",
+    "celery.service",
+    "celery-updater.service",
+    "celery-keeper.service",
+    "web.service",
+    "nginx.service",  # Wants= and After= web and api
+    "nginx-elb-presence.service",  # BindsTo= nginx
+    "web-updater.service",
+    "web-keeper.service",
+]
+
+
+def test_examples_are_submitted_dependencies_first(examples_in_fleet: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples_in_fleet
     proc = run_unitgen("submit", "--env", "prod", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert fleet.calls() == [
         "fleetctl submit --replace out/prod/api.service",
+        "fleetctl submit --replace out/prod/api-updater.service",  # After= api
+        "fleetctl submit --replace out/prod/api-keeper.service",
         "fleetctl submit --replace out/prod/celery.service",
+        "fleetctl submit --replace out/prod/celery-updater.service",
+        "fleetctl submit --replace out/prod/celery-keeper.service",
         "fleetctl submit --replace out/prod/web.service",
         "fleetctl submit --replace out/prod/nginx.service",  # Wants= and After= web and api
         "fleetctl submit --replace out/prod/nginx-elb-presence.service",  # BindsTo= nginx
+        "fleetctl submit --replace out/prod/web-updater.service",
+        "fleetctl submit --replace out/prod/web-keeper.service",
     ]
-    assert proc.stdout.splitlines() == ["Unit submitted (stand-in)"] * 5 + [
-        "5 unit(s) submitted (prod): api.service celery.service web.service nginx.service nginx-elb-presence.service"
-    ]
+    assert proc.stdout.splitlines()[-1] == "11 unit(s) (prod): 11 created"
     assert "+ bin/fleetctl submit --replace out/prod/api.service" in proc.stderr.splitlines()
+    assert "Unit api.service" in proc.stderr.splitlines()  # fleetctl's own output passes through
 
 
 def test_templates_first_then_instances_beside_them_in_dependency_order(ordered: tuple[Path, FakeFleet]) -> None:
     root, fleet = ordered
-    proc = run_unitgen("submit", "--start", cwd=root)
+    proc = run_unitgen("submit", "--start", "--no-block", cwd=root)  # no fleetd: a blocking start never ends
     assert proc.returncode == 0, proc.stderr
     assert fleet.calls() == [
         "fleetctl submit --replace out/app@.service",
         "fleetctl submit --replace out/app-elb-presence@.service",
         "fleetctl submit --replace out/app-announce@.service",
-        "fleetctl start --replace out/db.service",
-        "fleetctl start --replace out/migrate.service",
-        "fleetctl start --replace out/app@1.service",
-        "fleetctl start --replace out/app-elb-presence@1.service",
-        "fleetctl start --replace out/app-announce@1.service",
-        "fleetctl start --replace out/app@2.service",
-        "fleetctl start --replace out/app-elb-presence@2.service",
-        "fleetctl start --replace out/app-announce@2.service",
+        "fleetctl start --no-block --replace out/db.service",
+        "fleetctl start --no-block --replace out/migrate.service",
+        "fleetctl start --no-block --replace out/app@1.service",
+        "fleetctl start --no-block --replace out/app-elb-presence@1.service",
+        "fleetctl start --no-block --replace out/app-announce@1.service",
+        "fleetctl start --no-block --replace out/app@2.service",
+        "fleetctl start --no-block --replace out/app-elb-presence@2.service",
+        "fleetctl start --no-block --replace out/app-announce@2.service",
     ]
     assert not (root / "out" / "app@1.service").exists()  # fleetctl builds instances from the template
-    assert "11 unit(s) submitted and started: app@.service" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "11 unit(s): 11 created"
+    assert "app@1.service: created; not running (desired state launched" in proc.stdout
+    # Nothing called started: a template never runs, and no machine runs the others.
+    assert "app@.service: created; a template: fleet runs only its instances" in proc.stdout.splitlines()
+    assert "start" not in proc.stdout and "running on" not in proc.stdout
 
 
 def test_without_start_every_unit_is_only_submitted(ordered: tuple[Path, FakeFleet]) -> None:
@@ -165,54 +213,58 @@ def test_without_start_every_unit_is_only_submitted(ordered: tuple[Path, FakeFle
     assert calls[5] == "fleetctl submit --replace out/app@1.service"
 
 
-def test_no_block_goes_to_start_only(ordered: tuple[Path, FakeFleet]) -> None:
-    root, fleet = ordered
-    assert run_unitgen("submit", "--start", "--no-block", cwd=root).returncode == 0
-    calls = fleet.calls()
-    assert calls[0] == "fleetctl submit --replace out/app@.service"
-    assert calls[3] == "fleetctl start --no-block --replace out/db.service"
-    refused = run_unitgen("submit", "--no-block", cwd=root)
+def test_no_block_and_block_attempts_go_to_start_only(examples: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples
+    dry = run_unitgen("submit", "--env", "prod", "--start", "--block-attempts", "5", "--dry-run", cwd=root)
+    assert dry.stdout.splitlines()[0] == "bin/fleetctl start --block-attempts=5 --replace out/prod/api.service"
+    for wrong in (["--block-attempts", "5"], ["--start", "--no-block", "--block-attempts", "5"]):
+        refused = run_unitgen("submit", "--env", "prod", *wrong, cwd=root)
+        assert refused.returncode == 2 and "--block-attempts applies to a blocking fleetctl start" in refused.stderr
+    refused = run_unitgen("submit", "--env", "prod", "--no-block", cwd=root)
     assert refused.returncode == 2 and "--no-block applies to fleetctl start: use it with --start" in refused.stderr
 
 
 def test_a_failing_call_stops_the_run_and_reports_what_fleet_has(ordered: tuple[Path, FakeFleet]) -> None:
     root, fleet = ordered
     fleet.fail_when("out/app@1.service")
-    proc = run_unitgen("submit", "--start", cwd=root)
+    proc = run_unitgen("submit", "--start", "--no-block", cwd=root)
     assert proc.returncode == 1
     assert fleet.calls() == [
         "fleetctl submit --replace out/app@.service",
         "fleetctl submit --replace out/app-elb-presence@.service",
         "fleetctl submit --replace out/app-announce@.service",
-        "fleetctl start --replace out/db.service",
-        "fleetctl start --replace out/migrate.service",
-        "fleetctl start --replace out/app@1.service",
+        "fleetctl start --no-block --replace out/db.service",
+        "fleetctl start --no-block --replace out/migrate.service",
+        "fleetctl start --no-block --replace out/app@1.service",
     ]
     lines = proc.stderr.splitlines()
     assert "Error creating units: stand-in told to fail" in lines  # fleetctl's own message passes through
-    assert "unitgen: fleetctl failed (exit status 1): bin/fleetctl start --replace out/app@1.service" in lines
     assert (
-        "submitted and started: app@.service app-elb-presence@.service app-announce@.service db.service migrate.service"
-        in lines
+        "unitgen: fleetctl failed (exit status 1): bin/fleetctl start --no-block --replace out/app@1.service" in lines
     )
-    assert (
-        "not submitted and started: app@1.service app-elb-presence@1.service app-announce@1.service "
-        "app@2.service app-elb-presence@2.service app-announce@2.service" in lines
-    )
-    assert "unit(s) submitted" not in proc.stdout
+    assert [line.partition(";")[0] for line in proc.stdout.splitlines()] == [
+        "app@.service: created",
+        "app-elb-presence@.service: created",
+        "app-announce@.service: created",
+        "db.service: created",
+        "migrate.service: created",
+        "app@1.service: not submitted (Error creating units: stand-in told to fail)",
+        "app-elb-presence@1.service: not run",
+        "app-announce@1.service: not run",
+        "app@2.service: not run",
+        "app-elb-presence@2.service: not run",
+        "app-announce@2.service: not run",
+        "11 unit(s): 5 created, 1 not submitted, 5 not run",
+    ]
 
 
-def test_failure_on_the_first_call_submits_nothing(examples: tuple[Path, FakeFleet]) -> None:
-    root, fleet = examples
+def test_failure_on_the_first_call_submits_nothing(examples_in_fleet: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples_in_fleet
     fleet.fail_when("api.service")
     proc = run_unitgen("submit", "--env", "prod", cwd=root)
     assert proc.returncode == 1
     assert len(fleet.calls()) == 1
-    assert "submitted (prod): none" in proc.stderr.splitlines()
-    assert (
-        "not submitted: api.service celery.service web.service nginx.service nginx-elb-presence.service"
-        in proc.stderr.splitlines()
-    )
+    assert proc.stdout.splitlines()[-1] == "11 unit(s) (prod): 1 not submitted, 10 not run"
 
 
 # --- what reaches fleetctl ------------------------------------------------------------------
@@ -222,13 +274,7 @@ def test_dry_run_prints_the_exact_commands_and_runs_nothing(examples: tuple[Path
     root, fleet = examples
     proc = run_unitgen("submit", "--env", "stage", "--start", "--dry-run", cwd=root)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [
-        "bin/fleetctl start --replace out/stage/api.service",
-        "bin/fleetctl start --replace out/stage/celery.service",
-        "bin/fleetctl start --replace out/stage/web.service",
-        "bin/fleetctl start --replace out/stage/nginx.service",
-        "bin/fleetctl start --replace out/stage/nginx-elb-presence.service",
-    ]
+    assert proc.stdout.splitlines() == [f"bin/fleetctl start --replace out/stage/{unit}" for unit in PROD_ORDER]
     assert fleet.calls() == []
 
 
@@ -244,16 +290,18 @@ def test_global_flags_go_before_the_subcommand(examples: tuple[Path, FakeFleet])
         "bastion:2222",
         "--endpoint",
         "http://10.0.0.1:2379",
+        "--dry-run",
         cwd=root,
     )
     assert proc.returncode == 0, proc.stderr
-    assert fleet.calls()[0] == (
-        "fleetctl --endpoint=http://10.0.0.1:2379 --tunnel=bastion:2222 --driver=etcd submit --replace out/test/api.service"
+    assert proc.stdout.splitlines()[0] == (
+        "bin/fleetctl --endpoint=http://10.0.0.1:2379 --tunnel=bastion:2222 --driver=etcd submit --replace "
+        "out/test/api.service"
     )
 
 
-def test_fleetctl_environment_variables_are_left_to_fleetctl(examples: tuple[Path, FakeFleet]) -> None:
-    root, fleet = examples
+def test_fleetctl_environment_variables_are_left_to_fleetctl(examples_in_fleet: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples_in_fleet
     proc = run_unitgen("submit", "--env", "prod", cwd=root, env={"FLEETCTL_ENDPOINT": "http://etcd.example:2379"})
     assert proc.returncode == 0, proc.stderr
     assert fleet.calls()[0] == "fleetctl submit --replace out/prod/api.service"  # not repeated as a flag
@@ -269,17 +317,17 @@ def test_paths_with_spaces_are_quoted_in_the_dry_run(tmp_path: Path) -> None:
     assert proc.stdout == "'/opt/fleet tools/fleetctl' submit --replace out/web.service\n"
 
 
-def test_fleetctl_option_overrides_the_setting(examples: tuple[Path, FakeFleet]) -> None:
-    root, fleet = examples
-    other = FakeFleet(root / "other")
+def test_fleetctl_option_overrides_the_setting(examples_in_fleet: tuple[Path, FakeFleet]) -> None:
+    root, fleet = examples_in_fleet
+    other = FakeFleet(root / "other", fleet.endpoint)
     proc = run_unitgen("submit", "--env", "prod", "--fleetctl", str(other.bin), cwd=root)
     assert proc.returncode == 0, proc.stderr
-    assert fleet.calls() == [] and len(other.calls()) == 5
+    assert fleet.calls() == [] and len(other.calls()) == len(PROD_ORDER)
 
 
-def test_default_fleetctl_is_looked_up_on_path(tmp_path: Path) -> None:
+def test_default_fleetctl_is_looked_up_on_path(tmp_path: Path, etcd: str) -> None:
     specs = write_specs(tmp_path, {"web.toml": ORDER_SPECS["db.toml"]})
-    fleet = FakeFleet(tmp_path)
+    fleet = FakeFleet(tmp_path, etcd)
     assert run_unitgen("compile", "-q", cwd=tmp_path).returncode == 0
     assert run_unitgen("submit", "--dry-run", cwd=tmp_path).stdout == "fleetctl submit --replace out/web.service\n"
     import os
@@ -386,29 +434,3 @@ def test_expand_specifiers_in_relations() -> None:
     assert expand("app@%i.service", "app-announce@2.service") == "app@2.service"
     assert expand("app@%i.service", "app-announce@.service") == "app@.service"
     assert expand("%p-db.service %N %n %% %H", "web@blue.service") == "web-db.service web@blue web@blue.service % %H"
-
-
-def test_run_calls_stops_at_a_call_that_cannot_run_or_is_interrupted() -> None:
-    from unitgen.fleet.submit import Call, run_calls
-
-    calls = [Call(("fleetctl", "submit", name), (name,)) for name in ("a.service", "b.service", "c.service")]
-
-    def missing(argv: object) -> int:
-        raise FileNotFoundError(2, "No such file or directory")
-
-    outcome = run_calls(calls, missing)
-    assert (outcome.submitted, outcome.not_submitted) == ([], ["a.service", "b.service", "c.service"])
-    assert outcome.error == "cannot run fleetctl: No such file or directory"
-
-    def interrupted_at_b(argv: object) -> int:
-        if "b.service" in argv:  # type: ignore[operator]
-            raise KeyboardInterrupt
-        return 0
-
-    outcome = run_calls(calls, interrupted_at_b)
-    assert (outcome.submitted, outcome.not_submitted, outcome.error) == (
-        ["a.service"],
-        ["b.service", "c.service"],
-        "interrupted",
-    )
-    assert run_calls(calls, lambda argv: 0).ok

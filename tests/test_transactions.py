@@ -247,7 +247,7 @@ def test_recovery_from_a_crash_at_each_step(
     out = tmp_path / "out"
     result = compile_specs(specs)
     planned = output.plan(result.files, result.out_dir, Diagnostics())
-    assert len(planned.write) == 6 and len(planned.remove) == 3
+    assert len(planned.write) == 6 and len(planned.remove) == 9  # celery and its deploy units, in 3 environments
     with monkeypatch.context() as patch:
         crash_after(patch, call, calls)
         with pytest.raises(Crash):

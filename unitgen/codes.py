@@ -50,6 +50,7 @@ GROUPS = (
     Group("S4", "S4xx: templates and quoting"),
     Group("S5", "S5xx: the compiled unit files"),
     Group("S6", "S6xx: credentials in specs"),
+    Group("C", "C1xx: Compose files (unitgen compose)"),
     Group("O", "O1xx: the output directory"),
     Group("V", "Vxxx: systemd-analyze verify (--verify)"),
     Group("L1", "L1xx: line syntax of unit files"),
@@ -92,6 +93,8 @@ TABLE = (
         "bad-environment-name",
         "an environment name that cannot be a directory below out/: use [A-Za-z0-9_-]",
     ),
+    Code("S205", E, "undeclared-compose-environment", "[compose.ENV] for an environment the project does not declare"),
+    Code("S206", E, "bad-project-name", "unitgen.toml's project is not one word of [A-Za-z0-9._-]"),
     Code(
         "S210",
         E,
@@ -162,13 +165,22 @@ TABLE = (
         "bad-etcd-presence",
         "presence.etcd: a port out of range, a ttl or interval not positive, or an interval not below the ttl",
     ),
-    Code("S290", E, "empty-hook", "a [hooks] command with an empty argv: there is no program to run"),
+    Code("S295", E, "empty-hook", "a [hooks] command with an empty argv: there is no program to run"),
     Code(
-        "S291",
+        "S296",
         E,
         "relative-hook-program",
         "a [hooks] command whose program is not an absolute path (unitgen writes every program by its full path)",
     ),
+    Code(
+        "S290",
+        E,
+        "deploy-without-version-tag",
+        "deploy.version is no [runtime] name, or container.tag is not exactly {{ runtime.NAME }} of it",
+    ),
+    Code("S291", E, "bad-deploy-timing", "a deploy count or time that is not positive, or a poll not below the ttl"),
+    Code("S292", E, "deploy-of-template", "a spec with instances has [deploy]: deploys restart one unit per machine"),
+    Code("S293", E, "empty-maintenance-command", "a deploy.maintenance entry without a command"),
     # S3xx: across the specs of one environment
     Code("S301", E, "duplicate-spec-name", "two spec files have the same name; the later one is left out"),
     Code("S302", E, "duplicate-unit", "two specs produce the same unit file (a unit or one of its sidekicks)"),
@@ -187,6 +199,12 @@ TABLE = (
     ),
     Code(
         "S312", E, "bad-relation-name", "a relation or fleet.machine_of names something that is not a valid unit name"
+    ),
+    Code(
+        "S313",
+        E,
+        "compose-only-reference",
+        "a unit names a spec of Compose files only ([compose] only), which has no unit",
     ),
     Code("S320", E, "dependency-cycle", "ordering or requirement relations form a cycle; systemd would drop a job"),
     Code("S330", E, "unknown-machine-of", "fleet.machine_of names a spec that does not exist"),
@@ -225,6 +243,24 @@ TABLE = (
         "credential-in-hook",
         "a [hooks] argument that looks like a credential: units are readable across the cluster",
     ),
+    # C1xx: Compose files
+    Code("C101", E, "unpinned-runtime-value", "a runtime value (read from etcd on the cluster) has no pin for Compose"),
+    Code(
+        "C102",
+        E,
+        "no-compose-meaning",
+        "a systemd specifier or {{ env.NAME }} in a value of a Compose file, where it means nothing",
+    ),
+    Code(
+        "C103",
+        E,
+        "no-local-secret",
+        "a secret env file without a local copy: no secrets directory, or a bucket/key that is no safe path",
+    ),
+    Code("C104", E, "untranslatable-docker-args", "container.docker_args, which unitgen cannot write as Compose keys"),
+    Code("C105", W, "restart-left-out", "a service.restart policy that Compose does not have: it is left out"),
+    Code("C106", E, "bad-compose-service-name", "a spec or instance name that is no Compose service name, or twice"),
+    Code("C107", E, "foreign-compose-file", "a file unitgen did not generate is where the Compose file goes"),
     # O1xx: what is already in the output directory
     Code("O101", E, "unreadable-output", "a file in the output directory cannot be read, so unitgen cannot replace it"),
     Code(

@@ -71,8 +71,11 @@ for dir in "$@"; do
     mkdir -p "$dir"
     mount -t tmpfs -o mode=0755 tmpfs "$dir"
 done
+if [ -n "${UNITGEN_UM_MACHINE_ID-}" ]; then
+    mount --bind "$UNITGEN_UM_MACHINE_ID" /etc/machine-id
+fi
 echo $$ > "$UNITGEN_UM_CGROUP/cgroup.procs"
-unset UNITGEN_UM_CGROUP UNITGEN_UM_SYSTEMD
+unset UNITGEN_UM_CGROUP UNITGEN_UM_SYSTEMD UNITGEN_UM_MACHINE_ID
 rm -f "$XDG_RUNTIME_DIR/systemd/private"
 exec "$0" --user --unit=default.target --log-target=console --log-color=no
 """
@@ -211,6 +214,7 @@ class UserManager:
         tmpfs: Iterable[str] = (),
         start_timeout: float = 20.0,
         command_timeout: float = 30.0,
+        machine_id: str | None = None,
     ) -> None:
         self.state_dir = Path(base_dir).resolve() / "um"
         if not _SAFE_PATH_RE.match(str(self.state_dir)):
@@ -221,6 +225,9 @@ class UserManager:
         for d in self.tmpfs:
             if not d.startswith("/") or d.rstrip("/") in ("", "/run", "/sys", "/proc", "/dev"):
                 raise ValueError(f"refusing to mount a tmpfs on {d!r}")
+        # A machine ID of its own (systemd's %m), bound over /etc/machine-id in its namespace:
+        # several managers then act as several machines.
+        self.machine_id = machine_id
         self.start_timeout = start_timeout
         self.command_timeout = command_timeout
         self.units_dir = self.state_dir / "units"
@@ -290,6 +297,10 @@ class UserManager:
             SYSTEMD_UNIT_PATH=f"{self.units_dir}:{self.stubs_dir}",
             UNITGEN_UM_CGROUP=str(self._cgroup),
         )
+        if self.machine_id is not None:
+            machine_id_file = self.state_dir / "machine-id"
+            machine_id_file.write_text(self.machine_id + "\n")
+            env["UNITGEN_UM_MACHINE_ID"] = str(machine_id_file)
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the manager
         try:
             self._proc = subprocess.Popen(

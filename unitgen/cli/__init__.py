@@ -1,7 +1,8 @@
 """The command line (click): ``main`` is the group, ``run`` the ``unitgen`` command.
 
 Each command lives with its kin: ``build`` (compile, check, diff), ``show`` (lint,
-schema, render, graph), ``fleet`` (submit); ``common`` holds what they share.
+schema, render, graph), ``fleet`` (submit, status), ``deploy`` (deploy), ``compose`` (compose),
+``importing`` (import); ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import click
 from click.utils import PacifyFlushWrapper
 
 from unitgen import __version__
-from unitgen.cli import build, fleet, importing, show
+from unitgen.cli import build, compose, deploy, fleet, importing, show
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +30,7 @@ def main() -> None:
       unitgen check                        # pre-commit/CI: is out/ up to date?
       unitgen lint out/                    # checks any unit files
       unitgen submit --env prod --dry-run  # the fleetctl commands, safely ordered
+      unitgen status --env prod            # does fleet hold what out/prod holds?
 
     Exit status: 0 success, 1 invalid specs or units, an out-of-date out/ or a
     file that could not be read or written, 2 usage error, 3 a bug in unitgen,
@@ -43,8 +45,11 @@ for command in (
     build.compile,
     build.check,
     build.diff,
+    compose.compose,
     show.lint,
     fleet.submit,
+    fleet.status,
+    deploy.deploy,
     show.schema,
     show.render,
     show.graph,

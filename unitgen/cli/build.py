@@ -27,6 +27,7 @@ from unitgen.cli.common import (
     summary,
     use_color,
 )
+from unitgen.cli.compose import compose_drift
 from unitgen.output import cache
 from unitgen.output.plan import shown
 
@@ -58,9 +59,6 @@ def compile(
     Example:
       unitgen compile specs/ --env prod --set version=v42
     """
-    from unitgen.output import plan as output
-    from unitgen.output.write import apply
-
     key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
     memo = None if key is None else cache.lookup(key)
     if memo is not None:
@@ -69,7 +67,15 @@ def compile(
                 echo_formatted(memo.diagnostics)
                 _echo_compiled(memo.out_dir, memo.units, (0, 0, memo.units), memo.instances, quiet=quiet)
                 return
+    from unitgen.output import plan as output
+    from unitgen.output.write import apply
+
     result = compile_or_usage_error(specs, environment, sets, keep_ir=verify)
+    if environment in result.project.local_environments:
+        raise click.UsageError(
+            f"{environment} is a local environment (cluster = false): it has no units; "
+            f"its Compose file: unitgen compose --env {environment}"
+        )
     diagnostics = result.diagnostics
     compiled_diagnostics = diagnostics.sorted()  # what a memo replays: not what plan adds below
     if verify and result.ok:
@@ -194,7 +200,8 @@ def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bo
     the result with the output directory, touching nothing (but first it finishes or
     undoes a compile that was interrupted while writing): every stale, missing or
     extra unit is listed, with a unified diff on stdout (from the file on disk to the
-    compiled text).  Files unitgen did not generate are never "extra".  For pre-commit
+    compiled text).  Files unitgen did not generate are never "extra".  The Compose
+    files unitgen.toml declares ([compose.ENV] file) are compared too.  For pre-commit
     and CI; `unitgen diff` shows the same without failing.
 
     \b
@@ -202,7 +209,8 @@ def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bo
       unitgen check                 # specs/ against out/, all environments
       unitgen check specs/ --env prod --set version=v42 -q
     """
-    if not _drift(specs, environment, sets, quiet=quiet, no_cache=no_cache):
+    units_in_sync = _drift(specs, environment, sets, quiet=quiet, no_cache=no_cache)
+    if not (compose_drift(specs, environment, quiet=quiet, echo_diff=_echo_diff) and units_in_sync):
         sys.exit(EXIT_INVALID)
 
 
@@ -222,6 +230,7 @@ def diff(specs: Path, environment: str | None, sets: tuple[str, ...], no_cache: 
       unitgen diff --env stage | less -R
     """
     _drift(specs, environment, sets, quiet=False, no_cache=no_cache)
+    compose_drift(specs, environment, quiet=False, echo_diff=_echo_diff)
 
 
 # --- submit -----------------------------------------------------------------------------

@@ -75,24 +75,36 @@ specs_argument = click.argument(
 )
 
 
-def project_file(ctx: click.Context) -> dict[str, Any]:
-    """The project file's raw data, for shell completion (no compile, errors ignored)."""
+def raw_project(specs: Path) -> dict[str, Any]:
+    """The project file's raw data, without the spec reader (no compile, errors ignored)."""
     import tomllib
 
-    specs = Path(ctx.params.get("specs") or "specs")
     try:
         return tomllib.loads((specs / "unitgen.toml").read_text())
     except (OSError, ValueError):
         return {}
 
 
-def _complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+def project_file(ctx: click.Context) -> dict[str, Any]:
+    """The project file's raw data, for shell completion."""
+    return raw_project(Path(ctx.params.get("specs") or "specs"))
+
+
+def complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     environments = project_file(ctx).get("environments", {})
-    return [e for e in sorted(environments) if isinstance(e, str) and e.startswith(incomplete)]
+    # A local environment (cluster = false) has no units: only compose offers it.
+    everything = ctx.command.name == "compose"
+    return [
+        e
+        for e in sorted(environments)
+        if isinstance(e, str)
+        and e.startswith(incomplete)
+        and (everything or not (isinstance(environments[e], dict) and environments[e].get("cluster") is False))
+    ]
 
 
 env_option = click.option(
-    "--env", "environment", metavar="ENV", help="Compile only this environment.", shell_complete=_complete_env
+    "--env", "environment", metavar="ENV", help="Compile only this environment.", shell_complete=complete_env
 )
 set_option = click.option(
     "--set",
@@ -107,14 +119,16 @@ no_cache_option = click.option(
 
 
 def compile_or_usage_error(
-    specs: Path, environment: str | None, sets: tuple[str, ...], *, keep_ir: bool = False
+    specs: Path, environment: str | None, sets: tuple[str, ...], *, keep_ir: bool = False, keep_specs: bool = False
 ) -> CompileResult:
     """The one compile, with a request it cannot answer reported as a usage error."""
     from unitgen.compile.compiler import CompileRequestError, compile_specs
 
     overrides = parse_sets(sets)
     try:
-        return compile_specs(specs, environment=environment, overrides=overrides, keep_ir=keep_ir)
+        return compile_specs(
+            specs, environment=environment, overrides=overrides, keep_ir=keep_ir, keep_specs=keep_specs
+        )
     except CompileRequestError as error:
         raise click.UsageError(str(error)) from None
 
@@ -138,12 +152,18 @@ def remember(
 
 
 def compiled_or_exit(
-    specs: Path, environment: str | None, sets: tuple[str, ...], *, need_env: bool = False, keep_ir: bool = False
+    specs: Path,
+    environment: str | None,
+    sets: tuple[str, ...],
+    *,
+    need_env: bool = False,
+    keep_ir: bool = False,
+    keep_specs: bool = False,
 ) -> CompileResult:
     """Compile in memory; print diagnostics; exit 1 when the specs do not compile."""
-    result = compile_or_usage_error(specs, environment, sets, keep_ir=keep_ir)
+    result = compile_or_usage_error(specs, environment, sets, keep_ir=keep_ir, keep_specs=keep_specs)
     if need_env and environment is None and result.project.environments:
-        known = ", ".join(result.project.environments)
+        known = ", ".join(e for e in result.project.environments if e not in result.project.local_environments)
         raise click.UsageError(f"this project has environments ({known}): choose one with --env")
     echo_diagnostics(result.diagnostics.sorted())
     if result.diagnostics.has_errors:
@@ -152,10 +172,12 @@ def compiled_or_exit(
     return result
 
 
-def compile_command_line(specs: Path, environment: str | None, sets: tuple[str, ...]) -> str:
+def compile_command_line(
+    specs: Path, environment: str | None, sets: tuple[str, ...], command: str = "compile", *extra: str
+) -> str:
     import shlex
 
-    words = ["unitgen", "compile", str(specs)]
+    words = ["unitgen", command, str(specs), *extra]
     if environment:
         words += ["--env", environment]
     for item in sets:

@@ -38,8 +38,9 @@ def import_units(
       unitgen import legacy/ --into specs/ --dry-run
     """
     from unitgen.diagnostics import Diagnostic, Location, Severity
-    from unitgen.importing.session import PROJECT_FILE, ProjectConflict
+    from unitgen.importing.session import ProjectConflict
     from unitgen.importing.session import import_units as run_import
+    from unitgen.spec.project import PROJECT_FILE
 
     project = into / PROJECT_FILE
     existing = project.read_text(encoding="utf-8") if project.is_file() else None

@@ -15,6 +15,8 @@ import attrs
 
 from unitgen.compile import ir
 from unitgen.compile.convert import ServiceConverter
+from unitgen.compile.deploy import DeployPlan, deploy_plan, deploy_units
+from unitgen.compile.header import marker_section, project_id
 from unitgen.compile.irlint import lint_unit, restated
 from unitgen.compile.render import line_origins, render_unit
 from unitgen.compile.sidekicks import sidekick_units
@@ -69,6 +71,11 @@ class CompileResult:
     diagnostics: Diagnostics
     environments: tuple[str | None, ...]
     selected: str | None = None  # the --env given, if any: the other environments are not touched
+    # The resolved specs of every environment compiled, and each environment's compile-time
+    # values, kept only when the compile was asked to (``unitgen compose`` reads them).
+    specs: tuple[ServiceSpec, ...] = attrs.field(default=(), repr=False, eq=False)
+    variables: Mapping[str | None, Mapping[str, str]] = attrs.field(factory=dict, repr=False, eq=False)
+    deploys: tuple[DeployPlan, ...] = ()  # the services with [deploy], per environment
 
     @property
     def files(self) -> dict[str, str]:
@@ -103,11 +110,15 @@ def compile_specs(
     environment: str | None = None,
     overrides: Mapping[str, str] | None = None,
     keep_ir: bool = False,
+    keep_specs: bool = False,
 ) -> CompileResult:
     """Compile every spec of ``specs_dir`` for every environment (or only ``environment``).
 
     ``overrides``: compile-time values given with ``--set``; ``keep_ir``: keep each unit's
-    IR (``CompiledUnit.unit``), for commands that read it (graph, submit, verify).
+    IR (``CompiledUnit.unit``), for commands that read it (graph, submit, verify);
+    ``keep_specs``: keep the resolved specs (``CompileResult.specs``), for Compose files.
+    A local environment (``cluster = false``) is compiled only when asked for by name,
+    and then to no units.
     Problems with the specs are diagnostics in the result; a request that cannot be
     answered raises ``CompileRequestError``."""
     if not specs_dir.is_dir():
@@ -121,6 +132,8 @@ def compile_specs(
             known = ", ".join(e for e in environments if e) or "none are declared"
             raise CompileRequestError(f"unknown environment {environment!r} (known: {known})")
         environments = (environment,)
+    else:
+        environments = tuple(env for env in environments if env not in project.local_environments)
     _check_overrides(workspace, overrides or {}, environments)
     output = Path(project.output)
     out_dir = output if output.is_absolute() else (project_root(specs_dir) / output).resolve()
@@ -134,12 +147,22 @@ def compile_specs(
         )
     order = resolution_order(workspace, diagnostics)
     units: list[CompiledUnit] = []
+    specs: list[ServiceSpec] = []
+    plans: list[DeployPlan] = []
     found: dict[str | None, Diagnostics] = {}
     for env in environments:
         found[env] = Diagnostics()
-        units.extend(_compile_environment(workspace, order, env, specs_dir, diagnostics, found[env], keep_ir=keep_ir))
+        compiled = _compile_environment(
+            workspace, order, env, specs_dir, diagnostics, found[env], plans, keep_ir=keep_ir, keep_specs=keep_specs
+        )
+        units.extend(compiled[0])
+        if keep_specs:
+            specs.extend(compiled[1])
     diagnostics.extend(across_environments(found))
-    return CompileResult(project, out_dir, tuple(units), diagnostics, environments, environment)
+    variables = {env: workspace.variables[env] for env in environments} if keep_specs else {}
+    return CompileResult(
+        project, out_dir, tuple(units), diagnostics, environments, environment, tuple(specs), variables, tuple(plans)
+    )
 
 
 def _check_overrides(workspace: Workspace, overrides: Mapping[str, str], environments: Sequence[str | None]) -> None:
@@ -169,36 +192,64 @@ def _compile_environment(
     specs_dir: Path,
     loading: Diagnostics,
     diagnostics: Diagnostics,
+    plans: list[DeployPlan],
     *,
     keep_ir: bool,
-) -> list[CompiledUnit]:
-    """Resolve and cross-check every spec of one environment, then convert each.
+    keep_specs: bool,
+) -> tuple[list[CompiledUnit], list[ServiceSpec]]:
+    """Resolve and cross-check every spec of one environment, then convert each (but a
+    spec for Compose files only, and every spec of a local environment: no units).
 
     ``loading`` holds what reading the files found; ``diagnostics`` gets this environment's."""
     specs = [resolve_spec(workspace, env, spec, chain, diagnostics) for spec, chain in order]
-    _cross_check(workspace, specs, diagnostics)
+    # A local environment runs what its Compose file holds, and only that.
+    local = env in workspace.project.local_environments
+    _cross_check(workspace, [spec for spec in specs if spec.compose.include or not local], diagnostics, units=not local)
     variables = workspace.variables[env]
     # The passthrough linter is for specs that are otherwise correct: on a spec with
     # errors it would only restate them, without a place to point at.
     files_with_errors = {d.location.file for d in (*loading, *diagnostics) if d.is_error and d.location is not None}
     prefix = f"{env}/" if env else ""
+    directory_name = specs_dir.resolve().name
     compiled: list[CompiledUnit] = []
+    kept_specs: list[ServiceSpec] = []
     findings: dict[str, list[tuple[Diagnostic, Diagnostic]]] = {}  # per spec: (finding, as any spec would read)
-    for spec in specs:
+    names = [spec.name for spec in specs]
+    collisions = _CaseCollisions()
+    # Each spec is let go once converted (unless asked to keep them), so that the resolved
+    # specs and the compiled texts are not all held at once.
+    specs.reverse()
+    while specs:
+        spec = specs.pop()
+        if keep_specs:
+            kept_specs.append(spec)
         own = findings[spec.name] = []
         found = Diagnostics()  # the spec's own findings are reported with its first unit's
         SpecValidator(spec, found, variables, workspace.project.runtime).run()
+        if spec.compose.only or local:
+            own.extend((finding, finding) for finding in found)
+            continue
         units = [
             ServiceConverter(spec, workspace.project, variables, found).convert(),
             *sidekick_units(spec, workspace.project, variables, found),
+            *deploy_units(spec, workspace.project, variables, found),
         ]
+        plan = deploy_plan(spec, workspace.project)
+        if plan is not None:
+            plans.append(plan)
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
-        source = header_source(specs_dir, spec)
+        source = header_source(directory_name, spec)
+        marker = marker_section(project_id(workspace.project.name, directory_name), env)
         name_refused = any(finding.code == "S210" for finding in found)
         for unit in units:
-            lint_unit(unit, found, name_checked=name_refused)
-            text = render_unit(unit, found, source)
+            linted = Diagnostics()
+            lint_unit(unit, linted, name_checked=name_refused)
+            # A deploy unit is placed with its service: what that placement breaks, the
+            # service's own unit has said at the same key.
+            said = {(d.code, d.location, d.key_path) for d, _ in own}
+            found.extend(d for d in linted if unit.kind != "deploy" or (d.code, d.location, d.key_path) not in said)
+            text = render_unit(unit, found, source, marker)
             if lint_passthrough and not found.has_errors:
                 found.extend(passthrough_findings(unit, text))
             own.extend((finding, _unit_relative(finding, unit.name, spec.name)) for finding in found)
@@ -206,16 +257,17 @@ def _compile_environment(
             compiled.append(
                 CompiledUnit(prefix + unit.name, unit.name, text, env, spec.name, spec.source, spec.instances, kept)
             )
+            collisions.add(compiled[-1], spec)
             found = Diagnostics()
     reported: list[Diagnostic] = []
-    for (_, chain), spec in zip(order, specs, strict=True):
+    for (_, chain), name in zip(order, names, strict=True):
         # What the base reports itself, its file and line, is not repeated here.
         inherited = {relative for _, relative in findings[chain[-2].name]} if len(chain) > 1 else set()
-        reported.extend(finding for finding, relative in findings[spec.name] if relative not in inherited)
+        reported.extend(finding for finding, relative in findings[name] if relative not in inherited)
     repeats = restated([*diagnostics, *reported])
     diagnostics.extend(finding for finding in reported if finding not in repeats)
-    _case_collisions(specs, compiled, diagnostics)
-    return compiled
+    diagnostics.extend(collisions.found)
+    return compiled, kept_specs
 
 
 def _unit_relative(finding: Diagnostic, unit_name: str, spec_name: str) -> Diagnostic:
@@ -227,28 +279,32 @@ def _unit_relative(finding: Diagnostic, unit_name: str, spec_name: str) -> Diagn
     return attrs.evolve(finding, message=f"…{unit_name[len(spec_name) :]}: {finding.message[len(named) :]}")
 
 
-def _case_collisions(specs: Sequence[ServiceSpec], units: Sequence[CompiledUnit], diagnostics: Diagnostics) -> None:
+class _CaseCollisions:
     """Units whose names differ only in case: one file on a case-insensitive filesystem."""
-    by_name = {spec.name: spec for spec in specs}
-    first: dict[str, CompiledUnit] = {}
-    for unit in units:
-        other = first.setdefault(unit.name.lower(), unit)
+
+    def __init__(self) -> None:
+        self.first: dict[str, CompiledUnit] = {}
+        self.found = Diagnostics()
+
+    def add(self, unit: CompiledUnit, spec: ServiceSpec) -> None:
+        """``unit``, compiled from ``spec``, after every unit compiled before it."""
+        other = self.first.setdefault(unit.name.lower(), unit)
         if other.name != unit.name:
-            diagnostics.error(
+            self.found.error(
                 "S303",
                 f"{unit.name} and {other.name} (of spec {other.spec_name!r}) differ only in case: "
                 "on a case-insensitive filesystem (macOS, Windows) they are one file",
                 hint="rename one of the specs (or set unit.name)",
-                **by_name[unit.spec_name].origins.where(("unit", "name")),
+                **spec.origins.where(("unit", "name")),
             )
 
 
-def _cross_check(workspace: Workspace, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+def _cross_check(workspace: Workspace, specs: Sequence[ServiceSpec], diagnostics: Diagnostics, *, units: bool) -> None:
     """The checks across specs, but for references to a spec that was reported and left
     out (it could not be loaded, or resolved): its own error is the one to fix, and a
     second one at each reference would bury it."""
     found = Diagnostics()
-    check_all(specs, found)
+    check_all(specs, found, units=units)
     left_out = {spec.name for spec in workspace.specs} | workspace.unloaded
     left_out -= {spec.name for spec in specs}
     references = set(_references_to(specs, left_out))
@@ -274,11 +330,11 @@ def _references_to(specs: Sequence[ServiceSpec], names: Set[str]) -> Iterator[tu
                 yield where.get("location"), where.get("key_path")
 
 
-def header_source(specs_dir: Path, spec: ServiceSpec) -> str:
+def header_source(directory: str, spec: ServiceSpec) -> str:
     """The spec's path as the header shows it: stable, machine-independent, one line.
 
-    The directory's own name, however it was given (``.``, ``../specs``), as the docs show it."""
-    directory = specs_dir.resolve().name
+    ``directory``: the specs directory's own name, however it was given (``.``,
+    ``../specs``), as the docs show it."""
     file_name = os.path.basename(spec.source)
     return comment_text(f"{directory}/{file_name}" if directory else file_name)
 

@@ -5,7 +5,7 @@ the container on stop; the spec's own host commands around them (``hooks``).  Ru
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from unitgen.compile.encoding import Arg, SpecRenderer, SpecText, exec_line
 from unitgen.compile.hooks import add_hooks
@@ -103,15 +103,7 @@ def docker_run_args(spec: ServiceSpec, name: tuple[Part, ...], image: tuple[Part
     """``docker run``'s arguments: the container's name, environment, volumes, ports, the
     spec's own docker arguments, the image and its command."""
     container = spec.container
-    args: list[Arg] = ["run", "--name", name]
-    for secret in container.secrets:
-        args += ["--env-file", runtime_path(secret.file_name)]
-    for i, env_file in enumerate(container.env_files):
-        args += ["--env-file", SpecText(env_file, ("container", "env_files", i))]
-    for var in container.env:
-        args += ["-e", SpecText(var.value, ("container", "env", var.name), f"{var.name}=")]
-    for i, volume in enumerate(container.volumes):
-        args += ["-v", SpecText(volume, ("container", "volumes", i))]
+    args: list[Arg] = ["run", "--name", name, *environment_args(spec, runtime_path)]
     for i, port in enumerate(container.ports):
         args += ["-p", SpecText(port, ("container", "ports", i))]
     for i, arg in enumerate(container.docker_args):
@@ -119,6 +111,22 @@ def docker_run_args(spec: ServiceSpec, name: tuple[Part, ...], image: tuple[Part
     args.append(image)
     for i, arg in enumerate(container.command):
         args.append(SpecText(arg, ("container", "command", i)))
+    return args
+
+
+def environment_args(spec: ServiceSpec, secret_path: Callable[[str], tuple[Part, ...]]) -> list[Arg]:
+    """The options that give a container the service's env files (its fetched secrets,
+    at ``secret_path(file name)``, first), environment and volumes."""
+    container = spec.container
+    args: list[Arg] = []
+    for secret in container.secrets:
+        args += ["--env-file", secret_path(secret.file_name)]
+    for i, env_file in enumerate(container.env_files):
+        args += ["--env-file", SpecText(env_file, ("container", "env_files", i))]
+    for var in container.env:
+        args += ["-e", SpecText(var.value, ("container", "env", var.name), f"{var.name}=")]
+    for i, volume in enumerate(container.volumes):
+        args += ["-v", SpecText(volume, ("container", "volumes", i))]
     return args
 
 

@@ -55,7 +55,7 @@ class Unit:
     name: str
     sections: tuple[Section, ...]
     source: str
-    kind: str = "service"  # "service" or "sidekick": what produced it
+    kind: str = "service"  # "service", "sidekick" or "deploy": what produced it
 
     def section(self, name: str) -> Section | None:
         for section in self.sections:

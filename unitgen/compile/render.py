@@ -84,6 +84,9 @@ def line_origins(unit: Unit) -> dict[int, Directive]:
     return found
 
 
-def render_unit(unit: Unit, diagnostics: Diagnostics, source: str) -> str:
+def render_unit(unit: Unit, diagnostics: Diagnostics, source: str, marker: str = "") -> str:
+    """The file: header, the unit's sections, then the ``marker`` section (see ``header``)."""
     body = render_body(unit, diagnostics)
+    if marker:
+        body = f"{body}\n{marker}" if body else marker
     return header(source, body) + body

@@ -29,7 +29,8 @@ def _bound_unit(spec: ServiceSpec) -> str:
     return f"{spec.name}@{{{{ instance }}}}.service" if spec.is_template else spec.unit_name
 
 
-def _placement(spec: ServiceSpec) -> Placement:
+def placement_beside(spec: ServiceSpec) -> Placement:
+    """Where a unit that lives with the service goes: on the same machines."""
     if spec.placement.global_:
         return Placement(global_=True, machine_metadata=spec.placement.machine_metadata)
     return Placement(machine_of=(_bound_unit(spec),))
@@ -56,7 +57,7 @@ def elb_spec(spec: ServiceSpec) -> ServiceSpec:
             env=(EnvVar("ELB_NAME", elb.load_balancer, declared_not_secret=True),),
             secrets=spec.container.secrets,
         ),
-        placement=_placement(spec),
+        placement=placement_beside(spec),
         spread_instances=False,
         presence=Presence(),
     )
@@ -130,7 +131,7 @@ def announce_unit(
         return None
     out.add("Service", "ExecStart", start, origin)
     out.add("Service", "ExecStop", stop, origin)
-    if spec.placement.global_:  # as _placement places it
+    if spec.placement.global_:  # as placement_beside places it
         out.add("X-Fleet", "Global", "true", origin)
         for meta_key, values in spec.placement.machine_metadata:
             for meta_value in values:

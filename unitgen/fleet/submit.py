@@ -24,8 +24,7 @@ from __future__ import annotations
 import heapq
 import re
 import shlex
-import subprocess
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -56,28 +55,6 @@ class Call:
 
     def shell(self) -> str:
         return shlex.join(self.argv)
-
-
-@attrs.frozen
-class Outcome:
-    done: tuple[Call, ...]
-    failed: Call | None = None
-    status: int = 0  # fleetctl's exit status for the failed call
-    error: str = ""  # why the call could not run at all, or "interrupted"
-    pending: tuple[Call, ...] = ()  # never run
-
-    @property
-    def ok(self) -> bool:
-        return self.failed is None
-
-    @property
-    def submitted(self) -> list[str]:
-        return [u for call in self.done for u in call.units]
-
-    @property
-    def not_submitted(self) -> list[str]:
-        calls = ([self.failed] if self.failed else []) + list(self.pending)
-        return [u for call in calls for u in call.units]
 
 
 _SPECIFIER = re.compile(r"%(.)")
@@ -189,6 +166,7 @@ def plan_calls(
     flags: Sequence[str] = (),
     start: bool = False,
     no_block: bool = False,
+    block_attempts: int | None = None,
     shown_dir: str = "",
 ) -> list[Call]:
     """The fleetctl command lines for ``order``; paths are ``shown_dir/<relative path>``."""
@@ -198,36 +176,10 @@ def plan_calls(
         if node.template or not start:
             command = ["submit", "--replace"]
         else:
-            command = ["start", *(["--no-block"] if no_block else []), "--replace"]
+            wait = ["--no-block"] if no_block else [f"--block-attempts={block_attempts}"] if block_attempts else []
+            command = ["start", *wait, "--replace"]
         calls.append(Call((fleetctl, *flags, *command, path), (node.name,)))
     return calls
-
-
-Runner = Callable[[Sequence[str]], int]
-
-
-def _run(argv: Sequence[str]) -> int:
-    return subprocess.run(list(argv), check=False).returncode
-
-
-def run_calls(calls: Sequence[Call], runner: Runner = _run, before: Callable[[Call], None] | None = None) -> Outcome:
-    """Run the calls in order; stop at the first that fails (or cannot run)."""
-    done: list[Call] = []
-    for i, call in enumerate(calls):
-        if before is not None:
-            before(call)
-        try:
-            status = runner(call.argv)
-        except OSError as error:
-            return Outcome(
-                tuple(done), call, 127, f"cannot run {call.argv[0]}: {error.strerror or error}", tuple(calls[i + 1 :])
-            )
-        except KeyboardInterrupt:
-            return Outcome(tuple(done), call, 130, "interrupted", tuple(calls[i + 1 :]))
-        if status != 0:
-            return Outcome(tuple(done), call, status, "", tuple(calls[i + 1 :]))
-        done.append(call)
-    return Outcome(tuple(done))
 
 
 def resolve_fleetctl(setting: str, base: Path) -> str:

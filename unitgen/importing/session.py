@@ -15,8 +15,8 @@ from unitgen.importing import factor, sidekicks, toml_writer
 from unitgen.importing.reader import UnitSource, read_unit
 from unitgen.importing.recognise import Imported, NotImported, Recogniser
 from unitgen.importing.secrets import SecretGuard
+from unitgen.spec.project import PROJECT_FILE
 
-PROJECT_FILE = "unitgen.toml"
 DEFAULT_DOCKER = "/usr/bin/docker"
 
 

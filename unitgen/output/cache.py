@@ -13,12 +13,11 @@ write the cache is a miss: the cache is never the reason a command fails.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
+import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import attrs
 
 from unitgen import __version__
+from unitgen.output.atomic import write_atomically
 from unitgen.output.plan import contents_digest, in_sync_by_digest
 
 FORMAT = 6
@@ -83,19 +83,10 @@ def key_for(
         return None
     try:
         given = os.fspath(specs)
-        inputs = [
-            [path.name, hashlib.sha256(path.read_bytes()).hexdigest()]  # contents, not times
-            for path in sorted(specs.iterdir())
-            if path.name.endswith(".toml")
-        ]
+        inputs = _inputs_digest(given)
         # The compile warns about the spec-like files it does not read (S004: ".TOML", or in
         # a subdirectory), so their names count too.
-        spec_like = sorted(
-            os.path.relpath(os.path.join(root, name), given)
-            for root, _, names in os.walk(given)
-            for name in names
-            if name.lower().endswith(".toml")
-        )
+        spec_like = _digest(_spec_like_names(given))
         context = [
             FORMAT,
             __version__,
@@ -121,16 +112,42 @@ def _digest(data: object) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=True).encode()).hexdigest()
 
 
+def _inputs_digest(given: str) -> str:
+    """One digest of the name and contents (not times) of every ``*.toml`` of the specs
+    directory, each file read and hashed in turn: no list of them all is kept."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(given)):
+        if name.endswith(".toml"):
+            with open(os.path.join(given, name), "rb") as file:
+                contents = hashlib.sha256(file.read()).hexdigest()
+            digest.update(f"{len(name)}:{name}:{contents}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _spec_like_names(given: str) -> list[str]:
+    """Every ``*.toml`` below the specs directory, whatever its case, relative to it."""
+    found = []
+    for root, _, names in os.walk(given):
+        below = "" if root == given else os.path.relpath(root, given) + os.sep
+        found += [below + name for name in names if name.lower().endswith(".toml")]
+    return sorted(found)
+
+
 def code_fingerprint(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, int, int]]:
     """Name, size and modification time of every file of the unitgen package, so that an
     edited module (an editable install) means a new key.  Bytecode caches are left out:
     they follow their sources, and Python writing one is not a change."""
     found = []
-    for path in package_dir.rglob("*"):
-        if "__pycache__" in path.parts or not path.is_file():
-            continue
-        status = path.stat()
-        found.append((path.relative_to(package_dir).as_posix(), status.st_size, status.st_mtime_ns))
+    for root, directories, names in os.walk(package_dir):
+        directories[:] = [name for name in directories if name != "__pycache__"]
+        below = Path(root).relative_to(package_dir)
+        for name in names:
+            try:
+                status = os.stat(os.path.join(root, name))
+            except OSError:  # a dangling link: not a file of the package
+                continue
+            if stat.S_ISREG(status.st_mode):
+                found.append(((below / name).as_posix(), status.st_size, status.st_mtime_ns))
     return sorted(found)
 
 
@@ -156,13 +173,14 @@ def memo_of(result: Any, specs: Path, diagnostics: Iterable[Any]) -> Memo | None
     # The compiler resolves a relative output path, symlinks included: should a link move,
     # the memo's out_dir is no longer where a compile would write.
     link = None if os.path.isabs(output) else os.fspath(Path(os.path.abspath(specs)).parent / output)
-    in_order = sorted(result.files.items())
+    files = result.files
+    paths = sorted(files)
     return Memo(
         out_dir=os.fspath(result.out_dir),
         out_link=link,
         selected=result.selected,
-        files=tuple(path for path, _ in in_order),
-        contents=contents_digest(in_order),
+        files=tuple(paths),
+        contents=contents_digest((path, files[path]) for path in paths),
         instances=tuple((env, tuple(names)) for env, names in result.instances_to_start()),
         diagnostics=replayed,
     )
@@ -185,10 +203,11 @@ def store(key: Key, memo: Memo | None) -> None:
     cannot be written is no cache."""
     if memo is None:
         return
-    text = json.dumps({"format": FORMAT, "digest": key.digest, **attrs.asdict(memo)})
+    data = {"format": FORMAT, "digest": key.digest, **attrs.asdict(memo)}
     try:
         key.slot.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_atomically(key.slot, text.encode())
+        # In pieces: the memo of thousands of files is never one string.
+        write_atomically(key.slot, (piece.encode() for piece in json.JSONEncoder().iterencode(data)))
     except (OSError, ValueError):
         pass
 
@@ -251,17 +270,3 @@ def _instances_of_one_environment(value: object) -> bool:
 
 def _replayable_diagnostic(value: object) -> bool:
     return isinstance(value, list) and len(value) == 2 and value[0] in REPLAYED_SEVERITIES and isinstance(value[1], str)
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Replace the memo in one rename, so a concurrent reader sees the old memo or the new
-    one, whole; readable by the user only."""
-    descriptor, temporary = tempfile.mkstemp(prefix=".unitgen-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Iterable
 
 import attrs
@@ -115,13 +114,13 @@ def sync_directory(path: str) -> None:
 def write_journal(out_dir: str, operations: Iterable[Operation]) -> None:
     """Write and sync the whole journal, commit mark included: from here the write is done
     or finished by recovery."""
-    lines = [{"unitgen-journal": FORMAT, "pid": os.getpid()}]
-    lines += [attrs.asdict(operation) for operation in operations]
-    lines.append({"commit": True})
-    text = "".join(json.dumps(line) + "\n" for line in lines)
     path = os.path.join(state_dir(out_dir), JOURNAL)
     with open(path, "x", encoding="utf-8", errors="surrogatepass") as file:
-        file.write(text)
+        # Line by line: the journal of thousands of files is never held whole in memory.
+        file.write(json.dumps({"unitgen-journal": FORMAT, "pid": os.getpid()}) + "\n")
+        for operation in operations:
+            file.write(json.dumps(attrs.asdict(operation)) + "\n")
+        file.write(json.dumps({"commit": True}) + "\n")
         file.flush()
         os.fsync(file.fileno())
     sync_directory(state_dir(out_dir))
@@ -217,6 +216,8 @@ def discard(out_dir: str) -> None:
     for name in _contents(directory):
         path = os.path.join(directory, name)
         if os.path.isdir(path) and not os.path.islink(path):
+            import shutil  # here, not at the top: holding an unchanged out/ never needs it
+
             shutil.rmtree(path, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):

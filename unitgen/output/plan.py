@@ -124,7 +124,8 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 def _read(path: str | os.PathLike[str]) -> str | None:
     try:
-        return Path(path).read_bytes().decode("utf-8", "surrogateescape")
+        with open(path, "rb") as file:
+            return file.read().decode("utf-8", "surrogateescape")
     except OSError:  # missing, unreadable, or a directory
         return None
 

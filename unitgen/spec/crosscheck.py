@@ -21,8 +21,9 @@ Problem = tuple[str, str, str | None]  # a diagnostic's code, message and hint
 
 
 class CrossChecker:
-    def __init__(self, specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
+    def __init__(self, specs: Sequence[ServiceSpec], diagnostics: Diagnostics, *, units: bool = True) -> None:
         self.specs = specs
+        self.units = units  # False in a local environment: no spec becomes a unit
         self.diagnostics = diagnostics
         self.by_name = {spec.name: spec for spec in specs}
         self.generated: dict[str, ServiceSpec] = {}
@@ -44,6 +45,8 @@ class CrossChecker:
     def run(self) -> None:
         for spec in self.specs:
             self.references(spec)
+            if self.units and not spec.compose.only:
+                self.compose_only_references(spec)
         self.cycles()
         self.machine_of()
         self.container_names()
@@ -58,6 +61,25 @@ class CrossChecker:
                 if problem is not None:
                     code, message, hint = problem
                     self.error(spec, code, message, ("unit", key, i), hint)
+
+    def compose_only_references(self, spec: ServiceSpec) -> None:
+        """A unit cannot name a service of Compose files only: it has no unit."""
+        named = [
+            (("unit", key, i), name)
+            for key, _ in Relations.DIRECTIVES
+            for i, name in enumerate(getattr(spec.relations, key))
+        ]
+        named += [(("fleet", "machine_of", i), name) for i, name in enumerate(spec.placement.machine_of)]
+        for path, name in named:
+            found = self.by_name.get(split_name(unit_reference(name))[0])
+            if found is not None and found.compose.only and not templating.contains_template(name):
+                self.error(
+                    spec,
+                    "S313",
+                    f"{name!r} is a service of Compose files only ([compose] only = true): it has no unit",
+                    path,
+                    "name it in a local environment's overlay only, e.g. [environments.dev.unit]",
+                )
 
     def reference_problem(self, name: str, key: str) -> Problem | None:
         """Why a relation's ``name`` (in the list ``key``) can never resolve, or None;
@@ -293,5 +315,5 @@ def _cycle_in(component: list[str], graph: dict[str, set[str]]) -> list[str]:
         path.append(step)
 
 
-def check_all(specs: Sequence[ServiceSpec], diagnostics: Diagnostics) -> None:
-    CrossChecker(specs, diagnostics).run()
+def check_all(specs: Sequence[ServiceSpec], diagnostics: Diagnostics, *, units: bool = True) -> None:
+    CrossChecker(specs, diagnostics, units=units).run()

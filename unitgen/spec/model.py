@@ -124,6 +124,28 @@ class Hooks:
 
 
 @attrs.frozen
+class ComposeSettings:
+    only: bool = False  # a service of Compose files only (a dev database): no unit
+    include: bool = True  # False: left out of this environment's Compose file
+
+
+@attrs.frozen
+class Deploy:
+    """How the version key's changes reach the machines (docs/deploy.md)."""
+
+    version: str = "version"  # a [runtime] name
+    strategy: str = "all-at-once"
+    batch_size: int = 1
+    maintenance: tuple[Strings, ...] = ()
+    health: Strings = ()
+    health_timeout: int = 60
+    ttl: int = 30
+    poll: int = 5
+    relaunch_limit: int = 5
+    relaunch_backoff: int = 10
+
+
+@attrs.frozen
 class ServiceSpec:
     name: str  # unit name without suffix (and without "@" for templates)
     source: str  # spec file, as displayed
@@ -144,6 +166,8 @@ class ServiceSpec:
     presence: Presence
     hooks: Hooks
     origins: Origins = attrs.field(eq=False, repr=False)
+    compose: ComposeSettings = ComposeSettings()
+    deploy: Deploy | None = None
 
     @property
     def is_template(self) -> bool:
@@ -160,6 +184,7 @@ class Paths:
     etcdctl: str = "/usr/bin/etcdctl"
     sh: str = "/bin/sh"
     touch: str = "/usr/bin/touch"
+    systemctl: str = "/usr/bin/systemctl"
     fleetctl: str = "fleetctl"  # runs where unitgen submit runs, not on the targets
 
 
@@ -167,9 +192,20 @@ DEFAULT_FETCHER_COMMAND = ("python", "/opt/app/s3fetch.py", "{bucket}", "{key}",
 
 
 @attrs.frozen
+class ComposeTarget:
+    """``[compose.ENV]`` of the project file: the Compose file generated for an environment."""
+
+    environment: str | None  # None in a project without environments
+    file: str | None = None  # relative to the specs directory's parent
+    secrets_dir: str | None = None
+    pins: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
 class Project:
     source: str | None
     paths: Paths = Paths()
+    name: str | None = None  # the project's name in the cluster (the marker of its units)
     registry: str | None = None
     etcd_api: str = "2"
     output: str = "out"
@@ -179,6 +215,8 @@ class Project:
     fetcher_command: Strings = DEFAULT_FETCHER_COMMAND
     elb_image: str = "djedstudios/elb-presence"
     environments: tuple[str, ...] = ()
+    local_environments: tuple[str, ...] = ()  # cluster = false: for Compose files only, no units
+    compose: tuple[ComposeTarget, ...] = ()
     origins: Origins | None = attrs.field(default=None, eq=False, repr=False)
 
 

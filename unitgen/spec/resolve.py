@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
 from unitgen.diagnostics import Diagnostics, Location, did_you_mean
-from unitgen.spec import model, schema
+from unitgen.spec import model, schema, source
+from unitgen.spec.deploycheck import deploy_settings
 from unitgen.spec.merge import Layer, NamedByFile, merge_layers
-from unitgen.spec.source import Document, KeyPath, NoOrigins, Origins, TextOrigins, display_path, load_document
+from unitgen.spec.project import PROJECT_FILE, load_project_layer
+from unitgen.spec.source import KeyPath, NoOrigins, Origins, TextOrigins, display_path, load_document
 from unitgen.spec.typecheck import Checked, check_document
 
 
@@ -42,10 +43,6 @@ class Workspace:
     settable: frozenset[str] | None
 
 
-def _empty_layer(file: str) -> Layer:
-    return Layer({}, NoOrigins(Location(file)))
-
-
 def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
     """The part of a layer under ``prefix``, with paths re-rooted there."""
     data: object = layer.data
@@ -54,9 +51,6 @@ def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
     origins = layer.origins
     below = origins.below(prefix) if isinstance(origins, TextOrigins) else NoOrigins(origins.location(prefix))
     return Layer(data if isinstance(data, dict) else {}, below)
-
-
-PROJECT_FILE = "unitgen.toml"
 
 
 def spec_paths(directory: Path) -> list[Path]:
@@ -95,7 +89,7 @@ def _warn_ignored(directory: Path, diagnostics: Diagnostics) -> None:
 def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: Diagnostics) -> Workspace:
     """The project and every spec of ``directory``, read, parsed and type-checked."""
     found = Diagnostics()
-    project, project_layer = _load_project(directory, found)
+    project, project_layer = load_project_layer(directory, found)
     diagnostics.extend(found)
     _warn_ignored(directory, diagnostics)
     environments = project.environments or (None,)
@@ -118,8 +112,10 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         variables[env] = values
     specs = []
     unloaded = set()
+    prefix = source.display_prefix(os.fspath(directory))  # the same for every spec: found once
     for path in spec_paths(directory):
-        document = load_document(path, diagnostics)
+        shown = os.fspath(path) if prefix is None else prefix + path.name
+        document = load_document(path, diagnostics, shown=shown)
         if document is None:
             unloaded.add(path.stem)
             continue
@@ -153,60 +149,6 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
         frozenset(unloaded),
         None if found.has_errors else frozenset(settable),
     )
-
-
-def _load_project(directory: Path, diagnostics: Diagnostics) -> tuple[model.Project, Layer]:
-    path = directory / PROJECT_FILE
-    if not path.exists():
-        return model.Project(source=None), _empty_layer(str(path))
-    document = load_document(path, diagnostics)
-    if document is None:
-        return model.Project(source=str(path)), _empty_layer(str(path))
-    data = check_document(document.data, schema.PROJECT, document.origins, diagnostics)
-    paths = data.get("paths", {})
-    fetcher = data.get("fetcher", {})
-    presence = data.get("presence", {})
-    defaults = model.Paths()
-    project = model.Project(
-        source=document.path,
-        paths=model.Paths(
-            docker=paths.get("docker", defaults.docker),
-            etcdctl=paths.get("etcdctl", defaults.etcdctl),
-            sh=paths.get("sh", defaults.sh),
-            touch=paths.get("touch", defaults.touch),
-            fleetctl=paths.get("fleetctl", defaults.fleetctl),
-        ),
-        registry=data.get("registry"),
-        etcd_api=data.get("etcd_api", "2"),
-        output=data.get("output", "out"),
-        vars=dict(data.get("vars", {})),
-        runtime=dict(data.get("runtime", {})),
-        fetcher_image=fetcher.get("image", "jcderr/s3fetch"),
-        fetcher_command=tuple(fetcher.get("command", model.DEFAULT_FETCHER_COMMAND)),
-        elb_image=presence.get("elb_image", "djedstudios/elb-presence"),
-        environments=_environment_names(data, document, diagnostics),
-        origins=document.origins,
-    )
-    return project, Layer(data, document.origins)
-
-
-ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-
-
-def _environment_names(data: Checked, document: Document, diagnostics: Diagnostics) -> tuple[str, ...]:
-    """Declared environments; each names a directory below out/, so it must be a plain name."""
-    names = []
-    for name in sorted(data.get("environments", {})):
-        if ENVIRONMENT_NAME.fullmatch(name):
-            names.append(name)
-        else:
-            diagnostics.error(
-                "S204",
-                f"environment name {name!r} cannot be a directory name below the output directory",
-                hint="use letters, digits, '-' and '_'",
-                **document.origins.where(("environments", name)),
-            )
-    return tuple(names)
 
 
 def resolution_order(workspace: Workspace, diagnostics: Diagnostics) -> list[tuple[SpecFile, list[SpecFile]]]:
@@ -365,6 +307,8 @@ def build_spec(
         presence=_presence(name, presence, project) if presence else model.Presence(),
         hooks=_hooks(data.get("hooks", {})),
         origins=layer.origins,
+        compose=model.ComposeSettings(**data.get("compose", {})),
+        deploy=deploy_settings(data["deploy"]) if "deploy" in data else None,
     )
 
 

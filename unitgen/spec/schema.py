@@ -204,6 +204,67 @@ HOOKS = table(
     ),
 )
 
+
+COMPOSE = table(
+    'How `unitgen compose` treats this spec (Compose files: docs/spec.md, "Compose files").',
+    only=Key(
+        BOOLEAN,
+        "true: the service exists only in Compose files (a dev database): it compiles to no unit (default false).",
+        "true",
+    ),
+    include=Key(
+        BOOLEAN,
+        "false: leave the service out of the Compose file, typically in an environment overlay (default true).",
+        "false",
+    ),
+)
+
+DEPLOY_STRATEGIES = ("all-at-once", "rolling")
+
+DEPLOY = table(
+    "Deploys through the etcd version key: an updater and a keeper unit beside the service on every "
+    "machine (docs/deploy.md).",
+    version=Key(
+        STRING,
+        "The `[runtime]` name whose etcd key holds the version to deploy; `container.tag` must be exactly "
+        "`{{ runtime.NAME }}` (default `version`).",
+        '"version"',
+        nonempty=True,
+    ),
+    strategy=Key(
+        STRING,
+        "`all-at-once` restarts every machine together once all have pulled (default); `rolling` restarts "
+        "`batch_size` machines at a time, each batch healthy before the next.",
+        '"rolling"',
+        enum=DEPLOY_STRATEGIES,
+    ),
+    batch_size=Key(INTEGER, "Machines a rolling deploy restarts together (default 1).", "1"),
+    maintenance=Key(
+        TABLE_LIST,
+        "Commands run once per version, by the leader, in the new image with the service's env files "
+        "and volumes, after every machine has pulled and before any restart.",
+        fields=table(
+            "A maintenance command.",
+            command=Key(ARGV, "Its argv, run in the new image.", '["python", "manage.py", "migrate"]'),
+        ).fields,
+    ),
+    health=Key(
+        ARGV,
+        "A check run in the restarted container (`docker exec`); a machine is healthy when its unit is active "
+        "and this succeeds (default: the unit is active).",
+        '["curl", "-fs", "http://localhost:8000/"]',
+    ),
+    health_timeout=Key(INTEGER, "Seconds a restarted machine has to become healthy (default 60).", "60"),
+    ttl=Key(INTEGER, "Seconds after which a dead leader's or machine's etcd key expires (default 30).", "30"),
+    poll=Key(INTEGER, "Seconds between two looks at etcd (default 5; below ttl).", "5"),
+    relaunch_limit=Key(
+        INTEGER, "Maintenance mode: relaunches of the failed service before it gives up (default 5).", "5"
+    ),
+    relaunch_backoff=Key(
+        INTEGER, "Maintenance mode: seconds before the first relaunch, doubled for each next one (default 10).", "10"
+    ),
+)
+
 SPEC_FIELDS: dict[str, Key] = {
     "extends": Key(STRING, "Name of another spec this one starts from (see merge rules).", '"web"'),
     "unit": UNIT,
@@ -212,6 +273,8 @@ SPEC_FIELDS: dict[str, Key] = {
     "fleet": FLEET,
     "instances": INSTANCES,
     "presence": PRESENCE,
+    "compose": COMPOSE,
+    "deploy": DEPLOY,
     "hooks": HOOKS,
 }
 
@@ -238,12 +301,22 @@ PROJECT = Key(
             etcdctl=Key(STRING, "etcdctl (default `/usr/bin/etcdctl`).", '"/usr/bin/etcdctl"'),
             sh=Key(STRING, "POSIX shell for the few generated loops (default `/bin/sh`).", '"/bin/sh"'),
             touch=Key(STRING, "touch, for optional secrets (default `/usr/bin/touch`).", '"/usr/bin/touch"'),
+            systemctl=Key(
+                STRING, "systemctl, for the deploy units (default `/usr/bin/systemctl`).", '"/usr/bin/systemctl"'
+            ),
             fleetctl=Key(
                 STRING,
                 "fleetctl for `unitgen submit`, on the machine that runs it (not a target machine): a bare name is "
                 "looked up on PATH, a relative path is relative to the specs directory's parent (default `fleetctl`).",
                 '"/opt/bin/fleetctl"',
             ),
+        ),
+        "project": Key(
+            STRING,
+            "The project's name in the fleet cluster, written in every unit's `[X-Unitgen]` section so that "
+            "`unitgen status` and `unitgen submit --prune` tell its units from another project's; letters, digits, "
+            "`.`, `-`, `_` (default: the specs directory's name; `--prune` needs it set).",
+            '"djed"',
         ),
         "registry": Key(STRING, "Registry prefix for images that name no registry host.", '"registry.example.com"'),
         "etcd_api": Key(STRING, "etcdctl API version: `2` (`etcdctl get KEY`) or `3`.", '"2"', enum=("2", "3")),
@@ -285,6 +358,35 @@ PROJECT = Key(
                 ),
                 "defaults": Key(
                     TABLE, "A partial spec merged over every spec in this environment.", fields=OVERLAY_FIELDS
+                ),
+                "cluster": Key(
+                    BOOLEAN,
+                    "false: a local environment, for `unitgen compose` only: no units are compiled for it (default true).",
+                    "false",
+                ),
+            },
+        ),
+        "compose": Key(
+            TABLE_MAP,
+            "Compose files generated from the specs, one per environment (`unitgen compose`; `unitgen check` "
+            "checks them).",
+            fields={
+                "file": Key(
+                    STRING,
+                    "The Compose file, relative to the specs directory's parent.",
+                    '"fig.yml"',
+                    nonempty=True,
+                ),
+                "secrets_dir": Key(
+                    STRING,
+                    "Local directory holding a copy of each secret env file as `BUCKET/KEY`, relative to the Compose "
+                    "file (`--secrets-dir` overrides).",
+                    '"secrets"',
+                ),
+                "pins": Key(
+                    STRING_MAP,
+                    "Values pinned for this Compose file, as `--set` pins them (a runtime value needs one).",
+                    '{ version = "latest" }',
                 ),
             },
         ),

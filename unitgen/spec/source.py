@@ -122,17 +122,26 @@ def display_path(path: str | os.PathLike[str]) -> str:
     """The path relative to the working directory when it lies below it, else as given."""
     text = os.fspath(path)
     directory, name = os.path.split(text)
+    prefix = display_prefix(directory)
+    return text if prefix is None else prefix + name
+
+
+def display_prefix(directory: str) -> str | None:
+    """What ``display_path`` puts before the name of a file of ``directory`` ("specs/", or
+    "" for the working directory); None when the directory does not lie below it."""
     prefix = os.path.realpath(directory or ".")
     if not prefix.endswith(os.sep):  # as os.path.join joins
         prefix += os.sep
     root = os.path.realpath(os.getcwd()) + os.sep
-    # The name holds no separator, so the path lies below root exactly when its directory does.
-    return prefix[len(root) :] + name if prefix.startswith(root) else text
+    return prefix[len(root) :] if prefix.startswith(root) else None
 
 
-def load_document(path: str | os.PathLike[str], diagnostics: Diagnostics) -> Document | None:
-    """Read and parse one TOML file; report and return None when it cannot be read."""
-    shown = display_path(path)
+def load_document(
+    path: str | os.PathLike[str], diagnostics: Diagnostics, *, shown: str | None = None
+) -> Document | None:
+    """Read and parse one TOML file; report and return None when it cannot be read.
+    ``shown``: its ``display_path``, when the caller knows it."""
+    shown = display_path(path) if shown is None else shown
     raw = _read(path, shown, diagnostics)
     parsed = None if raw is None else _parse(raw, shown, diagnostics)
     if parsed is None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from unitgen.diagnostics import Diagnostics, did_you_mean
 from unitgen.secretscan import secret_problem
 from unitgen.spec import templating
+from unitgen.spec.deploycheck import check_deploy
 from unitgen.spec.docker_rules import (
     CONTAINER_NAME,
     DIGEST,
@@ -81,6 +82,7 @@ class SpecValidator:
         self.secrets()
         self.placement()
         self.presence()
+        check_deploy(self.spec, self.runtime, self.error)
         self.hooks()
 
     def names(self) -> None:
@@ -367,7 +369,7 @@ class SpecValidator:
                 path: KeyPath = ("hooks", key, i)
                 if not command.argv:
                     self.error(
-                        "S290", "the command's argv is empty", path, 'write the program first: ["/usr/bin/…", …]'
+                        "S295", "the command's argv is empty", path, 'write the program first: ["/usr/bin/…", …]'
                     )
                     continue
                 for word in command.argv[1:]:
@@ -383,7 +385,7 @@ class SpecValidator:
                 program = self.literal(command.argv[0])
                 if program is not None and not program.startswith("/"):
                     self.error(
-                        "S291",
+                        "S296",
                         f"program {program!r} is not an absolute path",
                         path,
                         "write its full path, e.g. '/usr/bin/etcdctl'; for a shell pipeline use ['/bin/sh', '-c', '…']",

@@ -133,3 +133,24 @@ def parse_go_systemd(data: bytes) -> GoParse:
         if _go_trim(garbage):
             return fail(f"found garbage after section name : {_go_trim(garbage)!r}", header_line)
     return GoParse(tuple(options), None, None, tuple(swallowed))
+
+
+def serialize_go_systemd(options: tuple[GoOption, ...]) -> str:
+    """go-systemd's ``Serialize`` as fleet v1.0.0 vendors it: the text fleet stores for a unit.
+
+    Options grouped by section in the order sections first appear, ``Name=value`` lines, a
+    blank line between sections; comments and blank lines are gone, names and values trimmed.
+    """
+    by_section: dict[str, list[GoOption]] = {}
+    for option in options:
+        by_section.setdefault(option.section, []).append(option)
+    return "\n".join(
+        f"[{section}]\n" + "".join(f"{option.name}={option.value}\n" for option in grouped)
+        for section, grouped in by_section.items()
+    )
+
+
+def fleet_text(data: bytes) -> str | None:
+    """The text fleet holds (and ``fleetctl cat`` prints) for a unit file; None if fleetctl refuses it."""
+    parsed = parse_go_systemd(data)
+    return None if parsed.error is not None else serialize_go_systemd(parsed.options)

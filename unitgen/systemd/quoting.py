@@ -133,6 +133,12 @@ def _reject_other_surrogates(text: str, what: str) -> None:
         raise QuotingError(f"{what} contains an unpaired surrogate U+{ord(found.group()):04X}")
 
 
+def _not_utf8_clean(text: str) -> bool:
+    """Whether ``text`` holds a surrogate or a noncharacter.  Those all lie outside ASCII,
+    and ASCII text, the common case, needs no search through their many ranges."""
+    return not text.isascii() and _NOT_UTF8_CLEAN.search(text) is not None
+
+
 def _escape_literal(text: str, *, expand_dollar: bool, specifiers: bool = True) -> str:
     if specifiers:
         text = text.replace("%", "%%")
@@ -151,8 +157,9 @@ def exec_word(value: Value, *, expand_env: bool = True) -> str:
         if isinstance(part, Raw):
             pieces.append(part.text)
         else:
-            _reject_nul(part, "a command argument")
-            _reject_other_surrogates(part, "a command argument")
+            if "\x00" in part or not part.isascii():  # else neither check can find anything
+                _reject_nul(part, "a command argument")
+                _reject_other_surrogates(part, "a command argument")
             pieces.append(_escape_literal(part, expand_dollar=expand_env))
     word = "".join(pieces)
     if word and _BARE_WORD.fullmatch(word):
@@ -223,7 +230,7 @@ def environment_assignment(name: str, value: Value) -> str:
             pieces.append(part.text)
         else:
             _reject_nul(part, "an environment value")
-            if _NOT_UTF8_CLEAN.search(part):
+            if _not_utf8_clean(part):
                 raise QuotingError(
                     "an environment value must be valid UTF-8 without noncharacters (U+FFFE, U+FDD0…), "
                     "which systemd refuses"
@@ -254,7 +261,7 @@ def plain_value(value: Value, what: str, *, specifiers: bool = True) -> str:
                     f"{what} contains a control character or line break, which systemd cannot read here",
                     "remove it or replace it with a space",
                 )
-            if _NOT_UTF8_CLEAN.search(part):
+            if _not_utf8_clean(part):
                 raise QuotingError(
                     f"{what} must be valid UTF-8 without noncharacters (U+FFFE, U+FDD0…), which systemd refuses"
                 )
