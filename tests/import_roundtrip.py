@@ -212,7 +212,48 @@ def _difference(name: str, before, after, original: bytes, ours: bytes, runtime:
         return f"dependencies differ: {sorted(deps_a ^ deps_b)}"
     if fleet_options(original) != fleet_options(ours):
         return f"[X-Fleet] differs: {sorted(fleet_options(original) ^ fleet_options(ours))}"
+    for key in HOOK_DIRECTIVES:
+        hooks_a = host_commands(before.commands.get(name, ()), key, environment)
+        hooks_b = host_commands(after.commands.get(name, ()), key, {})
+        if hooks_a != hooks_b:
+            return f"{key}= commands differ: {hooks_a} != {hooks_b}"
     return None
+
+
+HOOK_DIRECTIVES = ("ExecStartPre", "ExecStartPost", "ExecStop", "ExecStopPost")
+
+
+def _lifecycle(key: str, argv: list[str]) -> bool:
+    """A command of the container's lifecycle, which unitgen writes its own way (docs/import.md):
+    before start the removal of a leftover container, pulls, secret fetches and runtime reads;
+    on stop docker stop/kill."""
+    docker = argv[0].endswith("docker")
+    if key == "ExecStop":
+        return docker and argv[1:2] in (["stop"], ["kill"])
+    if key != "ExecStartPre":
+        return False
+    if docker and argv[1:2] in (["kill"], ["stop"], ["rm"], ["pull"]):
+        return True
+    if docker and argv[1:2] == ["run"] and any("s3fetch" in word for word in argv):
+        return True
+    return "unitgen-runtime" in argv or (argv[0].endswith("/touch") and any("/unitgen/" in w for w in argv))
+
+
+def host_commands(
+    commands: Iterable[tuple[str, tuple[str, ...]]], key: str, environment: dict[str, str]
+) -> list[list[str]]:
+    """The ``key`` commands systemd parsed, but the lifecycle's, as they run: variables put in
+    as systemd puts them in, ``$$`` a '$'."""
+    found = []
+    for directive, argv in commands:
+        # The import writes a variable it cannot put in as ${NAME} (docs/import.md).
+        words = [
+            re.sub(r"^\$([A-Za-z_][A-Za-z0-9_]*)$", r"${\1}", w) for w in _systemd_expanded(list(argv), environment)
+        ]
+        expanded = [word.replace("$$", "$") for word in words]
+        if directive == key and not _lifecycle(key, expanded):
+            found.append(expanded)
+    return found
 
 
 def round_trip_together(directory: Path, tmp: Path) -> tuple[dict[str, str], dict[str, str]]:

@@ -465,6 +465,15 @@ def typed_value(path: tuple[str, ...], key: schema.Key) -> st.SearchStrategy[obj
             optional={"name": st.one_of(st.just("app.env"), hostile_text), "optional": st.booleans()},
         )
         return st.one_of(choose(good), st.lists(secret, max_size=3))
+    if kind == schema.COMMANDS:
+        argv = st.one_of(
+            st.lists(st.one_of(st.just("/usr/bin/true"), hostile_text), min_size=1, max_size=4).map(
+                lambda words: ["/usr/bin/true", *words[1:]]
+            ),
+            st.lists(hostile_text, max_size=3),
+        )
+        command = st.one_of(argv, st.fixed_dictionaries({"argv": argv}, optional={"ignore_failure": st.booleans()}))
+        return st.lists(command, max_size=3)
     if kind == schema.TABLE:
         return st.just({})
     raise AssertionError(kind)
@@ -804,6 +813,8 @@ CAUSED_BY: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("Service", "RuntimeDirectory"): (("container", "secrets"), ("runtime",)),
     ("Service", "RuntimeDirectoryMode"): (("container", "secrets"), ("runtime",)),
     ("Service", "EnvironmentFile"): (("runtime",),),
+    ("Service", "ExecStartPost"): (("hooks", "after_start"),),
+    ("Service", "ExecStopPost"): (("hooks", "after_stop"),),
     ("X-Fleet", "Global"): (("fleet", "global"),),
     ("X-Fleet", "MachineMetadata"): (("fleet", "machine_metadata"),),
     ("X-Fleet", "MachineOf"): (("fleet", "machine_of"),),
@@ -968,6 +979,21 @@ def _literal(value: object) -> bool:
     return isinstance(value, str) and not any(mark in value for mark in ("{{", "{%", "{#"))
 
 
+def check_hooks_round_trip(hooks: dict[str, Any], values: Any) -> None:
+    """hooks.after_start and hooks.after_stop (no generated line shares their directives):
+    one Exec line per command, holding exactly its words."""
+    for key, directive in (("after_start", "ExecStartPost"), ("after_stop", "ExecStopPost")):
+        lines = values("Service", directive)
+        commands = [c["argv"] if isinstance(c, dict) else c for c in hooks.get(key, [])]
+        assert len(lines) == len(commands), f"{directive}= {lines!r} for hooks.{key} {commands!r}"
+        for line, argv in zip(lines, commands, strict=True):
+            words = exec_words(line)
+            assert len(words) == len(argv), f"{directive}= has {len(words)} words, the spec asked for {len(argv)}"
+            for got, wanted in zip(words[1:], argv[1:], strict=True):
+                if _literal(wanted):
+                    assert _unexpand(got) == wanted
+
+
 def check_values_round_trip(workspace: Workspace, result: CompileResult) -> None:
     """The web unit's ExecStart= holds exactly the words the spec gave, no more."""
     web_doc = workspace.documents["web"]
@@ -1003,6 +1029,7 @@ def check_values_round_trip(workspace: Workspace, result: CompileResult) -> None
                 found = [w for w in e_args if w.replace("%%", "%").replace("$$", "$") == wanted]
                 assert found, f"-e {wanted!r} not found in {e_args}"
                 assert _unexpand(found[0]) == wanted
+        check_hooks_round_trip(web_doc.get("hooks", {}), compiled.unit.values)
         description = get_path(web_doc, ("unit", "description"))
         if _literal(description) and description and not workspace.project.get("environments"):  # "" means the default
             (text,) = compiled.unit.values("Unit", "Description")
@@ -1038,7 +1065,9 @@ STRING_FIELDS = [path for path, key in SPEC_KEYS.items() if key.kind == schema.S
 @pytest.mark.parametrize("payload", INJECTION_PAYLOADS, ids=repr)
 @pytest.mark.parametrize(
     "path",
-    STRING_FIELDS + [("container", "command"), ("container", "env"), ("unit", "extra"), ("fleet", "machine_metadata")],
+    STRING_FIELDS
+    + [("container", "command"), ("container", "env"), ("unit", "extra"), ("fleet", "machine_metadata")]
+    + [("hooks", "before_start"), ("hooks", "stop")],
     ids=".".join,
 )
 def test_each_payload_in_each_field_is_escaped_or_refused(path: tuple[str, ...], payload: str) -> None:
@@ -1056,6 +1085,8 @@ def test_each_payload_in_each_field_is_escaped_or_refused(path: tuple[str, ...],
         value = {"Documentation": "https://example.com/" + payload}
     elif path == ("fleet", "machine_metadata"):
         value = {"role": payload}
+    elif path[0] == "hooks":
+        value = [["/usr/bin/logger", payload], {"argv": ["/bin/sh", "-c", payload], "ignore_failure": True}]
     set_path(web, path, value)
     documents = {
         "web": web,

@@ -82,6 +82,7 @@ TABLE = (
     ),
     Code("S105", E, "missing-image", "no container.image in the spec, the specs it extends or the project defaults"),
     Code("S106", E, "empty-value", "an empty string where the key needs text: remove the key to get its default"),
+    Code("S107", E, "hook-argv-missing", "a [hooks] command written as a table without argv: write { argv = […] }"),
     # S2xx: the values of one spec (and of unitgen.toml's environments)
     Code("S201", E, "undeclared-environment", "an overlay for an environment that unitgen.toml does not declare"),
     Code("S202", E, "unknown-base", "extends names a spec that does not exist"),
@@ -164,6 +165,13 @@ TABLE = (
         "bad-etcd-presence",
         "presence.etcd: a port out of range, a ttl or interval not positive, or an interval not below the ttl",
     ),
+    Code("S295", E, "empty-hook", "a [hooks] command with an empty argv: there is no program to run"),
+    Code(
+        "S296",
+        E,
+        "relative-hook-program",
+        "a [hooks] command whose program is not an absolute path (unitgen writes every program by its full path)",
+    ),
     Code(
         "S290",
         E,
@@ -228,6 +236,12 @@ TABLE = (
         E,
         "inline-credential",
         "a container.env value that looks like a credential: units are readable across the cluster",
+    ),
+    Code(
+        "S602",
+        E,
+        "credential-in-hook",
+        "a [hooks] argument that looks like a credential: units are readable across the cluster",
     ),
     # C1xx: Compose files
     Code("C101", E, "unpinned-runtime-value", "a runtime value (read from etcd on the cluster) has no pin for Compose"),

@@ -1,6 +1,6 @@
 """The container's lifecycle as Exec lines, as the team writes them by hand: stop and
 remove a leftover container (failures ignored), pull, fetch secrets, ``docker run``; stop
-the container on stop.  Runtime values read from etcd come first (``runtime_read_command``).
+the container on stop; the spec's own host commands around them (``hooks``).  Runtime values read from etcd come first (``runtime_read_command``).
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from unitgen.compile.encoding import Arg, SpecRenderer, SpecText, exec_line
+from unitgen.compile.hooks import add_hooks
 from unitgen.compile.ir import UnitBuilder
 from unitgen.spec import templating
 from unitgen.spec.docker_rules import names_registry_host
@@ -90,8 +91,12 @@ def add_lifecycle(renderer: SpecRenderer, out: UnitBuilder) -> None:
     if spec.container.pull:
         commands.add("ExecStartPre", docker, ["pull", image], ("container", "image"))
     _fetch_secrets(commands)
+    add_hooks(renderer, out, "before_start")
     commands.add("ExecStart", docker, docker_run_args(spec, name, image), ("container",))
+    add_hooks(renderer, out, "after_start")
+    add_hooks(renderer, out, "stop")
     commands.add("ExecStop", docker, ["stop", name], ("container", "name"))
+    add_hooks(renderer, out, "after_stop")
 
 
 def docker_run_args(spec: ServiceSpec, name: tuple[Part, ...], image: tuple[Part, ...]) -> list[Arg]:

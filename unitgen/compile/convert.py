@@ -20,6 +20,7 @@ from unitgen.spec.names import sidekick_names, unit_reference_parts
 from unitgen.spec.source import KeyPath
 from unitgen.systemd import quoting
 from unitgen.systemd.quoting import QuotingError
+from unitgen.systemd.unitnames import systemd_name_problem
 
 DIRECTIVE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
@@ -31,6 +32,16 @@ _SERVICE_SETTINGS = (
     ("Restart", "restart"),
     ("RestartSec", "restart_sec"),
 )
+
+
+def _unit_reference(parts: tuple[quoting.Part, ...], directive: str) -> str:
+    """A rendered relation: crosscheck judges written names, this what a template gave."""
+    reference = unit_reference_parts(parts)
+    known = quoting.literal_text(reference)
+    problem = systemd_name_problem(known) if known is not None else None
+    if problem:
+        raise QuotingError(f"{directive}= names {known!r}: {problem}")
+    return quoting.plain_value(reference, directive)
 
 
 class ServiceConverter:
@@ -90,9 +101,7 @@ class ServiceConverter:
     def relation(self, directive: str, names: Sequence[str], path: KeyPath) -> None:
         words = []
         for i, name in enumerate(names):
-            word = self.renderer.encode(
-                name, (*path, i), lambda parts: quoting.plain_value(unit_reference_parts(parts), directive)
-            )
+            word = self.renderer.encode(name, (*path, i), lambda parts: _unit_reference(parts, directive))
             if word is not None:
                 words.append(word)
         if words:

@@ -80,13 +80,20 @@ Arg = SpecText | quoting.Value
 
 
 def exec_line(
-    renderer: SpecRenderer, executable: str, args: Iterable[Arg], *, ignore_failure: bool = False
+    renderer: SpecRenderer,
+    executable: quoting.Value,
+    args: Iterable[Arg],
+    *,
+    ignore_failure: bool = False,
+    program_path: KeyPath = ("paths",),
 ) -> tuple[str, ...] | None:
-    """The words of an Exec value; None (problems reported) when any argument fails."""
+    """The words of an Exec value; None (problems reported) when any argument fails.
+
+    ``program_path`` is where the executable was written: the project's paths, or a hook."""
     try:
         words = [("-" if ignore_failure else "") + quoting.exec_executable(executable)]
     except QuotingError as error:
-        renderer.report(error, ("paths",))
+        renderer.report(error, program_path)
         return None
     ok = True
     for arg in args:

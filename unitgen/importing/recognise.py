@@ -21,15 +21,15 @@ from unitgen.diagnostics import Diagnostic, Location
 from unitgen.importing import spectext
 from unitgen.importing.dockerrun import DockerRun, NotDockerRun, parse_run
 from unitgen.importing.environment import WHOLE_WORD, UnitEnvironment
-from unitgen.importing.reader import FleetLine, UnitSource
+from unitgen.importing.fleetlines import fleet_table
+from unitgen.importing.hooks import HOOK_KEYS, NotAHook, hook_commands
+from unitgen.importing.reader import UnitSource
 from unitgen.importing.secrets import SecretGuard
 from unitgen.importing.shellcmd import NotSimple, markers, shell_script, unwrap
 from unitgen.spec.docker_rules import split_image
 from unitgen.spec.passthrough import MANAGED_DIRECTIVES
 from unitgen.systemd import directives
 from unitgen.systemd.execline import parse_exec
-from unitgen.systemd.fleetrules import XFLEET_ALIASES, is_truthy, split_value
-from unitgen.systemd.golib import go_fields
 from unitgen.systemd.unitfile import Entry
 
 Data = dict[str, Any]
@@ -50,7 +50,6 @@ SERVICE_KEYS = {
     "TimeoutStartSec": "timeout_start_sec",
     "TimeoutStopSec": "timeout_stop_sec",
 }
-FLEET_LISTS = {"MachineOf": "machine_of", "Conflicts": "conflicts", "Replaces": "replaces"}
 # docker's --restart policies, as the systemd Restart= that replaces them.
 _RESTART_POLICY = {"always": "always", "unless-stopped": "always", "on-failure": "on-failure"}
 _S3FETCH = re.compile(r"s3fetch")
@@ -92,7 +91,7 @@ class Recogniser:
         self.container_name: str | None = None
         self.image: str | None = None
         self.pulls: set[str] = set()
-        self.fetches: list[tuple[str, dict[str, Any], Entry]] = []
+        self.fetches: list[tuple[str, dict[str, Any], Entry, int]] = []
         self.environment = UnitEnvironment(source.entries_in("Service"))
 
     # reporting --------------------------------------------------------------------------
@@ -128,7 +127,9 @@ class Recogniser:
                 )
             elif name not in ("Unit", "Service", "X-Fleet"):
                 self.report("I102", line, f"section [{name}] left out: specs have no such section")
-        for entry in source.entries:
+        # Environment= last: whether its values all went into commands is known only then.
+        entries = sorted(source.entries, key=lambda entry: entry.key == "Environment")
+        for entry in entries:
             try:
                 if entry.section == "Unit":
                     self.unit_entry(entry)
@@ -137,7 +138,8 @@ class Recogniser:
             except (spectext.NotSpecText, NotImported) as error:
                 self.report("I103", entry.line, f"{entry.key}= not understood, left out: {error}")
         self.attach_fetches()
-        self.fleet()
+        if source.fleet:
+            self.data["fleet"] = fleet_table(source.fleet, self.report)
         for line, why in source.unreadable:
             self.report("I103", line, f"line not understood, left out: {why}")
         if self.image not in self.pulls:
@@ -164,6 +166,8 @@ class Recogniser:
             self.start_pre(entry)
         elif key == "ExecStop":
             self.stop(entry)
+        elif key in HOOK_KEYS:
+            self.hook(entry)
         elif key == "Environment" and self.environment.all_written(entry):
             self.report("I104", entry.line, "Environment= values written into the container's arguments where used")
         elif key.startswith("Exec") or key in MANAGED_DIRECTIVES:
@@ -313,16 +317,17 @@ class Recogniser:
             verb = args[0]
             if verb in _LIFECYCLE_VERBS and "-" in flags:
                 return  # unitgen writes the stop and rm of a leftover container itself
-            if verb == "pull" and len(args) == 2:
+            if verb == "pull" and len(args) == 2 and (args[1] == self.image or _S3FETCH.search(args[1])):
                 self.pulls.add(args[1])
-                return
+                return  # unitgen pulls the image, and the fetcher with the secrets
             if verb == "run" and self.secret_fetch(entry, args, keys, optional="-" in flags):
                 return
-        self.left_out(entry, "a start step the spec format has no key for (Exec lines are not passed through)")
+        self.hook(entry)
 
     def secret_fetch(self, entry: Entry, args: tuple[str, ...], keys: tuple[str, ...], *, optional: bool) -> bool:
         """``docker run --rm -v DIR:/MOUNT FETCHER python …s3fetch.py BUCKET KEY /MOUNT/FILE``,
-        remembered as (host path, secret) until the container's env files are known."""
+        remembered as (host path, secret) until the container's env files are known, with
+        where it stands among the start steps."""
         try:
             run = parse_run(args[1:])
         except NotDockerRun:
@@ -340,16 +345,16 @@ class Recogniser:
                 file_name = dest.rsplit("/", 1)[-1]
                 if "{{" not in file_name:
                     secret["name"] = file_name
-                self.fetches.append((host_path, secret, entry))
+                self.fetches.append((host_path, secret, entry, len(self.data.get("hooks", {}).get("before_start", []))))
                 return True
         return False
 
     def attach_fetches(self) -> None:
         """A fetched file the container reads with --env-file is a secret of the spec;
-        a fetch the container does not read as an env file has no spec key."""
+        a fetch the container does not read as an env file is a start step of its own."""
         container = self.table("container")
         env_files = container.get("env_files", [])
-        for host_path, secret, entry in self.fetches:
+        for host_path, secret, entry, position in reversed(self.fetches):
             if host_path in env_files:
                 env_files.remove(host_path)
                 container.setdefault("secrets", []).append(secret)
@@ -357,7 +362,7 @@ class Recogniser:
                     "I104", entry.line, f"fetch of s3://{secret['bucket']}/{secret['key']} became container.secrets"
                 )
             else:
-                self.left_out(entry, f"a fetch of {host_path}, which the container does not read as an env file")
+                self.hook(entry, position)
         if "env_files" in container and not env_files:
             del container["env_files"]
 
@@ -365,35 +370,24 @@ class Recogniser:
         found = self.docker_words(entry)
         if found is not None and found[1][0] in ("stop", "kill"):
             return  # unitgen stops the container itself
-        self.left_out(entry, "a stop step the spec format has no key for")
+        self.hook(entry)
 
-    # [X-Fleet] ----------------------------------------------------------------------------
-
-    def fleet(self) -> None:
-        for line in self.source.fleet:
-            try:
-                self.fleet_line(line)
-            except spectext.NotSpecText as error:
-                self.report("I103", line.line, f"[X-Fleet] {line.key}= not understood, left out: {error}")
-        metadata = self.data.get("fleet", {}).get("machine_metadata", {})
-        for name, values in metadata.items():
-            metadata[name] = values[0] if len(values) == 1 else values
-
-    def fleet_line(self, line: FleetLine) -> None:
-        key = XFLEET_ALIASES.get(line.key, line.key)
-        values = split_value(line.value)
-        fleet = self.table("fleet")
-        if key == "Global":
-            fleet["global"] = any(is_truthy(v) for v in values)
-        elif key == "MachineID":
-            fleet["machine_id"] = spectext.plain(values[-1])
-        elif key == "MachineMetadata":
-            metadata = fleet.setdefault("machine_metadata", {})
-            for value in values:
-                name, _, wanted = value.partition("=")
-                metadata.setdefault(name, []).append(spectext.plain(wanted))
-        elif key in FLEET_LISTS:
-            items = [w for v in values for w in (go_fields(v) if key == "Conflicts" else [v])]
-            fleet.setdefault(FLEET_LISTS[key], []).extend(spectext.plain(item) for item in items)
-        else:
-            self.report("I102", line.line, f"[X-Fleet] {line.key}= left out: fleet does not know it")
+    def hook(self, entry: Entry, position: int | None = None) -> None:
+        """An Exec line unitgen does not write itself, as commands of its [hooks] key
+        (inserted at ``position`` of the list, or appended)."""
+        try:
+            commands = hook_commands(entry, self.environment)
+        except NotAHook as error:
+            self.left_out(entry, str(error))
+            return
+        for command in commands:
+            argv = command["argv"] if isinstance(command, dict) else command
+            if any(self.guard.check(None, word, entry.line) is not None for word in argv):
+                self.left_out(entry, "it holds a credential")
+                return
+        key = HOOK_KEYS[entry.key]
+        hooks = self.table("hooks").setdefault(key, [])
+        at = len(hooks) if position is None else position
+        hooks[at:at] = commands
+        where = {"before_start": ", after unitgen's own start steps", "stop": ", before unitgen's docker stop"}
+        self.report("I104", entry.line, f"{entry.key}= became hooks.{key}{where.get(key, '')}")

@@ -1,7 +1,7 @@
 """A small, exact TOML emitter for the spec data the importer builds.
 
-The data is plain: tables (dicts) of strings, booleans, integers, lists of strings and
-arrays of tables.  Scalars and lists of scalars are written first, then sub-tables
+The data is plain: tables (dicts) of strings, booleans, integers, lists of strings,
+arrays of tables and arrays of commands (argv lists or ``{argv, …}`` tables, one a line).  Scalars and lists of scalars are written first, then sub-tables
 (``[a.b]``), then arrays of tables (``[[a.b]]``), so that what ``tomllib`` reads back is
 exactly the data given.  A table holding only scalars inline stays readable as
 ``NAME = { … }`` where it is short (``env``, ``machine_metadata``).
@@ -45,7 +45,12 @@ def string(text: str) -> str:
 
 
 def _is_table_array(value: Value) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
+    """Tables of scalars (``container.secrets``); hook commands ({argv = […]}) stay inline."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, dict) and not any(isinstance(v, list) for v in item.values()) for item in value)
+    )
 
 
 def _inline_ok(value: Mapping[str, Value]) -> bool:
@@ -87,6 +92,11 @@ def _table(lines: list[str], path: tuple[str, ...], data: Mapping[str, Value]) -
         elif _is_table_array(value):
             assert isinstance(value, list)
             arrays.append((name, value))
+        elif isinstance(value, list) and not _is_scalar_list(value):
+            # one item a line (hook commands): long argvs stay readable
+            lines.append(f"{key(name)} = [")
+            lines.extend(f"    {scalar(item)}," for item in value)
+            lines.append("]")
         else:
             lines.append(f"{key(name)} = {scalar(value)}")
     for name, table in tables:

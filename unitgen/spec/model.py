@@ -100,6 +100,30 @@ class Presence:
 
 
 @attrs.frozen
+class HostCommand:
+    """One command of [hooks]: run on the host exactly as ``argv`` says."""
+
+    argv: Strings
+    ignore_failure: bool = False
+
+
+@attrs.frozen
+class Hooks:
+    before_start: tuple[HostCommand, ...] = ()
+    after_start: tuple[HostCommand, ...] = ()
+    stop: tuple[HostCommand, ...] = ()
+    after_stop: tuple[HostCommand, ...] = ()
+
+    # spec key -> the Exec directive its commands go to
+    DIRECTIVES = (
+        ("before_start", "ExecStartPre"),
+        ("after_start", "ExecStartPost"),
+        ("stop", "ExecStop"),
+        ("after_stop", "ExecStopPost"),
+    )
+
+
+@attrs.frozen
 class ComposeSettings:
     only: bool = False  # a service of Compose files only (a dev database): no unit
     include: bool = True  # False: left out of this environment's Compose file
@@ -140,6 +164,7 @@ class ServiceSpec:
     instances: Strings
     spread_instances: bool
     presence: Presence
+    hooks: Hooks
     origins: Origins = attrs.field(eq=False, repr=False)
     compose: ComposeSettings = ComposeSettings()
     deploy: Deploy | None = None

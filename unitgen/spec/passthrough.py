@@ -18,8 +18,10 @@ MANAGED_DIRECTIVES = {
     "PartOf": "unit.part_of",
     "Conflicts": "unit.conflicts",
     "ExecStart": "container.command",
-    "ExecStartPre": "container (unitgen writes the lifecycle)",
-    "ExecStop": "container (unitgen writes the lifecycle)",
+    "ExecStartPre": "hooks.before_start (unitgen writes the container's own steps)",
+    "ExecStartPost": "hooks.after_start",
+    "ExecStop": "hooks.stop (unitgen writes the container's docker stop)",
+    "ExecStopPost": "hooks.after_stop",
     "Environment": "container.env",
     "User": "service.user",
     "Restart": "service.restart",
@@ -41,7 +43,7 @@ def passthrough_problem(section: str, name: str, value: str) -> str | None:
     if value_type is directives.ValueType.ENUM and kind.choices and value not in kind.choices:
         return "allowed values: " + ", ".join(sorted(kind.choices))
     if value_type in (directives.ValueType.EXEC, directives.ValueType.ENVIRONMENT):
-        return "command lines and environments have typed keys in [container]"
+        return "command lines and environments have typed keys in [container] and [hooks]"
     if value_type in (directives.ValueType.UNIT_LIST, directives.ValueType.UNIT_NAME):
         for word in value.split():
             problem = systemd_name_problem(word)

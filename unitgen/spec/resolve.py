@@ -305,6 +305,7 @@ def build_spec(
         instances=tuple(instances.get("names", ())),
         spread_instances=instances.get("spread", True),
         presence=_presence(name, presence, project) if presence else model.Presence(),
+        hooks=_hooks(data.get("hooks", {})),
         origins=layer.origins,
         compose=model.ComposeSettings(**data.get("compose", {})),
         deploy=deploy_settings(data["deploy"]) if "deploy" in data else None,
@@ -327,3 +328,15 @@ def _presence(name: str, presence: Checked, project: model.Project) -> model.Pre
         if etcd is not None
         else None,
     )
+
+
+def _hooks(hooks: Checked) -> model.Hooks:
+    def commands(key: str) -> tuple[model.HostCommand, ...]:
+        return tuple(
+            model.HostCommand(tuple(item["argv"]), item.get("ignore_failure", False))
+            if isinstance(item, dict)
+            else model.HostCommand(tuple(item))
+            for item in hooks.get(key, ())
+        )
+
+    return model.Hooks(**{key: commands(key) for key, _ in model.Hooks.DIRECTIVES})

@@ -26,6 +26,7 @@ DIRECTIVE_MAP = "directive-map"  # table of Directive -> string or list of strin
 TABLE = "table"
 TABLE_LIST = "table-list"  # array of tables, replaced as a whole
 TABLE_MAP = "table-map"  # table of name -> table of one shape
+COMMANDS = "commands"  # array of argv lists or { argv, ignore_failure } tables, replaced as a whole
 
 
 @attrs.frozen
@@ -160,6 +161,50 @@ PRESENCE = table(
     ),
 )
 
+HOOK_COMMAND = table(
+    "One host command: its argv, and whether its failure is ignored.",
+    argv=Key(
+        ARGV, "The program (an absolute path) and its arguments, exactly as it receives them.", '["/usr/bin/true"]'
+    ),
+    ignore_failure=Key(
+        BOOLEAN, "true: a failure (non-zero exit) does not fail the unit (systemd's `-` prefix).", "true"
+    ),
+)
+
+
+def _commands(doc: str, example: str) -> Key:
+    return Key(
+        COMMANDS,
+        doc + " Each entry is an argv array or `{ argv = […], ignore_failure = true }`.",
+        example,
+        fields=HOOK_COMMAND.fields,
+    )
+
+
+HOOKS = table(
+    "Host commands around the container's lifecycle, each an exact argv (never a shell string: "
+    'for a pipeline write `["/bin/sh", "-c", "…"]`). They run on the machine, not in the container.',
+    before_start=_commands(
+        "ExecStartPre=: run in order after unitgen's own steps (runtime values, removal of a leftover container, "
+        "pull, secrets) and before the container starts; a failure fails the start.",
+        '[["/usr/bin/mkdir", "-p", "/var/lib/web"]]',
+    ),
+    after_start=_commands(
+        "ExecStartPost=: run in order once `docker run` has been started.",
+        '[["/usr/bin/etcdctl", "set", "/web/up", "1"]]',
+    ),
+    stop=_commands(
+        "ExecStop=: run in order before unitgen's `docker stop`, which always stops the container last "
+        "(deregister or drain here).",
+        '[{ argv = ["/usr/bin/etcdctl", "rm", "/web/up"], ignore_failure = true }]',
+    ),
+    after_stop=_commands(
+        "ExecStopPost=: run in order after the container has stopped, also after a failed start.",
+        '[{ argv = ["/usr/bin/docker", "rm", "-f", "web"], ignore_failure = true }]',
+    ),
+)
+
+
 COMPOSE = table(
     'How `unitgen compose` treats this spec (Compose files: docs/spec.md, "Compose files").',
     only=Key(
@@ -230,6 +275,7 @@ SPEC_FIELDS: dict[str, Key] = {
     "presence": PRESENCE,
     "compose": COMPOSE,
     "deploy": DEPLOY,
+    "hooks": HOOKS,
 }
 
 # What an environment overlay (in a spec or in the project) may override: everything a

@@ -18,6 +18,7 @@ _TYPE_TEXT = {
     schema.TABLE: "table",
     schema.TABLE_LIST: "array of tables",
     schema.TABLE_MAP: "table of tables",
+    schema.COMMANDS: "array of argv arrays or { argv, ignore_failure } (replaced)",
 }
 
 
@@ -30,8 +31,8 @@ def _rows(key: Key, prefix: str) -> list[str]:
             kind += ": " + ", ".join(f"`{v}`" for v in sub.enum)
         example = f" Example: `{sub.example}`." if sub.example else ""
         rows.append(f"| `{path}` | {kind} | {sub.doc}{example} |")
-        if sub.kind in (schema.TABLE, schema.TABLE_LIST):
-            rows.extend(_rows(sub, f"{path}[]" if sub.kind == schema.TABLE_LIST else path))
+        if sub.kind in (schema.TABLE, schema.TABLE_LIST, schema.COMMANDS):
+            rows.extend(_rows(sub, path if sub.kind == schema.TABLE else f"{path}[]"))
         elif sub.kind == schema.TABLE_MAP:
             rows.extend(_rows(sub, f"{path}.<name>"))
     return rows
@@ -76,6 +77,8 @@ def _json(key: Key) -> dict[str, object]:
         node = {"type": "array", "items": _object(key)}
     elif kind == schema.TABLE_MAP:
         node = {"type": "object", "additionalProperties": _object(key)}
+    elif kind == schema.COMMANDS:
+        node = {"type": "array", "items": {"anyOf": [string_list, {**_object(key), "required": ["argv"]}]}}
     else:  # pragma: no cover - every kind is listed above
         raise AssertionError(kind)
     if key.doc:

@@ -79,6 +79,8 @@ class _Checker:
                 return self.table_list(value, key, path)
             case schema.TABLE_MAP:
                 return self.table_map(value, key, path)
+            case schema.COMMANDS:
+                return self.commands(value, key, path)
         raise AssertionError(f"unknown schema kind {key.kind}")
 
     def wrong(self, path: KeyPath, expected: str, value: object) -> None:
@@ -157,6 +159,25 @@ class _Checker:
             return None
         checked = [self.table(item, key, (*path, i)) for i, item in enumerate(value)]
         return [table for table in checked if table is not None]
+
+    def commands(self, value: object, key: Key, path: KeyPath) -> list[object] | None:
+        """Each command an argv array, or a table with one."""
+        if not isinstance(value, list):
+            self.wrong(path, "an array of commands", value)
+            return None
+        good: list[object] = []
+        for i, item in enumerate(value):
+            if isinstance(item, list):
+                good.append(self.string_list(item, (*path, i)))
+            elif not isinstance(item, dict):
+                self.wrong((*path, i), "an argv array or a table { argv = […] }", item)
+            else:
+                checked = self.table(item, key, (*path, i))
+                if checked is not None and "argv" not in checked:
+                    self.diagnostics.error("S107", "missing required key 'argv'", **self.origins.where((*path, i)))
+                elif checked is not None:
+                    good.append(checked)
+        return good
 
     def table_map(self, value: object, key: Key, path: KeyPath) -> dict[str, object] | None:
         if not isinstance(value, dict):

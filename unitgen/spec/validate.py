@@ -23,7 +23,7 @@ from unitgen.spec.docker_rules import (
     split_image,
     volume_problem,
 )
-from unitgen.spec.model import ServiceSpec
+from unitgen.spec.model import Hooks, ServiceSpec
 from unitgen.spec.passthrough import MANAGED_DIRECTIVES, passthrough_problem
 from unitgen.spec.source import KeyPath, toml_key, toml_list
 from unitgen.systemd import directives
@@ -83,6 +83,7 @@ class SpecValidator:
         self.placement()
         self.presence()
         check_deploy(self.spec, self.runtime, self.error)
+        self.hooks()
 
     def names(self) -> None:
         spec = self.spec
@@ -361,3 +362,31 @@ class SpecValidator:
                     f"interval {etcd.interval}s is not below ttl {etcd.ttl}s: the key would expire between refreshes",
                     ("presence", "etcd", "interval"),
                 )
+
+    def hooks(self) -> None:
+        for key, _ in Hooks.DIRECTIVES:
+            for i, command in enumerate(getattr(self.spec.hooks, key)):
+                path: KeyPath = ("hooks", key, i)
+                if not command.argv:
+                    self.error(
+                        "S295", "the command's argv is empty", path, 'write the program first: ["/usr/bin/…", …]'
+                    )
+                    continue
+                for word in command.argv[1:]:
+                    literal = self.literal(word)
+                    problem = secret_problem(None, literal) if literal is not None else None
+                    if problem:
+                        self.error(
+                            "S602",
+                            f"{problem}; units are stored in etcd and readable across the cluster",
+                            path,
+                            "let the command read it from a secret env file ([[container.secrets]] fetches one)",
+                        )
+                program = self.literal(command.argv[0])
+                if program is not None and not program.startswith("/"):
+                    self.error(
+                        "S296",
+                        f"program {program!r} is not an absolute path",
+                        path,
+                        "write its full path, e.g. '/usr/bin/etcdctl'; for a shell pipeline use ['/bin/sh', '-c', '…']",
+                    )
