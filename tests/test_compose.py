@@ -424,6 +424,8 @@ def test_a_deploy_health_check_becomes_the_services_healthcheck(tmp_path: Path, 
                 tag = "{{ runtime.version }}"
                 [deploy]
                 health = ["curl", "-fs", "http://localhost:8000/$HOME"]
+                [hooks]
+                before_start = [["/usr/bin/mkdir", "-p", "/srv/app"]]
                 """,
         },
     )
@@ -431,4 +433,6 @@ def test_a_deploy_health_check_becomes_the_services_healthcheck(tmp_path: Path, 
     assert proc.returncode == 0, proc.stderr
     services = checked(docker_compose, tmp_path / "stack.yml")["services"]
     assert services["app"]["healthcheck"]["test"] == ["CMD", "curl", "-fs", "http://localhost:8000/$HOME"]
-    assert "deploy updater and keeper units" in (tmp_path / "stack.yml").read_text().split("services")[0]
+    header = (tmp_path / "stack.yml").read_text().split("services")[0]
+    assert "deploy updater and keeper units" in header and "host commands ([hooks]" in header
+    assert "mkdir" not in (tmp_path / "stack.yml").read_text()

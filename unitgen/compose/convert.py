@@ -22,7 +22,7 @@ from unitgen.compile.container import image_pieces
 from unitgen.compose.yaml import Node
 from unitgen.diagnostics import Diagnostics
 from unitgen.spec import templating
-from unitgen.spec.model import Placement, Project, ServiceSpec
+from unitgen.spec.model import Hooks, Placement, Project, ServiceSpec
 from unitgen.spec.source import KeyPath
 from unitgen.spec.templating import TemplateError
 from unitgen.systemd.quoting import Raw
@@ -186,6 +186,8 @@ class ComposeConverter:
             self._leave_out(
                 "deploy updater and keeper units ([deploy]; its health check is the healthcheck)", [spec.name]
             )
+        if spec.hooks != Hooks():
+            self._leave_out("host commands ([hooks]: they run beside the container, on the host)", [spec.name])
         if spec.user is not None:
             self._leave_out("service.user (the host user that runs docker, not the container's)", [spec.name])
         if spec.restart_sec is not None or spec.unit_extra or spec.service_extra:
