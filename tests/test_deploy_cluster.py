@@ -134,13 +134,17 @@ def cluster(
             machine.install(result.files)
             machine.um.systemctl("start", *(f"{name}.service" for name in apps))
         for machine in machines:
-            machine.um.systemctl("start", *(f"{name}-{role}.service" for name in apps for role in ("updater", "keeper")))
+            machine.um.systemctl(
+                "start", *(f"{name}-{role}.service" for name in apps for role in ("updater", "keeper"))
+            )
         running = Cluster(api, etcd, machines, specs)
         for name in apps:
             prefix = f"/unitgen/deploy/{name}"
             wait_for(lambda p=prefix: running.get(f"{p}/current") == "v1", "the updaters to adopt v1", TIMEOUT)
             for machine in machines:
-                wait_for(lambda m=machine, p=prefix: running.get(f"{p}/machines/{m.machine_id}"), "the machines", TIMEOUT)
+                wait_for(
+                    lambda m=machine, p=prefix: running.get(f"{p}/machines/{m.machine_id}"), "the machines", TIMEOUT
+                )
             assert running.images(name) == ["example/app:v1"] * size
         yield running
     finally:

@@ -221,7 +221,8 @@ DEPLOY = table(
     after=Key(
         NAMES,
         "Specs deployed from the same version key whose maintenance of a version must be done before this "
-        "service restarts onto it (each with `[deploy]`; no cycles); their failed deploy fails this one.",
+        "service restarts onto it (each with `[deploy]`; no cycles); if one of their deploys fails before its "
+        "maintenance is done, this one fails too.",
         '["web"]',
     ),
 )
