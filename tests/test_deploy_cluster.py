@@ -74,6 +74,13 @@ global = true
 
 UNITS = ("app.service", "app-updater.service", "app-keeper.service")
 
+# Two services of one image and version key: web migrates, api waits for it (docs/deploy.md).
+ORDERED = {
+    "web": APP.format(strategy="all-at-once"),
+    "api": APP.format(strategy="all-at-once").split("[[deploy.maintenance]]")[0]
+    + 'after = ["web"]\n\n[fleet]\nglobal = true\n',
+}
+
 
 @attrs.define
 class Cluster:
@@ -99,20 +106,24 @@ class Cluster:
     def by_id(self, machine_id: str) -> Machine:
         return next(machine for machine in self.machines if machine.machine_id == machine_id)
 
-    def images(self) -> list[str | None]:
-        return [machine.running_image("app") for machine in self.machines]
+    def images(self, container: str = "app") -> list[str | None]:
+        return [machine.running_image(container) for machine in self.machines]
 
 
 @contextmanager
-def cluster(base: Path, api: str, strategy: str = "all-at-once", size: int = 3) -> Iterator[Cluster]:
+def cluster(
+    base: Path, api: str, strategy: str = "all-at-once", size: int = 3, apps: dict[str, str] | None = None
+) -> Iterator[Cluster]:
+    """SIZE machines running each of APPS (spec name to spec text; by default APP as "app")."""
     ok, why = available()
     require(ok, why)
     require(shutil.which("etcd"), "etcd is not installed (Debian's etcd-server)")
     require(shutil.which("etcdctl"), "etcdctl is not installed (Debian's etcd-client)")
-    specs = write_specs(base, {"unitgen.toml": PROJECT.format(api=api), "app.toml": APP.format(strategy=strategy)})
+    apps = apps or {"app": APP.format(strategy=strategy)}
+    specs = write_specs(base, {"unitgen.toml": PROJECT.format(api=api), **{f"{n}.toml": t for n, t in apps.items()}})
     result = compile_specs(specs)
     assert result.ok, [d.format() for d in result.diagnostics]
-    assert set(result.files) == set(UNITS)
+    assert set(result.files) == {f"{name}{unit[3:]}" for name in apps for unit in UNITS}
     etcd = EtcdServer(base / "etcd")
     machines: list[Machine] = []
     try:
@@ -121,14 +132,20 @@ def cluster(base: Path, api: str, strategy: str = "all-at-once", size: int = 3) 
             machines.append(Machine(base, f"m{i}", etcd))
         for machine in machines:
             machine.install(result.files)
-            machine.um.start("app.service")
+            machine.um.systemctl("start", *(f"{name}.service" for name in apps))
         for machine in machines:
-            machine.um.systemctl("start", "app-updater.service", "app-keeper.service")
+            machine.um.systemctl(
+                "start", *(f"{name}-{role}.service" for name in apps for role in ("updater", "keeper"))
+            )
         running = Cluster(api, etcd, machines, specs)
-        wait_for(lambda: running.get(f"{PREFIX}/current") == "v1", "the updaters to adopt v1", TIMEOUT)
-        for machine in machines:
-            wait_for(lambda m=machine: running.get(f"{PREFIX}/machines/{m.machine_id}"), "the machines", TIMEOUT)
-        assert running.images() == ["example/app:v1"] * size
+        for name in apps:
+            prefix = f"/unitgen/deploy/{name}"
+            wait_for(lambda p=prefix: running.get(f"{p}/current") == "v1", "the updaters to adopt v1", TIMEOUT)
+            for machine in machines:
+                wait_for(
+                    lambda m=machine, p=prefix: running.get(f"{p}/machines/{m.machine_id}"), "the machines", TIMEOUT
+                )
+            assert running.images(name) == ["example/app:v1"] * size
         yield running
     finally:
         for machine in machines:
@@ -236,3 +253,46 @@ def test_maintenance_mode_relaunches_a_failed_service(tmp_path: Path) -> None:
         assert machine.um.is_active("app.service")
         runs = [call for _, call in machine.docker_calls() if call[:3] == ("docker", "run", "--name")]
         assert len(runs) == 2
+
+
+def test_a_service_restarts_only_after_the_maintenance_it_waits_for(tmp_path: Path) -> None:
+    with cluster(tmp_path, "2", size=2, apps=ORDERED) as c:
+        for machine in c.machines:
+            (machine.state / "slow-oneoff").write_text("4\n")  # longer than api takes to restart unless it waits
+        started = time.time()
+        deployed = c.unitgen("v2", "--timeout", "60")
+        assert deployed.returncode == 0, deployed.stderr
+        assert c.images("web") == c.images("api") == ["example/app:v2"] * 2
+        calls = [(when, call) for machine in c.machines for when, call in machine.docker_calls() if when >= started]
+        migrated = [when for when, call in calls if call == ("finished", "web-maintenance")]
+        api_stops = [when for when, call in calls if call == ("docker", "stop", "api")]
+        v2_pulls = [when for when, call in calls if call == ("docker", "pull", "example/app:v2")]
+        assert len(migrated) == 2 and len(api_stops) == 4, calls  # migrate and collectstatic; 2 stops a restart
+        # api had pulled long before (without deploy.after it restarts during the migrations),
+        # and restarted only once the web app's second maintenance command had finished.
+        assert min(v2_pulls) + 8 < max(migrated) < min(api_stops), (v2_pulls, migrated, api_stops)
+        assert c.get("/unitgen/deploy/api/versions/v2/maintenance") == "done"
+        assert c.get("/unitgen/deploy/api/current") == "v2"
+
+
+def test_a_failed_maintenance_fails_the_services_that_wait_for_it(tmp_path: Path) -> None:
+    with cluster(tmp_path, "3", size=2, apps=ORDERED) as c:
+        for machine in c.machines:
+            machine.switch("fail-oneoff")
+        deployed = c.unitgen("v2", "--timeout", "60")
+        assert deployed.returncode == 1
+
+        # The command ends at the first failure (web's); api's leader notices it at its next look.
+        def api_failed() -> str | None:
+            state = c.get("/unitgen/deploy/api/versions/v2/state")
+            return state if state and state.startswith("failed") else None
+
+        api_state = wait_for(api_failed, "api's deploy to fail", TIMEOUT)
+        web_state = c.get("/unitgen/deploy/web/versions/v2/state")
+        assert web_state is not None and web_state.startswith("failed: a maintenance command failed on ")
+        assert api_state == f"failed: web did not complete its maintenance of v2 ({web_state})"
+        status = c.unitgen("status")
+        assert status.returncode == 1
+        assert f"deploy of v2: {api_state}" in status.stdout, status.stdout
+        assert c.images("web") == c.images("api") == ["example/app:v1"] * 2
+        assert c.get("/unitgen/deploy/api/current") == "v1"

@@ -77,7 +77,7 @@ def test_systemd_runs_exactly_the_script_and_the_spec_values_as_arguments(tmp_pa
     options = ["-e", "MODE=a b; c", "-v", "/srv/data:/data"]
     assert values == [
         "/usr/bin/etcdctl", "2", values[2], "/unitgen/deploy/app", "/app-version", "30", "5", "app.service",
-        "/usr/bin/systemctl", "/usr/bin/docker", "example/app", "app", "rolling", "2", "60",
+        "/usr/bin/systemctl", "/usr/bin/docker", "example/app", "app", "rolling", "2", "60", "0",
         str(len(literal)), *literal,
         str(1 + len(options) + len(literal)), str(len(options)), *options, *literal,
     ]  # fmt: skip
@@ -135,6 +135,35 @@ SIMPLE = '[container]\nimage = "example/app"\ntag = "{{ runtime.version }}"\n'
 def test_a_deploy_that_cannot_work_is_an_error(tmp_path: Path, app: str, code: str, says: str) -> None:
     found = errors(tmp_path, app)
     assert any(f" {code} " in e and says in e for e in found), found
+
+
+def test_deploy_after_names_deployed_specs_of_the_same_version_key(tmp_path: Path) -> None:
+    project = PROJECT + 'release = "/app-release"\n'
+    cases = [
+        ('after = ["wbe"]', "S350", "'wbe', which is not a spec"),
+        ('after = ["api"]', "S350", "'api', which is this spec"),
+        ('after = ["plain"]', "S350", "'plain', which has no [deploy]"),
+        ('after = ["other"]', "S350", "deployed from 'release', not from 'version'"),
+        ('after = ["web"]', "S351", "deploy.after cycle: api -> web -> api"),
+    ]
+    for i, (after, code, says) in enumerate(cases):
+        specs = {
+            "unitgen.toml": project,
+            "api.toml": SIMPLE + f"[deploy]\n{after}\n",
+            "web.toml": SIMPLE + '[deploy]\nafter = ["api"]\n',
+            "plain.toml": SIMPLE,
+            "other.toml": SIMPLE.replace("version", "release") + '[deploy]\nversion = "release"\n',
+        }
+        result = compile_specs(write_specs(tmp_path / str(i), specs))
+        found = [d.format() for d in result.diagnostics if d.is_error]
+        assert any(f" {code} " in e and says in e and "api.toml" in e for e in found), (after, found)
+
+
+def test_the_example_api_waits_for_the_web_apps_maintenance() -> None:
+    files = compile_specs(REPO / "specs", environment="prod").files
+    for name in ("api", "celery"):
+        assert " 1 /unitgen/deploy/prod/web " in files[f"prod/{name}-updater.service"]
+    assert "/unitgen/deploy/prod/api" not in files["prod/web-updater.service"]
 
 
 def test_the_scripts_and_the_command_use_the_documented_keys() -> None:

@@ -217,6 +217,13 @@ TABLE = (
     ),
     Code("S340", E, "container-name-clash", "two specs that can share a machine use the same container name"),
     Code("S341", E, "host-port-clash", "two specs that can share a machine publish the same host port"),
+    Code(
+        "S350",
+        E,
+        "bad-deploy-after",
+        "deploy.after names no spec, itself, a spec without [deploy], or one deployed from another version key",
+    ),
+    Code("S351", E, "deploy-after-cycle", "deploy.after specs wait for each other in a cycle"),
     # S4xx: turning values into unit-file text
     Code(
         "S401",

@@ -105,6 +105,9 @@ def deploy_units(
         deploy.strategy,
         str(deploy.batch_size),
         str(deploy.health_timeout),
+        # The deploy keys of the services whose maintenance comes first (checked to be deployed specs).
+        str(len(deploy.after)),
+        *(deploy_prefix(spec.environment, name) for name in deploy.after),
         str(len(deploy.health)),
         *(SpecText(word, ("deploy", "health", i)) for i, word in enumerate(deploy.health)),
     ]

@@ -9,7 +9,7 @@ replaces, for a rollback) and reads the keys they write.  Both follow docs/deplo
     <prefix>/leader                       the leader's machine ID (expires with it)
     <prefix>/machines/<machine-id>        the machines running the service (expire with them)
     <prefix>/keeper/<machine-id>          what maintenance mode last did there
-    <prefix>/versions/<version>/state     pulling (absent), maintenance, restarting, done, failed: why
+    <prefix>/versions/<version>/state     pulling (absent), waiting for SPEC, maintenance, restarting, done, failed: why
     <prefix>/versions/<version>/maintenance          started-by-<machine-id>, then done
     <prefix>/versions/<version>/{pulled,go,restarted,healthy,failed}/<machine-id>
 """

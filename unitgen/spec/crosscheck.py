@@ -48,6 +48,7 @@ class CrossChecker:
             if self.units and not spec.compose.only:
                 self.compose_only_references(spec)
         self.cycles()
+        self.deploy_order()
         self.machine_of()
         self.container_names()
         self.host_ports()
@@ -143,6 +144,42 @@ class CrossChecker:
                     ("unit", key),
                     "systemd breaks such cycles by dropping a job at random; remove one edge",
                 )
+
+    # --- deploy order ---------------------------------------------------------------
+
+    def deploy_order(self) -> None:
+        """``deploy.after`` names deployed specs of the same version key, without cycles:
+        the updater waits for their maintenance before it restarts anything."""
+        graph: dict[str, set[str]] = {}
+        for spec in self.specs:
+            if spec.deploy is None:
+                continue
+            graph[spec.name] = set()
+            for i, name in enumerate(spec.deploy.after):
+                other = self.by_name.get(name)
+                if other is None or other is spec or other.deploy is None:
+                    why = "is not a spec" if other is None else "is this spec" if other is spec else "has no [deploy]"
+                    hint = did_you_mean(name, self.by_name) if other is None else None
+                    self.error(spec, "S350", f"deploy.after names {name!r}, which {why}", ("deploy", "after", i), hint)
+                elif other.deploy.version != spec.deploy.version:
+                    self.error(
+                        spec,
+                        "S350",
+                        f"deploy.after names {name!r}, deployed from {other.deploy.version!r}, "
+                        f"not from {spec.deploy.version!r}: its versions are not this service's",
+                        ("deploy", "after", i),
+                        "only services that deploy from the same version key wait for each other",
+                    )
+                else:
+                    graph[spec.name].add(name)
+        for cycle in find_cycles(graph):
+            self.error(
+                self.by_name[cycle[0]],
+                "S351",
+                f"deploy.after cycle: {' -> '.join(cycle + [cycle[0]])}: each would wait for the other forever",
+                ("deploy", "after"),
+                "remove one of them",
+            )
 
     # --- placement ------------------------------------------------------------------
 

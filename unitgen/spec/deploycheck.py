@@ -32,6 +32,7 @@ def deploy_settings(table: Checked) -> Deploy:
         poll=table.get("poll", defaults.poll),
         relaunch_limit=table.get("relaunch_limit", defaults.relaunch_limit),
         relaunch_backoff=table.get("relaunch_backoff", defaults.relaunch_backoff),
+        after=tuple(table.get("after", ())),
     )
 
 

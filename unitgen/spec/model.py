@@ -143,6 +143,7 @@ class Deploy:
     poll: int = 5
     relaunch_limit: int = 5
     relaunch_backoff: int = 10
+    after: Strings = ()  # specs whose maintenance of a version comes before this one's restarts
 
 
 @attrs.frozen

@@ -263,6 +263,13 @@ DEPLOY = table(
     relaunch_backoff=Key(
         INTEGER, "Maintenance mode: seconds before the first relaunch, doubled for each next one (default 10).", "10"
     ),
+    after=Key(
+        NAMES,
+        "Specs deployed from the same version key whose maintenance of a version must be done before this "
+        "service restarts onto it (each with `[deploy]`; no cycles); if one of their deploys fails before its "
+        "maintenance is done, this one fails too.",
+        '["web"]',
+    ),
 )
 
 SPEC_FIELDS: dict[str, Key] = {

@@ -7,6 +7,21 @@ etcdctl=$1 api=$2 me=$3 prefix=$4 version_key=$5 ttl=$6 poll=$7 unit=$8 systemct
 shift 9
 docker=$1 image=$2 container=$3 strategy=$4 batch=$5 health_timeout=$6
 shift 6
+# Then the deploy keys of the services whose maintenance of a version comes before this
+# one's restarts onto it, their count first.
+after= n=$1
+shift
+while [ "$n" -gt 0 ]; do
+    case $1 in
+    *[!A-Za-z0-9/_.:-]*)
+        echo "unitgen deploy: $1 cannot be an etcd key prefix here" >&2
+        exit 2
+        ;;
+    esac
+    after="$after $1"
+    shift
+    n=$((n - 1))
+done
 # "$@" now holds argument groups, each its word count first: the health check's argv,
 # then one per maintenance command: the count of its docker run options, the options, the argv.
 lease= leading= pulled= restarted= version= d=
@@ -142,6 +157,18 @@ leader_step() {
     members=$(children "$prefix/machines")
     pulled_by=$(children "$d/pulled")
     for m in $members; do in_list "$m" "$pulled_by" || return 0; done
+    for p in $after; do
+        case $(get "$p/versions/$version/maintenance") in
+        done) ;;
+        *)
+            case $(get "$p/versions/$version/state") in
+            failed*) fail "${p##*/} did not complete its maintenance of $version ($(get "$p/versions/$version/state"))" ;;
+            *) put "$d/state" "waiting for ${p##*/}" ;;
+            esac
+            return
+            ;;
+        esac
+    done
     case $(get "$d/maintenance") in
     done) ;;
     "")
