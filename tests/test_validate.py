@@ -99,3 +99,13 @@ def test_credential_names_are_found_ascii_or_not(name: str) -> None:
         if secretscan._SECRET_NAME.search(name) and not secretscan._NOT_THE_SECRET.search(name)
         else None
     )
+
+
+@pytest.mark.parametrize(("table", "key"), [("deploy", "relaunch_limit"), ("presence.etcd", "port")])
+def test_an_integer_beyond_tomls_64_bits_is_refused_where_it_is_written(tmp_path: Path, table: str, key: str) -> None:
+    spec = '[container]\nimage = "example/app"\ntag = "{{ runtime.version }}"\n'
+    first = 'key = "/x"' if table == "presence.etcd" else ""
+    spec += f"[{table}]\n{first}\n{key} = 0x{'f' * 4000}\n"
+    found = codes(tmp_path, spec, "S101", '[runtime]\nversion = "/v"\n')
+    said = f"web.toml:6:1: S101 error {table}.{key}: expected an integer of 64 bits (TOML's range), found an integer beyond 64 bits"
+    assert [line.rpartition("/")[2] for line in found] == [said]

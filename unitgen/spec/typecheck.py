@@ -15,12 +15,14 @@ from unitgen.spec import schema
 from unitgen.spec.schema import Key
 from unitgen.spec.source import KeyPath, Origins
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 def type_name(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
-        return "an integer"
+        return "an integer" if INT64_MIN <= value <= INT64_MAX else "an integer beyond 64 bits"
     if isinstance(value, float):
         return "a float"
     if isinstance(value, str):
@@ -58,6 +60,10 @@ class _Checker:
             case schema.INTEGER:
                 if isinstance(value, bool) or not isinstance(value, int):
                     self.wrong(path, "an integer", value)
+                    return None
+                if not INT64_MIN <= value <= INT64_MAX:
+                    # TOML's integers are 64-bit: one beyond cannot be used, nor even printed whole.
+                    self.wrong(path, "an integer of 64 bits (TOML's range)", value)
                     return None
                 return value
             case schema.BOOLEAN:
