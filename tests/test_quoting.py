@@ -256,3 +256,11 @@ def test_a_noncharacter_in_an_environment_value_is_refused_as_systemd_refuses_it
 def test_a_noncharacter_in_a_raw_value_is_refused(char: str) -> None:
     with pytest.raises(QuotingError, match="noncharacters"):
         quoting.plain_value(f"web{char}", "Description")
+
+
+def test_ascii_text_is_escaped_exactly_as_the_general_rule_escapes_it() -> None:
+    from unitgen.systemd import quoting
+
+    for code in range(128):
+        text = f"a{chr(code)}b"
+        assert quoting._c_escape(text) == quoting._NEEDS_C_ESCAPE.sub(quoting._c_escape_char, text), code

@@ -69,14 +69,18 @@ def script_chunks(role: str) -> list[str]:
     text = resources.files("unitgen.compile").joinpath("scripts", f"{role}.sh").read_text()
     lines = [line.strip() for line in text.splitlines()]
     chunks: list[str] = []
-    current = ""
+    current, size = "", 2  # a chunk's text, and its length quoted (the two quotes to start)
     for line in lines:
         if not line or line.startswith("#"):
             continue
-        if current and len(quoting.exec_word(current + line + "\n")) > CHUNK_BYTES:
+        # Quoting escapes character by character, so a chunk's quoted length is the sum of
+        # its lines' (each line ends in a newline: always a quoted word).
+        cost = len(quoting.exec_word(line + "\n")) - 2
+        if current and size + cost > CHUNK_BYTES:
             chunks.append(current)
-            current = ""
+            current, size = "", 2
         current += line + "\n"
+        size += cost
     return [*chunks, current]
 
 
