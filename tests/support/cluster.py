@@ -1,6 +1,6 @@
 """A small cluster for deploy tests: a real etcd on loopback and several machines.
 
-``EtcdServer`` is Debian's etcd (3.4) in a temporary directory, with the v2 API enabled.
+``EtcdServer`` is Debian's etcd (3.4) in a temporary directory (``support.etcd``), v2 API on.
 Each ``Machine`` is a throw-away ``systemd --user`` manager (``user_manager``) with a machine
 ID of its own, so ``%m`` differs, and stand-ins in its private ``/opt/standin``:
 
@@ -13,15 +13,15 @@ ID of its own, so ``%m`` differs, and stand-ins in its private ``/opt/standin``:
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
-import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from support.etcd import etcd_server
 from support.user_manager import UserManager
 
 STANDINS = Path(__file__).resolve().parent / "standins"
@@ -38,13 +38,6 @@ exec '{systemctl}' --user "$@"
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) -> object:
     """Poll CONDITION until it returns something truthy; fail naming WHAT after TIMEOUT s."""
     deadline = time.monotonic() + timeout
@@ -58,28 +51,13 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) 
 
 
 class EtcdServer:
+    """The shared etcd (``support.etcd``), with the reads and writes the tests make."""
+
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        client, peer = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{client}"
-        peer_url = f"http://127.0.0.1:{peer}"
         etcd = shutil.which("etcd")
         assert etcd is not None
-        self.process = subprocess.Popen(
-            [etcd, "--enable-v2=true", "--data-dir", str(directory / "data"),
-             "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
-             "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-             "--initial-cluster", f"default={peer_url}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_for(self._answers, "etcd to start", 30)
-
-    def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/v2/keys/", timeout=1):
-                return True
-        except OSError:
-            return False
+        self._running = contextlib.ExitStack()
+        self.url = self._running.enter_context(etcd_server(etcd, directory))
 
     def etcdctl(self, api: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -102,8 +80,7 @@ class EtcdServer:
         assert done.returncode == 0, done.stderr
 
     def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        self._running.close()
 
 
 class Machine:
