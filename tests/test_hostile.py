@@ -876,10 +876,11 @@ def check_no_injection(workspace: Workspace, result: CompileResult) -> None:
     layers = _layers(workspace)
     extra = {"Unit": _requested_extra(layers, "unit"), "Service": _requested_extra(layers, "service")}
     for compiled in result.units:
-        # The marker section is the renderer's, not the IR's; check_unit_text holds it to one plain form.
-        entries = [entry for entry in check_unit_text(compiled.text) if entry[0] != "X-Unitgen"]
+        entries = check_unit_text(compiled.text)
         built = [(s.name, d.key, d.value) for s in compiled.unit.sections for d in s.directives]
         assert entries == built, "the text does not read back as the directives unitgen built"
+        # The marker section is unitgen's own; check_unit_text holds it to one plain form.
+        entries = [entry for entry in entries if entry[0] != "X-Unitgen"]
         sidekick = compiled.unit.kind == "sidekick"
         counts: dict[tuple[str, str], int] = {}
         for section, key, _ in entries:

@@ -16,9 +16,9 @@ import attrs
 from unitgen.compile import ir
 from unitgen.compile.convert import ServiceConverter
 from unitgen.compile.deploy import DeployPlan, deploy_plan, deploy_units
-from unitgen.compile.header import marker_section, project_id
+from unitgen.compile.header import project_id
 from unitgen.compile.irlint import lint_unit, restated
-from unitgen.compile.render import line_origins, render_unit
+from unitgen.compile.render import line_origins, marked, render_unit
 from unitgen.compile.sidekicks import sidekick_units
 from unitgen.diagnostics import Diagnostic, Diagnostics, Location, across_environments, did_you_mean
 from unitgen.spec.crosscheck import check_all
@@ -240,7 +240,7 @@ def _compile_environment(
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
         source = header_source(directory_name, spec)
-        marker = marker_section(project_id(workspace.project.name, directory_name), env)
+        project = project_id(workspace.project.name, directory_name)
         name_refused = any(finding.code == "S210" for finding in found)
         for unit in units:
             linted = Diagnostics()
@@ -249,7 +249,8 @@ def _compile_environment(
             # service's own unit has said at the same key.
             said = {(d.code, d.location, d.key_path) for d, _ in own}
             found.extend(d for d in linted if unit.kind != "deploy" or (d.code, d.location, d.key_path) not in said)
-            text = render_unit(unit, found, source, marker)
+            unit = marked(unit, project, env)
+            text = render_unit(unit, found, source)
             if lint_passthrough and not found.has_errors:
                 found.extend(passthrough_findings(unit, text))
             own.extend((finding, _unit_relative(finding, unit.name, spec.name)) for finding in found)

@@ -1,4 +1,4 @@
-"""The two comment lines on top of every generated file, the marker section at its end, and
+"""The two comment lines on top of every generated file, the marker section's name, and
 how to recognise them.
 
 A file counts as unitgen's when it starts with the marker line and its recorded checksum
@@ -35,14 +35,6 @@ def header(source: str, body: str) -> str:
 def project_id(name: str | None, specs_dir_name: str) -> str:
     """The project named in unitgen.toml, else the specs directory's name made one plain word."""
     return name or _UNSAFE_IN_PROJECT.sub("_", specs_dir_name) or "specs"
-
-
-def marker_section(project: str, environment: str | None) -> str:
-    """The last section of every unit: whose it is, as fleet will still show it."""
-    lines = [f"[{MARKER_SECTION}]", f"Project={project}"]
-    if environment is not None:
-        lines.append(f"Environment={environment}")
-    return "\n".join(lines) + "\n"
 
 
 def split_generated(text: str) -> tuple[str | None, str]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import itertools
 
-from unitgen.compile.header import HEADER_LINES, header
-from unitgen.compile.ir import Directive, Unit
+import attrs
+
+from unitgen.compile.header import HEADER_LINES, MARKER_SECTION, header
+from unitgen.compile.ir import Directive, Section, Unit
 from unitgen.diagnostics import Diagnostics
 
 LINE_LIMIT = 2047  # bytes per physical line, newline excluded
@@ -84,9 +86,16 @@ def line_origins(unit: Unit) -> dict[int, Directive]:
     return found
 
 
-def render_unit(unit: Unit, diagnostics: Diagnostics, source: str, marker: str = "") -> str:
-    """The file: header, the unit's sections, then the ``marker`` section (see ``header``)."""
+def marked(unit: Unit, project: str, environment: str | None) -> Unit:
+    """The unit with its last section, ``[X-Unitgen]``: whose it is, as fleet will still
+    show it (see ``header``).  Both values are plain words, checked where they are read."""
+    directives = [Directive("Project", (project,))]
+    if environment is not None:
+        directives.append(Directive("Environment", (environment,)))
+    return attrs.evolve(unit, sections=(*unit.sections, Section(MARKER_SECTION, tuple(directives))))
+
+
+def render_unit(unit: Unit, diagnostics: Diagnostics, source: str) -> str:
+    """The file: header, then the unit's sections."""
     body = render_body(unit, diagnostics)
-    if marker:
-        body = f"{body}\n{marker}" if body else marker
     return header(source, body) + body
