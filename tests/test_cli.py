@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from conftest import require
 from helpers import REPO, SIMPLE_SPEC, replay_console, run_unitgen, write_specs
@@ -16,7 +17,14 @@ from helpers import REPO, SIMPLE_SPEC, replay_console, run_unitgen, write_specs
 from unitgen import __version__
 from unitgen.cli import main
 
-COMMANDS = sorted(main.commands)
+COMMANDS = main.list_commands(click.Context(main))
+
+
+def test_every_listed_command_loads_under_its_own_name() -> None:
+    for name in COMMANDS:
+        command = main.get_command(click.Context(main), name)
+        assert command is not None and command.name == name
+    assert main.get_command(click.Context(main), "no-such-command") is None
 
 
 def test_every_command_is_listed() -> None:
@@ -84,6 +92,27 @@ def test_help_imports_no_stage_of_the_compiler(command: str | None) -> None:
     assert "unitgen.cli" in loaded
     assert not [
         m for m in loaded if m.startswith(("unitgen.spec", "unitgen.compile.compiler", "unitgen.lint", "jinja2"))
+    ]
+
+
+def test_a_check_the_cache_answers_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """The pre-commit case: nothing changed, the memo answers, without the compiler, the
+    template engine, the TOML parser or any other command's code."""
+    write_specs(tmp_path, {"web.toml": SIMPLE_SPEC})
+    assert run_unitgen("compile", "-q", cwd=tmp_path).returncode == 0
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADED, "check"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert "1 unit(s) up to date" in proc.stderr
+    loaded = proc.stderr.split("LOADED", 1)[1].split()
+    assert "unitgen.cli.build" in loaded
+    assert not [
+        m
+        for m in loaded
+        if m.startswith(
+            ("unitgen.spec", "unitgen.compile.compiler", "unitgen.lint", "unitgen.fleet", "jinja2", "tomllib")
+        )
+        or m in ("unitgen.cli.fleet", "unitgen.cli.show", "unitgen.cli.deploy", "unitgen.cli.importing")
     ]
 
 

@@ -2,12 +2,15 @@
 
 Each command lives with its kin: ``build`` (compile, check, diff), ``show`` (lint,
 schema, render, graph), ``fleet`` (submit, status), ``deploy`` (deploy), ``compose`` (compose),
-``importing`` (import); ``common`` holds what they share.
+``importing`` (import); ``common`` holds what they share.  The group imports a command's
+module when that command is asked for: ``check`` runs on every commit, and should not
+pay for importing ``submit``'s or ``import``'s code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 from typing import NoReturn
@@ -16,10 +19,41 @@ import click
 from click.utils import PacifyFlushWrapper
 
 from unitgen import __version__
-from unitgen.cli import build, compose, deploy, fleet, importing, show
+
+# command name -> the module of unitgen.cli that defines it, and the function's name there
+COMMANDS: dict[str, tuple[str, str]] = {
+    "compile": ("build", "compile"),
+    "check": ("build", "check"),
+    "diff": ("build", "diff"),
+    "compose": ("compose", "compose"),
+    "lint": ("show", "lint"),
+    "submit": ("fleet", "submit"),
+    "status": ("fleet", "status"),
+    "deploy": ("deploy", "deploy"),
+    "schema": ("show", "schema"),
+    "render": ("show", "render"),
+    "graph": ("show", "graph"),
+    "import": ("importing", "import_units"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _CommandsOnDemand(click.Group):
+    """click's group, loading a command's module only when the command is used (the way
+    click's documentation shows for large command lines)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"unitgen.cli.{module_name}"), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_CommandsOnDemand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="unitgen")
 def main() -> None:
     """Compile TOML service specs into systemd unit files for fleet.
@@ -39,23 +73,6 @@ def main() -> None:
     completion: eval "$(_UNITGEN_COMPLETE=bash_source unitgen)" (zsh_source,
     fish_source; see docs/cli.md).
     """
-
-
-for command in (
-    build.compile,
-    build.check,
-    build.diff,
-    compose.compose,
-    show.lint,
-    fleet.submit,
-    fleet.status,
-    deploy.deploy,
-    show.schema,
-    show.render,
-    show.graph,
-    importing.import_units,
-):
-    main.add_command(command)
 
 
 EXIT_INTERNAL_ERROR = 3

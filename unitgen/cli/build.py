@@ -146,7 +146,8 @@ def _echo_diff(text: str) -> None:
 
 
 def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet: bool, no_cache: bool) -> bool:
-    """Print how out/ differs from the specs; True when it is up to date."""
+    """Print how out/ and the declared Compose files differ from the specs; True when
+    they are up to date."""
     key = cache_key(specs, environment, sets, no_cache=no_cache)
     memo = None if key is None else cache.lookup(key)
     if memo is not None:
@@ -155,7 +156,25 @@ def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet
         if memo.matches_output():
             echo_formatted(memo.diagnostics)
             _echo_up_to_date(shown(memo.out_dir), memo.units)
-            return True
+            return not memo.compose_files or _compose_drift(specs, environment, quiet=quiet)
+    units_in_sync = _compiled_drift(specs, environment, sets, key, memo, quiet=quiet)
+    return _compose_drift(specs, environment, quiet=quiet) and units_in_sync
+
+
+def _compose_drift(specs: Path, environment: str | None, *, quiet: bool) -> bool:
+    return compose_drift(specs, environment, quiet=quiet, echo_diff=_echo_diff)
+
+
+def _compiled_drift(
+    specs: Path,
+    environment: str | None,
+    sets: tuple[str, ...],
+    key: cache.Key | None,
+    memo: cache.Memo | None,
+    *,
+    quiet: bool,
+) -> bool:
+    """Compile in memory and print how out/ differs; True when it is up to date."""
     result = compiled_or_exit(specs, environment, sets)
     if memo is None:  # else out/ was recovered above: a memo names the out/ this compile has
         remember(key, specs, environment, sets, result, result.diagnostics.sorted())
@@ -209,8 +228,7 @@ def check(specs: Path, environment: str | None, sets: tuple[str, ...], quiet: bo
       unitgen check                 # specs/ against out/, all environments
       unitgen check specs/ --env prod --set version=v42 -q
     """
-    units_in_sync = _drift(specs, environment, sets, quiet=quiet, no_cache=no_cache)
-    if not (compose_drift(specs, environment, quiet=quiet, echo_diff=_echo_diff) and units_in_sync):
+    if not _drift(specs, environment, sets, quiet=quiet, no_cache=no_cache):
         sys.exit(EXIT_INVALID)
 
 
@@ -230,7 +248,6 @@ def diff(specs: Path, environment: str | None, sets: tuple[str, ...], no_cache: 
       unitgen diff --env stage | less -R
     """
     _drift(specs, environment, sets, quiet=False, no_cache=no_cache)
-    compose_drift(specs, environment, quiet=False, echo_diff=_echo_diff)
 
 
 # --- submit -----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from unitgen.diagnostics import Diagnostic, Diagnostics
 from unitgen.output import cache
 from unitgen.output.plan import shown
 
@@ -25,6 +24,7 @@ from unitgen.output.plan import shown
 # unchanged ``compile`` in less time than importing it takes.
 if TYPE_CHECKING:
     from unitgen.compile.compiler import CompileResult
+    from unitgen.diagnostics import Diagnostic
     from unitgen.output.interrupt import Signals
 
 EXIT_INVALID = 1
@@ -223,6 +223,8 @@ def output_held(out_dir: str | os.PathLike[str], *, create: bool, writing: bool)
         )
         sys.exit(EXIT_INVALID)
     except OutputFailure as failure:
+        from unitgen.diagnostics import Diagnostics
+
         found = Diagnostics()
         failure.report(found)
         echo_diagnostics(found)

@@ -28,7 +28,7 @@ from unitgen import __version__
 from unitgen.output.atomic import write_atomically
 from unitgen.output.plan import contents_digest, in_sync_by_digest
 
-FORMAT = 6
+FORMAT = 7
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPLAYED_SEVERITIES = ("warning", "note")  # a compile with errors is never memoised
 
@@ -48,6 +48,7 @@ class Memo:
     contents: str  # ``contents_digest`` of those files, in that order
     instances: tuple[tuple[str | None, tuple[str, ...]], ...]  # per environment, as compile prints them
     diagnostics: tuple[tuple[str, str], ...]  # (severity, formatted text), sorted as printed
+    compose_files: bool  # the project declares Compose files ([compose.ENV] file), which check compares
 
     @property
     def units(self) -> int:
@@ -138,16 +139,17 @@ def code_fingerprint(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, int, in
     edited module (an editable install) means a new key.  Bytecode caches are left out:
     they follow their sources, and Python writing one is not a change."""
     found = []
-    for root, directories, names in os.walk(package_dir):
+    top = os.fspath(package_dir)
+    for root, directories, names in os.walk(top):
         directories[:] = [name for name in directories if name != "__pycache__"]
-        below = Path(root).relative_to(package_dir)
+        below = "" if root == top else os.path.relpath(root, top).replace(os.sep, "/") + "/"
         for name in names:
             try:
                 status = os.stat(os.path.join(root, name))
             except OSError:  # a dangling link: not a file of the package
                 continue
             if stat.S_ISREG(status.st_mode):
-                found.append(((below / name).as_posix(), status.st_size, status.st_mtime_ns))
+                found.append((below + name, status.st_size, status.st_mtime_ns))
     return sorted(found)
 
 
@@ -183,6 +185,7 @@ def memo_of(result: Any, specs: Path, diagnostics: Iterable[Any]) -> Memo | None
         contents=contents_digest((path, files[path]) for path in paths),
         instances=tuple((env, tuple(names)) for env, names in result.instances_to_start()),
         diagnostics=replayed,
+        compose_files=any(target.file is not None for target in result.project.compose),
     )
 
 
@@ -226,6 +229,7 @@ def _parse(data: object, digest: str) -> Memo | None:
         and isinstance(fields["contents"], str)
         and _list_of(fields["instances"], _instances_of_one_environment)
         and _list_of(fields["diagnostics"], _replayable_diagnostic)
+        and isinstance(fields["compose_files"], bool)
     )
     if not valid:
         return None
@@ -237,6 +241,7 @@ def _parse(data: object, digest: str) -> Memo | None:
         contents=fields["contents"],
         instances=tuple((env, tuple(names)) for env, names in fields["instances"]),
         diagnostics=tuple((severity, text) for severity, text in fields["diagnostics"]),
+        compose_files=fields["compose_files"],
     )
 
 
