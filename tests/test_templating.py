@@ -3,6 +3,8 @@ special, and what stands inside is one expression naming a specifier, a variable
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from unitgen.compile.compiler import compile_specs
-from unitgen.spec.templating import TemplateError, contains_template, render
+from unitgen.spec.templating import SPECIFIERS, TemplateError, contains_template, render
 from unitgen.systemd.quoting import Raw
 
 VARS = {"region": "eu-west-1", "pct": "50%", "name": "a name"}
@@ -183,3 +185,47 @@ def test_an_attribute_starting_with_an_underscore_is_refused(text: str) -> None:
     # (a dict, a class): the sandbox refuses it.
     with pytest.raises(TemplateError, match="is unsafe"):
         render(text, {"x": "1", "_x": "2"}, {"version": "/v"})
+
+
+# --- A plain reference is looked up without jinja2, and means the same --------------------
+
+PLAIN_REFERENCES = [
+    *(f"{{{{ {name} }}}}" for name in SPECIFIERS),
+    "{{ env.HOME }}",
+    "{{vars.region}}",
+    "{{ vars . pct }}",
+    "{{\nruntime.version\n}}",
+    "{{ runtime.region }}",  # a compile-time value pins a runtime value
+    "{{ vars.regoin }}",  # not set: an error
+    "{{ runtime.vresion }}",  # not declared: an error
+    "{{ env.if }}",  # a keyword is a name after a dot
+    "{{ vars }}",  # a namespace without a name: an error
+]
+
+
+def _outcome(text: str) -> tuple[str, object]:
+    used: set[str] = set()
+    try:
+        return "parts", (render(text, VARS, RUNTIME, used), used)
+    except TemplateError as error:
+        return "error", (error.message, error.hint)
+
+
+@pytest.mark.parametrize("text", PLAIN_REFERENCES)
+def test_a_plain_reference_means_what_jinja2_makes_of_it(text: str) -> None:
+    # In parentheses the same expression is no plain reference: jinja2's sandbox evaluates it.
+    inside = text[2:-2]
+    assert _outcome(text) == _outcome("{{ (" + inside + ") }}")
+
+
+def test_templates_of_plain_references_do_not_import_jinja2() -> None:
+    program = (
+        "import sys\n"
+        "from unitgen.spec.templating import render\n"
+        "render('{{ instance }}-{{ vars.a }} {{ runtime.v }} {{ env.HOME }}', {'a': '1'}, {'v': '/v'})\n"
+        "assert 'jinja2' not in sys.modules, 'plain references imported jinja2'\n"
+        "render('{{ vars.a | upper }}', {'a': '1'})\n"
+        "assert 'jinja2' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

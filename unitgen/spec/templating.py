@@ -1,13 +1,16 @@
 """The one way a spec asks for something that is not literal text: ``{{ … }}``.
 
 Every string in a spec is literal: ``%``, ``$``, ``{%`` and ``{#`` mean themselves.  Only
-``{{ expression }}`` is special; the expression is evaluated by jinja2's sandbox, where
-undefined names are errors.  A spec may name
+``{{ expression }}`` is special; the expression is jinja2's, evaluated in its sandbox
+(``spec.sandbox``), where undefined names are errors.  A spec may name
 
 * systemd specifiers: ``{{ instance }}`` → ``%i``, ``{{ hostname }}`` → ``%H``, …
 * runtime variables: ``{{ env.VERSION }}`` → ``${VERSION}`` (Exec lines only)
 * compile-time values: ``{{ vars.region }}`` → the value given in the project or ``--set``
 * values read from etcd at start: ``{{ runtime.version }}``
+
+A plain reference such as these (a name, or a name and an attribute) is looked up here;
+it means what jinja2 would make of it, and most specs hold nothing else.
 
 Rendering yields ``quoting`` parts: literal strings and ``Raw`` tokens, so escaping
 stays in one place.
@@ -17,13 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
-from typing import Any
-
-import jinja2
-from jinja2.environment import TemplateExpression
-from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from collections.abc import Callable, Mapping
 
 from unitgen.diagnostics import did_you_mean
 from unitgen.systemd.quoting import Part, Raw
@@ -46,7 +43,8 @@ SPECIFIERS: dict[str, str] = {
     "home": "h",
 }
 _NAMESPACES = ("env", "vars", "runtime")
-_KNOWN = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
+KNOWN_NAMES = (*SPECIFIERS, *_NAMESPACES)  # every name a template sees
+KNOWN = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
 _LITERAL_BRACES_HINT = "write {{ '{{' }} for a literal '{{'"
 
 # No value in a unit needs more; a template like {{ 'x' * 10**9 }} must not exhaust memory.
@@ -56,14 +54,19 @@ MAX_RESULT = 1 << 20
 # in jinja2's own lexer; a single ``}`` (closing a dict literal) is part of it.
 _EXPRESSION = re.compile(r"""\{\{((?:[^'"}]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\}(?!\}))*)\}\}""", re.S)
 
-# A Raw token travels through jinja2 as a marker, NUL + its number + NUL, so that filters
-# and ``~`` may place it; the text a spec writes can hold no NUL.
+# A plain reference: ``instance``, ``vars.region``; jinja2 allows white space around the dot.
+# An attribute starting with "_" is left to the sandbox, which refuses it; so is anything
+# else, such as an attribute of a specifier.
+_REFERENCE = re.compile(r"\s*([a-z_]+)(?:\s*\.\s*([A-Za-z][A-Za-z0-9_]*))?\s*")
+
+# A Raw token travels through an expression as a marker, NUL + its number + NUL, so that
+# filters and ``~`` may place it; the text a spec writes can hold no NUL.
 _MARK = "\x00"
 _MARKER = re.compile(_MARK + r"(\d+)" + _MARK)
 # jinja2 turns each "\r" and "\r\n" in a string literal into "\n"; carriage returns are
 # carried through it spelled with NULs.  Two on each side: a marker ends in one NUL and the
 # next starts with one, so with a literal "r" between them they would spell a one-NUL one.
-_CARRIAGE_RETURN = _MARK * 2 + "r" + _MARK * 2
+CARRIAGE_RETURN = _MARK * 2 + "r" + _MARK * 2
 
 
 class TemplateError(ValueError):
@@ -83,47 +86,35 @@ def runtime_variable(name: str) -> str:
     return "UNITGEN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
-class _BoundedEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox, refusing ``**`` and a ``*`` that would build a huge string or list."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            raise TemplateError("'**' is not allowed in a template")
-        if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
-            sequence, count = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
-            if isinstance(count, int) and len(sequence) * max(count, 0) > MAX_RESULT:
-                raise TemplateError(f"a template may not produce more than {MAX_RESULT} characters")
-        return super().call_binop(context, operator, left, right)
-
-
-_ENVIRONMENT = _BoundedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-_ENVIRONMENT.globals.clear()  # range, lipsum, …: the names a template may use are the documented ones
+Expression = Callable[[Mapping[str, object]], str]  # the names a template sees -> its text
 
 
 @functools.lru_cache(maxsize=4096)
-def _expression(source: str) -> TemplateExpression:
+def _expression(source: str) -> Expression:
     """One expression compiled; the same few recur in every spec of a project."""
-    return _ENVIRONMENT.compile_expression(source.replace("\r", _CARRIAGE_RETURN), undefined_to_none=False)
+    reference = _REFERENCE.fullmatch(source)
+    if reference is not None:
+        name, attribute = reference.groups()
+        if attribute is None and name in KNOWN_NAMES:
+            return lambda names: str(names[name])
+        if attribute is not None and name in _NAMESPACES:
+            return lambda names: str(getattr(names[name], attribute))
+    from unitgen.spec import sandbox
+
+    return sandbox.compile_expression(
+        source, "write one expression, e.g. {{ instance }} or {{ vars.NAME }}; " + _LITERAL_BRACES_HINT
+    )
 
 
-def _pieces(text: str) -> list[str | TemplateExpression]:
+def _pieces(text: str) -> list[str | Expression]:
     """The text cut into literal text and the compiled expressions between ``{{ }}``."""
-    pieces: list[str | TemplateExpression] = []
+    pieces: list[str | Expression] = []
     position = 0
     while (start := text.find("{{", position)) != -1:
         match = _EXPRESSION.match(text, start)
         if match is None:
             raise TemplateError("invalid template: a '{{' is not closed by '}}'", _LITERAL_BRACES_HINT)
-        try:
-            expression = _expression(match.group(1))
-        except jinja2.TemplateSyntaxError as error:
-            raise TemplateError(
-                f"invalid template: what stands between '{{{{' and '}}}}' is not an expression ({error.message})",
-                "write one expression, e.g. {{ instance }} or {{ vars.NAME }}; " + _LITERAL_BRACES_HINT,
-            ) from None
-        pieces += [text[position:start], expression]
+        pieces += [text[position:start], _expression(match.group(1))]
         position = match.end()
     pieces.append(text[position:])
     return pieces
@@ -252,19 +243,8 @@ def render(
         "vars": _VarsNamespace(variables),
         "runtime": _RuntimeNamespace(tokens, runtime_keys or {}, variables, used),
     }
-    try:
-        rendered = "".join(piece if isinstance(piece, str) else str(piece(context)) for piece in _pieces(text))
-    except TemplateError:
-        raise
-    except jinja2.UndefinedError as error:
-        name = re.search(r"'([^']+)' is undefined", str(error))
-        hint = did_you_mean(name.group(1), [*SPECIFIERS, *_NAMESPACES]) if name else None
-        raise TemplateError(f"unknown name in template: {error} (known: {_KNOWN})", hint) from None
-    except jinja2.TemplateError as error:  # the sandbox refusing an attribute
-        raise TemplateError(f"invalid template: {error}") from None
-    except Exception as error:  # a filter or operator failing on its operands
-        raise TemplateError(f"template failed: {error}") from None
-    return _split(rendered.replace(_CARRIAGE_RETURN, "\r"), tokens.raws)
+    rendered = "".join(piece if isinstance(piece, str) else piece(context) for piece in _pieces(text))
+    return _split(rendered.replace(CARRIAGE_RETURN, "\r"), tokens.raws)
 
 
 def _split(rendered: str, raws: list[Raw]) -> tuple[Part, ...]:
