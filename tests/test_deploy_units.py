@@ -71,7 +71,7 @@ def test_systemd_runs_exactly_the_script_and_the_spec_values_as_arguments(tmp_pa
     ][0]
     chunks = script_chunks("updater")
     assert list(argv[:5]) == ["/bin/sh", "-c", LOADER, "unitgen-updater", str(len(chunks))]
-    assert list(argv[5 : 5 + len(chunks)]) == chunks
+    assert list(argv[5 : 5 + len(chunks)]) == list(chunks)
     values = list(argv[5 + len(chunks) :])
     literal = ["{{" if word == "{{ '{{' }}" else word for word in HOSTILE]  # the template's value
     options = ["-e", "MODE=a b; c", "-v", "/srv/data:/data"]
@@ -83,7 +83,7 @@ def test_systemd_runs_exactly_the_script_and_the_spec_values_as_arguments(tmp_pa
     ]  # fmt: skip
     assert re.fullmatch(r"[0-9a-f]{32}", values[2])  # %m: the machine ID, filled in by systemd
     keeper = [a for key, a in verdict.commands["app-keeper.service"] if key == "ExecStart"][0]
-    assert [w.replace("$$", "$") for w in keeper[5:-9]] == script_chunks("keeper")
+    assert [w.replace("$$", "$") for w in keeper[5:-9]] == list(script_chunks("keeper"))
     assert list(keeper[-9:]) == [
         "/usr/bin/etcdctl", "2", values[2], "/unitgen/deploy/app", "app.service", "/usr/bin/systemctl", "5", "5", "10"
     ]  # fmt: skip

@@ -10,8 +10,9 @@ and ``DeployPlan`` tells ``unitgen deploy`` the same.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Mapping
-from importlib import resources
 
 import attrs
 
@@ -63,10 +64,16 @@ def deploy_plan(spec: ServiceSpec, project: Project) -> DeployPlan | None:
     )
 
 
-def script_chunks(role: str) -> list[str]:
+# Installed beside this module (package data in pyproject.toml), read as plain files.
+SCRIPTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
+
+
+@functools.cache  # two roles; every deployed spec carries the same script
+def script_chunks(role: str) -> tuple[str, ...]:
     """The role's script without comments or indentation, cut at line ends into pieces that
     each fit on a unit-file line once quoted."""
-    text = resources.files("unitgen.compile").joinpath("scripts", f"{role}.sh").read_text()
+    with open(os.path.join(SCRIPTS_DIR, f"{role}.sh"), encoding="utf-8") as file:
+        text = file.read()
     lines = [line.strip() for line in text.splitlines()]
     chunks: list[str] = []
     current, size = "", 2  # a chunk's text, and its length quoted (the two quotes to start)
@@ -81,7 +88,7 @@ def script_chunks(role: str) -> list[str]:
             current, size = "", 2
         current += line + "\n"
         size += cost
-    return [*chunks, current]
+    return (*chunks, current)
 
 
 def deploy_units(
