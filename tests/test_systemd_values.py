@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import require_tool
+from unitgen.systemd import directives
 from unitgen.systemd.values import (
     SPECIFIERS_FULL,
     SPECIFIERS_INSTALL,
@@ -130,3 +131,14 @@ def test_specifier_positions() -> None:
     assert specifier_positions("%z", SPECIFIERS_FULL) == [(0, "z")]
     assert specifier_positions("%h", SPECIFIERS_UNIT_NAME) == [(0, "h")]
     assert specifier_positions("%%%z", SPECIFIERS_FULL) == [(2, "z")]
+
+
+def test_every_directive_systemd_knows_has_a_kind() -> None:
+    for section, keys in directives.KNOWN.items():
+        for key in keys:
+            found = directives.kind(section, key)
+            assert isinstance(found, directives.Kind)
+            if key in directives.EXEC_KEYS:
+                assert found.type is directives.ValueType.EXEC
+    assert directives.kind("Service", "NoSuchKey").type is directives.ValueType.RAW
+    assert directives.kind("Unit", "ExecStart").type is directives.ValueType.RAW  # not in [Unit]

@@ -11,6 +11,7 @@ systemd at run time.  [Install] keys are read by systemctl, not by the manager.
 from __future__ import annotations
 
 import enum
+import functools
 
 import attrs
 
@@ -578,11 +579,14 @@ def is_deprecated(section: str, key: str) -> bool:
 
 def kind(section: str, key: str) -> Kind:
     """The value kind of ``[section] key=``; RAW for keys not described here."""
-    return _KINDS.get(f"{section}.{key}", _RAW)
+    if key not in KNOWN.get(section, ()):
+        return _RAW
+    return _classify(section, key)
 
 
-def _classify(qualified: str) -> Kind:
-    section, key = qualified.split(".", 1)
+@functools.cache  # a compile asks about the same few keys again and again
+def _classify(section: str, key: str) -> Kind:
+    qualified = f"{section}.{key}"
     full = SPECIFIERS_FULL if qualified in _EXPANDS_SPECIFIERS else None
     if key in EXEC_KEYS:
         return Kind(ValueType.EXEC, specifiers=SPECIFIERS_FULL)
@@ -609,11 +613,6 @@ def _classify(qualified: str) -> Kind:
     if key in ("Description", "Documentation") or full is not None:
         return Kind(ValueType.STRING, specifiers=SPECIFIERS_FULL)
     return _RAW
-
-
-_KINDS: dict[str, Kind] = {
-    f"{section}.{key}": _classify(f"{section}.{key}") for section, keys in KNOWN.items() for key in keys
-}
 
 
 # The sections systemd 252 reads for each unit type (unit_vtable[]->sections).
