@@ -199,12 +199,19 @@ def test_deploy_usage_errors_and_an_unreachable_etcd_are_one_clear_line(tmp_path
 def test_the_tunnel_runs_etcdctl_on_the_host_through_ssh() -> None:
     etcd = Etcdctl("/usr/bin/etcdctl", "3", tunnel="bastion.example.com")
     assert etcd.argv("put", "/app-version", "v2") == [
-        "ssh", "bastion.example.com", "env ETCDCTL_API=3 /usr/bin/etcdctl put /app-version v2"
+        "ssh", "--", "bastion.example.com", "env ETCDCTL_API=3 /usr/bin/etcdctl put /app-version v2"
     ]  # fmt: skip
     local = Etcdctl("etcdctl", "2", endpoint="http://10.0.0.5:2379")
     assert local.shell("set", "/app-version", "v 2") == (
         "ETCDCTL_API=2 etcdctl --endpoints=http://10.0.0.5:2379 set /app-version 'v 2'"
     )
+
+
+@pytest.mark.parametrize("host", ["-oProxyCommand=touch /tmp/pwned", ""])
+def test_a_tunnel_host_that_ssh_would_read_as_an_option_is_refused(tmp_path: Path, host: str) -> None:
+    proc = run_unitgen("deploy", "v2", "--tunnel", host, "--dry-run", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "--tunnel" in proc.stderr and "is not a host name" in proc.stderr
 
 
 def test_a_spec_name_no_description_can_hold_is_reported_not_a_crash(tmp_path: Path) -> None:

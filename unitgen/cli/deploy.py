@@ -14,13 +14,22 @@ from unitgen.cli.common import EXIT_INVALID, compiled_or_exit, env_option
 ACTIONS = ("status", "rollback")
 
 
+def _host(value: str | None) -> str | None:
+    if value is not None and (not value or value.startswith("-")):
+        raise click.BadParameter(f"{value!r} is not a host name", param_hint="--tunnel")
+    return value
+
+
 @click.command(short_help="Deploy a version (or: deploy status, deploy rollback) through etcd.")
 @click.argument("version", metavar="VERSION|status|rollback")
 @env_option
 @click.option("--specs", type=click.Path(path_type=Path, file_okay=False), default="specs", help="The specs directory.")
 @click.option("--endpoint", metavar="URL", help="etcdctl --endpoints (else etcdctl's default or $ETCDCTL_ENDPOINTS).")
 @click.option(
-    "--tunnel", metavar="HOST", help="Run etcdctl on HOST through ssh, as fleetctl --tunnel reaches a cluster."
+    "--tunnel",
+    metavar="HOST",
+    callback=lambda ctx, param, value: _host(value),
+    help="Run etcdctl on HOST through ssh, as fleetctl --tunnel reaches a cluster.",
 )
 @click.option(
     "--etcdctl", "etcdctl_path", metavar="PATH", default="etcdctl", help="The etcdctl to run (default: on PATH)."

@@ -50,7 +50,8 @@ class Etcdctl:
             command.append(f"--endpoints={self.endpoint}")
         command += args
         if self.tunnel:
-            return ["ssh", self.tunnel, shlex.join(["env", f"ETCDCTL_API={self.api}", *command])]
+            # "--": a host is never read as one of ssh's options
+            return ["ssh", "--", self.tunnel, shlex.join(["env", f"ETCDCTL_API={self.api}", *command])]
         return command
 
     def shell(self, *args: str) -> str:
