@@ -7,12 +7,13 @@ import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from unitgen.cli.common import (
     EXIT_INVALID,
-    cache_key,
+    cached,
     compile_command_line,
     compile_or_usage_error,
     compiled_or_exit,
@@ -28,8 +29,10 @@ from unitgen.cli.common import (
     use_color,
 )
 from unitgen.cli.compose import compose_drift
-from unitgen.output import cache
 from unitgen.output.plan import shown
+
+if TYPE_CHECKING:
+    from unitgen.output import cache
 
 
 @click.command(short_help="Compile the specs into the output directory.")
@@ -59,8 +62,7 @@ def compile(
     Example:
       unitgen compile specs/ --env prod --set version=v42
     """
-    key = None if verify else cache_key(specs, environment, sets, no_cache=no_cache)
-    memo = None if key is None else cache.lookup(key)
+    key, memo = cached(specs, environment, sets, no_cache=no_cache or verify)
     if memo is not None:
         with output_held(memo.out_dir, create=False, writing=True):
             if memo.matches_output():
@@ -148,8 +150,7 @@ def _echo_diff(text: str) -> None:
 def _drift(specs: Path, environment: str | None, sets: tuple[str, ...], *, quiet: bool, no_cache: bool) -> bool:
     """Print how out/ and the declared Compose files differ from the specs; True when
     they are up to date."""
-    key = cache_key(specs, environment, sets, no_cache=no_cache)
-    memo = None if key is None else cache.lookup(key)
+    key, memo = cached(specs, environment, sets, no_cache=no_cache)
     if memo is not None:
         with output_held(memo.out_dir, create=False, writing=False):
             pass  # an interrupted compile finished or undone before out/ is read

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from unitgen.output import cache
 from unitgen.output.plan import shown
 
 # The compiler is imported by the commands that compile: a memo answers ``check`` and an
@@ -25,6 +24,7 @@ from unitgen.output.plan import shown
 if TYPE_CHECKING:
     from unitgen.compile.compiler import CompileResult
     from unitgen.diagnostics import Diagnostic
+    from unitgen.output import cache
     from unitgen.output.interrupt import Signals
 
 EXIT_INVALID = 1
@@ -133,9 +133,18 @@ def compile_or_usage_error(
         raise click.UsageError(str(error)) from None
 
 
-def cache_key(specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool) -> cache.Key | None:
+def cached(
+    specs: Path, environment: str | None, sets: tuple[str, ...], *, no_cache: bool
+) -> tuple[cache.Key | None, cache.Memo | None]:
+    """The cache's key for this compile (None when the cache is off) and the memo stored
+    under it, if any."""
     parse_sets(sets)  # a bad NAME=VALUE is a usage error before the cache is asked
-    return None if no_cache else cache.key_for(specs, environment, sets)
+    if no_cache:
+        return None, None
+    from unitgen.output import cache
+
+    key = cache.key_for(specs, environment, sets)
+    return key, None if key is None else cache.lookup(key)
 
 
 def remember(
@@ -147,7 +156,11 @@ def remember(
     diagnostics: list[Diagnostic],
 ) -> None:
     """Memoise a compile without errors, unless a spec changed while it ran."""
-    if key is not None and result.ok and cache.key_for(specs, environment, sets) == key:
+    if key is None or not result.ok:
+        return
+    from unitgen.output import cache
+
+    if cache.key_for(specs, environment, sets) == key:
         cache.store(key, cache.memo_of(result, specs, diagnostics))
 
 
