@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from unitgen.output import journal, lock
+from unitgen.output import lock
 from unitgen.output.failure import OutputFailure, failing_as
 from unitgen.output.interrupt import Signals, catching_signals
 
@@ -37,9 +37,13 @@ def holding(
         try:
             if create:
                 _make_directories(directory, created)
-            if create or os.path.isdir(journal.state_dir(directory)):
+            if create or os.path.isdir(lock.state_dir(directory)):
                 held = _lock(directory, timeout)
             if held is not None:
+                # Only here can there be a journal to read: an output directory without
+                # unitgen's state directory is read without it.
+                from unitgen.output import journal
+
                 with signals.shielded():
                     recovery = journal.recover(directory)
                 if recovery is not None:
@@ -59,9 +63,9 @@ def _lock(directory: str, timeout: float) -> lock.Lock | None:
     try:
         return lock.acquire(directory, timeout)
     except OSError as error:
-        if error.errno in _CANNOT_WRITE and not os.path.lexists(journal.state_dir(directory)):
+        if error.errno in _CANNOT_WRITE and not os.path.lexists(lock.state_dir(directory)):
             return None
-        raise OutputFailure("lock the output directory", journal.state_dir(directory), error) from error
+        raise OutputFailure("lock the output directory", lock.state_dir(directory), error) from error
 
 
 def _make_directories(directory: str, made: list[str]) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 import attrs
 
 from unitgen.output.failure import failing_as
-from unitgen.output.lock import STATE_DIR
+from unitgen.output.lock import state_dir
 
 FORMAT = 1
 JOURNAL = "journal"
@@ -76,10 +76,6 @@ class Recovery:
 FINISHED = "finished"
 UNDONE = "undone"
 CLEANED = "cleaned"
-
-
-def state_dir(out_dir: str) -> str:
-    return os.path.join(out_dir, STATE_DIR)
 
 
 def staged(out_dir: str, operation: Operation) -> str:

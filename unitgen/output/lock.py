@@ -24,6 +24,13 @@ except ImportError:  # Windows
     fcntl = None
 
 STATE_DIR = ".unitgen"  # inside the output directory: the lock, and a transaction's journal and files
+
+
+def state_dir(out_dir: str) -> str:
+    """unitgen's own directory inside ``out_dir``."""
+    return os.path.join(out_dir, STATE_DIR)
+
+
 LOCK_NAME = "lock"
 DEFAULT_TIMEOUT = 10.0
 _POLL = 0.05

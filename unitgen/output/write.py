@@ -20,6 +20,7 @@ from unitgen.output import journal
 from unitgen.output.failure import OutputFailure, failing_as
 from unitgen.output.interrupt import Signals
 from unitgen.output.journal import MKDIR, REMOVE, WRITE, Operation
+from unitgen.output.lock import state_dir
 from unitgen.output.plan import Plan
 
 UNIT_MODE = 0o644
@@ -39,7 +40,7 @@ def apply(plan: Plan, files: Mapping[str, str], out_dir: Path, signals: Signals 
         _stage(directory, operations, files)
         signals.raise_pending()
         with signals.shielded():
-            with failing_as("commit the journal", journal.state_dir(directory)):
+            with failing_as("commit the journal", state_dir(directory)):
                 journal.write_journal(directory, operations)
             committed = True
             journal.roll_forward(directory, operations)
@@ -75,8 +76,8 @@ def _stage(out_dir: str, operations: list[Operation], files: Mapping[str, str]) 
     """Write the new files and keep the old ones, inside the state directory, durably;
     ``out/`` itself is not changed."""
     for name in (journal.NEW, journal.OLD):
-        with failing_as("create the staging directory", journal.state_dir(out_dir)):
-            os.makedirs(os.path.join(journal.state_dir(out_dir), name), exist_ok=True)
+        with failing_as("create the staging directory", state_dir(out_dir)):
+            os.makedirs(os.path.join(state_dir(out_dir), name), exist_ok=True)
     for operation in operations:
         where = journal.target(out_dir, operation)
         if operation.kind == MKDIR:
@@ -89,11 +90,11 @@ def _stage(out_dir: str, operations: list[Operation], files: Mapping[str, str]) 
         if operation.kind == WRITE:
             with failing_as("write the file", where):
                 _write(journal.staged(out_dir, operation), files[operation.path].encode("utf-8", "surrogateescape"))
-    with failing_as("sync the staged files", journal.state_dir(out_dir)):
+    with failing_as("sync the staged files", state_dir(out_dir)):
         _make_durable(journal.staged(out_dir, operation) for operation in operations if operation.kind == WRITE)
     for name in (journal.NEW, journal.OLD):
-        with failing_as("sync the staging directory", journal.state_dir(out_dir)):
-            journal.sync_directory(os.path.join(journal.state_dir(out_dir), name))
+        with failing_as("sync the staging directory", state_dir(out_dir)):
+            journal.sync_directory(os.path.join(state_dir(out_dir), name))
 
 
 def _write(path: str, data: bytes) -> None:
