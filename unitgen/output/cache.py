@@ -118,9 +118,12 @@ def _inputs_digest(given: str) -> str:
     digest = hashlib.sha256()
     for name in sorted(os.listdir(given)):
         if name.endswith(".toml"):
-            with open(os.path.join(given, name), "rb") as file:
-                contents = hashlib.sha256(file.read()).hexdigest()
-            digest.update(f"{len(name)}:{name}:{contents}\n".encode("utf-8", "surrogateescape"))
+            with open(os.path.join(given, name), "rb", buffering=0) as file:
+                contents = file.read()
+            # Each piece length-prefixed: no two sets of files feed the same bytes.
+            for piece in (name.encode("utf-8", "surrogateescape"), contents):
+                digest.update(len(piece).to_bytes(8, "big"))
+                digest.update(piece)
     return digest.hexdigest()
 
 
@@ -138,16 +141,17 @@ def code_fingerprint(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, int, in
     edited module (an editable install) means a new key.  Bytecode caches are left out:
     they follow their sources, and Python writing one is not a change."""
     found = []
-    for root, directories, names in os.walk(package_dir):
+    top = os.fspath(package_dir)
+    for root, directories, names in os.walk(top):
         directories[:] = [name for name in directories if name != "__pycache__"]
-        below = Path(root).relative_to(package_dir)
+        below = "" if root == top else os.path.relpath(root, top).replace(os.sep, "/") + "/"
         for name in names:
             try:
                 status = os.stat(os.path.join(root, name))
             except OSError:  # a dangling link: not a file of the package
                 continue
             if stat.S_ISREG(status.st_mode):
-                found.append(((below / name).as_posix(), status.st_size, status.st_mtime_ns))
+                found.append((below + name, status.st_size, status.st_mtime_ns))
     return sorted(found)
 
 

@@ -124,7 +124,7 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 def _read(path: str | os.PathLike[str]) -> str | None:
     try:
-        with open(path, "rb") as file:
+        with open(path, "rb", buffering=0) as file:  # one read of the whole file, no buffer
             return file.read().decode("utf-8", "surrogateescape")
     except OSError:  # missing, unreadable, or a directory
         return None

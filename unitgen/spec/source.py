@@ -8,7 +8,6 @@ import json
 import os
 import re
 import tomllib
-from pathlib import Path
 
 import attrs
 
@@ -153,7 +152,8 @@ def load_document(
 def _read(path: str | os.PathLike[str], shown: str, diagnostics: Diagnostics) -> bytes | None:
     """A file's bytes; reports and returns None when it cannot be read."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb", buffering=0) as file:  # one read of the whole file, no buffer
+            return file.read()
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None
