@@ -115,11 +115,12 @@ def _digest(data: object) -> str:
 def _inputs_digest(given: str) -> str:
     """One digest of the name and contents (not times) of every ``*.toml`` of the specs
     directory, each file read and hashed in turn: no list of them all is kept."""
+    from unitgen.files import read_bytes
+
     digest = hashlib.sha256()
     for name in sorted(os.listdir(given)):
         if name.endswith(".toml"):
-            with open(os.path.join(given, name), "rb", buffering=0) as file:
-                contents = file.read()
+            contents = read_bytes(os.path.join(given, name))
             # Each piece length-prefixed: no two sets of files feed the same bytes.
             for piece in (name.encode("utf-8", "surrogateescape"), contents):
                 digest.update(len(piece).to_bytes(8, "big"))

@@ -12,6 +12,7 @@ import tomllib
 import attrs
 
 from unitgen.diagnostics import Diagnostics, Location, Where
+from unitgen.files import read_bytes
 from unitgen.spec.locate import Position, locate
 
 KeyPath = tuple[str | int, ...]
@@ -152,8 +153,7 @@ def load_document(
 def _read(path: str | os.PathLike[str], shown: str, diagnostics: Diagnostics) -> bytes | None:
     """A file's bytes; reports and returns None when it cannot be read."""
     try:
-        with open(path, "rb", buffering=0) as file:  # one read of the whole file, no buffer
-            return file.read()
+        return read_bytes(path)
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None
