@@ -41,7 +41,7 @@ def merge_layers(layers: Sequence[Layer], key: Key, fallback_from: Origins | Non
     data = layers[0].data
     for layer in layers[1:]:
         data = _merge_table(data, layer.data, key)
-    return Layer(data, MergedOrigins(tuple(layers), key, fallback_from or layers[0].origins))
+    return Layer(data, MergedOrigins(tuple(layers), key, layers[0].origins if fallback_from is None else fallback_from))
 
 
 @attrs.frozen
