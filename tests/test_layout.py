@@ -13,7 +13,7 @@ PACKAGE = REPO / "unitgen"
 TABLES = {"systemd/directives.py", "spec/schema.py", "codes.py"}
 MAX_LINES = 400
 # Which sub-packages a stage may import (besides the shared top-level modules).
-SHARED = {"unitgen", "unitgen.diagnostics", "unitgen.codes", "unitgen.secretscan"}
+SHARED = {"unitgen", "unitgen.diagnostics", "unitgen.codes", "unitgen.secretscan", "unitgen.files"}
 ALLOWED = {
     "systemd": {"systemd"},
     "spec": {"spec", "systemd"},

@@ -211,6 +211,7 @@ def _compile_environment(
     files_with_errors = {d.location.file for d in (*loading, *diagnostics) if d.is_error and d.location is not None}
     prefix = f"{env}/" if env else ""
     directory_name = specs_dir.resolve().name
+    project = project_id(workspace.project.name, directory_name)
     compiled: list[CompiledUnit] = []
     kept_specs: list[ServiceSpec] = []
     findings: dict[str, list[tuple[Diagnostic, Diagnostic]]] = {}  # per spec: (finding, as any spec would read)
@@ -240,7 +241,6 @@ def _compile_environment(
         lint_passthrough = bool(spec.unit_extra or spec.service_extra) and not found.has_errors
         lint_passthrough = lint_passthrough and spec.source not in files_with_errors
         source = header_source(directory_name, spec)
-        project = project_id(workspace.project.name, directory_name)
         name_refused = any(finding.code == "S210" for finding in found)
         for unit in units:
             linted = Diagnostics()

@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from unitgen import __version__
+from unitgen.files import read_bytes
 from unitgen.output.atomic import write_atomically
 from unitgen.output.plan import contents_digest, in_sync_by_digest
 
@@ -119,9 +120,11 @@ def _inputs_digest(given: str) -> str:
     digest = hashlib.sha256()
     for name in sorted(os.listdir(given)):
         if name.endswith(".toml"):
-            with open(os.path.join(given, name), "rb") as file:
-                contents = hashlib.sha256(file.read()).hexdigest()
-            digest.update(f"{len(name)}:{name}:{contents}\n".encode("utf-8", "surrogateescape"))
+            contents = read_bytes(os.path.join(given, name))
+            # Each piece length-prefixed: no two sets of files feed the same bytes.
+            for piece in (name.encode("utf-8", "surrogateescape"), contents):
+                digest.update(len(piece).to_bytes(8, "big"))
+                digest.update(piece)
     return digest.hexdigest()
 
 

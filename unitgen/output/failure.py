@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from unitgen.diagnostics import Diagnostics, Location
 
@@ -55,10 +53,22 @@ class OutputFailure(Exception):
         diagnostics.error("O104", f"cannot {self.action}: {detail}", location=where, hint=self.remedy())
 
 
-@contextmanager
-def failing_as(action: str, path: str | os.PathLike[str]) -> Iterator[None]:
+def failing_as(action: str, path: str | os.PathLike[str]) -> _FailingAs:
     """Turn an ``OSError`` in the block into an ``OutputFailure`` naming ``path``."""
-    try:
-        yield
-    except OSError as error:
-        raise OutputFailure(action, os.fspath(path), error) from error
+    return _FailingAs(action, path)
+
+
+class _FailingAs:
+    """``failing_as``'s block, as a class: a write uses one per file, and a generator
+    based context manager costs several times more to enter and leave."""
+
+    def __init__(self, action: str, path: str | os.PathLike[str]) -> None:
+        self.action = action
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
+        if isinstance(error, OSError):
+            raise OutputFailure(self.action, os.fspath(self.path), error) from error

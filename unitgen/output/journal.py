@@ -170,9 +170,10 @@ def roll_forward(out_dir: str, operations: Iterable[Operation]) -> None:
             with failing_as("create the directory", where), contextlib.suppress(FileExistsError):
                 os.mkdir(where)
         elif operation.kind == WRITE:
-            if os.path.lexists(staged(out_dir, operation)):
+            new = staged(out_dir, operation)
+            if os.path.lexists(new):
                 with failing_as("replace the file" if operation.kept else "create the file", where):
-                    os.replace(staged(out_dir, operation), where)
+                    os.replace(new, where)
         elif os.path.lexists(where):
             with failing_as("remove the file", where):
                 os.unlink(where)

@@ -19,6 +19,7 @@ import attrs
 
 from unitgen.compile.header import GENERATED_MARKER, checksum, split_generated
 from unitgen.diagnostics import Diagnostics, Location
+from unitgen.files import read_bytes
 from unitgen.output.lock import STATE_DIR
 from unitgen.systemd.unitnames import FLEET_SUFFIXES
 
@@ -124,8 +125,7 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 def _read(path: str | os.PathLike[str]) -> str | None:
     try:
-        with open(path, "rb") as file:
-            return file.read().decode("utf-8", "surrogateescape")
+        return read_bytes(path).decode("utf-8", "surrogateescape")
     except OSError:  # missing, unreadable, or a directory
         return None
 

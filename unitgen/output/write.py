@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from unitgen.files import write_new
 from unitgen.output import journal
 from unitgen.output.failure import OutputFailure, failing_as
 from unitgen.output.interrupt import Signals
@@ -89,18 +89,13 @@ def _stage(out_dir: str, operations: list[Operation], files: Mapping[str, str]) 
                 _keep(where, journal.kept(out_dir, operation))
         if operation.kind == WRITE:
             with failing_as("write the file", where):
-                _write(journal.staged(out_dir, operation), files[operation.path].encode("utf-8", "surrogateescape"))
+                data = files[operation.path].encode("utf-8", "surrogateescape")
+                write_new(journal.staged(out_dir, operation), data, UNIT_MODE)
     with failing_as("sync the staged files", state_dir(out_dir)):
         _make_durable(journal.staged(out_dir, operation) for operation in operations if operation.kind == WRITE)
     for name in (journal.NEW, journal.OLD):
         with failing_as("sync the staging directory", state_dir(out_dir)):
             journal.sync_directory(os.path.join(state_dir(out_dir), name))
-
-
-def _write(path: str, data: bytes) -> None:
-    with open(path, "xb") as file:
-        file.write(data)
-    os.chmod(path, UNIT_MODE)  # exactly, whatever the umask
 
 
 def _make_durable(paths: Iterable[str]) -> None:
@@ -121,6 +116,8 @@ def _keep(path: str, keep_as: str) -> None:
     try:
         os.link(path, keep_as, follow_symlinks=False)
     except (OSError, NotImplementedError):
+        import shutil  # only where the file system has no hard links
+
         shutil.copy2(path, keep_as, follow_symlinks=False)
         if not os.path.islink(keep_as):
             with open(keep_as, "rb") as file:

@@ -119,7 +119,9 @@ class CrossChecker:
     # --- cycles ---------------------------------------------------------------------
 
     def edges(self, keys: Iterable[str]) -> dict[str, set[str]]:
-        graph: dict[str, set[str]] = {spec.name: set() for spec in self.specs}
+        """Who must come after (or requires) whom; a spec with no edge out has no entry: it
+        can be in no cycle."""
+        graph: dict[str, set[str]] = {}
         for spec in self.specs:
             for key in keys:
                 for name in getattr(spec.relations, key):
@@ -127,9 +129,9 @@ class CrossChecker:
                     if target is None or target is spec:
                         continue
                     if key == "before":
-                        graph[target.name].add(spec.name)
+                        graph.setdefault(target.name, set()).add(spec.name)
                     else:
-                        graph[spec.name].add(target.name)
+                        graph.setdefault(spec.name, set()).add(target.name)
         return graph
 
     def cycles(self) -> None:

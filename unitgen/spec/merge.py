@@ -36,13 +36,12 @@ def merge_layers(layers: Sequence[Layer], key: Key, fallback_from: Origins | Non
     What no layer locates is located as the first layer's data as a whole, or as
     ``fallback_from``'s when given (a spec's own file, under the defaults it is merged over).
     """
-    merged = layers[0]
+    if len(layers) == 1 and fallback_from is None:
+        return layers[0]
+    data = layers[0].data
     for layer in layers[1:]:
-        data = _merge_table(merged.data, layer.data, key)
-        merged = Layer(data, MergedOrigins(data, (merged, layer), merged.origins))
-    if fallback_from is None:
-        return merged
-    return Layer(merged.data, MergedOrigins(merged.data, (merged,), fallback_from))
+        data = _merge_table(data, layer.data, key)
+    return Layer(data, MergedOrigins(tuple(layers), key, layers[0].origins if fallback_from is None else fallback_from))
 
 
 @attrs.frozen
@@ -50,24 +49,37 @@ class MergedOrigins(Origins):
     """A merged value comes from the topmost layer that holds it.
 
     List items are matched by value (name lists are unions, so an item's index in the
-    merged list differs from its index in the layer that wrote it).
+    merged list differs from its index in the layer that wrote it).  The merged data is
+    merged again when a value is located, which only a diagnostic asks for: kept, the
+    merged copies of every spec would outweigh the specs.
     """
 
-    data: dict[str, object]
-    layers: tuple[Layer, ...]
+    layers: tuple[Layer, ...]  # as given to ``merge_layers``, bottom first
+    key: Key
     fallback_from: Origins
 
     def fallback(self) -> Location:
         return self.fallback_from.fallback()
 
     def find(self, path: KeyPath) -> Location | None:
-        for layer in reversed(self.layers):
-            translated = _translate(path, self.data, layer.data)
-            if translated is not None:
-                found = layer.origins.find(translated)
-                if found is not None:
-                    return found
-        return None
+        merged = [self.layers[0].data]  # the data after each layer
+        for layer in self.layers[1:]:
+            merged.append(_merge_table(merged[-1], layer.data, self.key))
+        probe = path
+        # From the top: the layer that holds the value, else the same value one merge lower.
+        for index in range(len(self.layers) - 1, 0, -1):
+            layer = self.layers[index]
+            translated = _translate(probe, merged[index], layer.data)
+            found = None if translated is None else layer.origins.find(translated)
+            if found is not None:
+                return found
+            lower = _translate(probe, merged[index], merged[index - 1])
+            if lower is None:
+                return None
+            probe = lower
+        first = self.layers[0]
+        translated = _translate(probe, merged[0], first.data)
+        return None if translated is None else first.origins.find(translated)
 
 
 @attrs.frozen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import attrs
@@ -53,33 +53,35 @@ def sublayer(layer: Layer, prefix: KeyPath) -> Layer:
     return Layer(data if isinstance(data, dict) else {}, below)
 
 
-def spec_paths(directory: Path) -> list[Path]:
-    """Every spec file of ``directory``: each ``*.toml`` but the project file, in name order."""
-    return sorted(path for path in directory.iterdir() if path.name.endswith(".toml") and path.name != PROJECT_FILE)
+def spec_names(names: Iterable[str]) -> list[str]:
+    """The spec files among the names of a directory: each ``*.toml`` but the project file."""
+    return [name for name in names if name.endswith(".toml") and name != PROJECT_FILE]
 
 
-def _warn_ignored(directory: Path, diagnostics: Diagnostics) -> None:
+def _warn_ignored(directory: Path, names: list[str], diagnostics: Diagnostics) -> None:
     """Files that look like specs but are not compiled: a ``.TOML`` (any other case), and
-    spec files in a subdirectory.  Leaving them out silently would drop a service."""
-    for path in sorted(directory.iterdir()):
-        if path.name.lower().endswith(".toml") and not path.name.endswith(".toml"):
+    spec files in a subdirectory.  Leaving them out silently would drop a service.
+    ``names``: the directory's, sorted."""
+    for name in names:
+        path = directory / name
+        if name.lower().endswith(".toml") and not name.endswith(".toml"):
             diagnostics.warning(
                 "S004",
-                f"{path.name} is not compiled: a spec file's name ends in '.toml', in lower case",
-                hint=f"rename it to {path.name[: -len('.toml')]}.toml",
+                f"{name} is not compiled: a spec file's name ends in '.toml', in lower case",
+                hint=f"rename it to {name[: -len('.toml')]}.toml",
                 location=Location(display_path(path)),
             )
-        elif path.is_dir() and not path.name.endswith(".toml") and not path.name.startswith("."):
+        elif not name.endswith(".toml") and not name.startswith(".") and path.is_dir():
             below = sorted(
-                Path(root, name).relative_to(path).as_posix()
-                for root, _, names in os.walk(path)  # symbolic links to directories are not followed
-                for name in names
-                if name.lower().endswith(".toml")
+                Path(root, found).relative_to(path).as_posix()
+                for root, _, found_names in os.walk(path)  # symbolic links to directories are not followed
+                for found in found_names
+                if found.lower().endswith(".toml")
             )
             if below:
                 diagnostics.warning(
                     "S004",
-                    f"{path.name}/ holds spec files that are not compiled ({', '.join(below)}): "
+                    f"{name}/ holds spec files that are not compiled ({', '.join(below)}): "
                     f"only those directly in {directory.name or directory}/ are",
                     hint="move them up into the specs directory",
                     location=Location(display_path(path)),
@@ -91,7 +93,8 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
     found = Diagnostics()
     project, project_layer = load_project_layer(directory, found)
     diagnostics.extend(found)
-    _warn_ignored(directory, diagnostics)
+    names = sorted(os.listdir(directory))  # one listing, no path object per file
+    _warn_ignored(directory, names, diagnostics)
     environments = project.environments or (None,)
     project_defaults: dict[str | None, Layer] = {}
     variables: dict[str | None, dict[str, str]] = {}
@@ -113,11 +116,13 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
     specs = []
     unloaded = set()
     prefix = source.display_prefix(os.fspath(directory))  # the same for every spec: found once
-    for path in spec_paths(directory):
-        shown = os.fspath(path) if prefix is None else prefix + path.name
+    for file_name in spec_names(names):
+        stem = os.path.splitext(file_name)[0]
+        path = os.path.join(directory, file_name)
+        shown = os.fspath(directory / file_name) if prefix is None else prefix + file_name
         document = load_document(path, diagnostics, shown=shown)
         if document is None:
-            unloaded.add(path.stem)
+            unloaded.add(stem)
             continue
         data = check_document(document.data, schema.SPEC, document.origins, diagnostics)
         tables = data.get("environments")
@@ -138,7 +143,7 @@ def load_workspace(directory: Path, overrides: Mapping[str, str], diagnostics: D
                 )
                 continue
             overlays[env] = sublayer(Layer(data, document.origins), ("environments", env))
-        name = data.get("unit", {}).get("name") or path.stem
+        name = data.get("unit", {}).get("name") or stem
         origins = document.origins if "name" in data.get("unit", {}) else NamedByFile(document.origins, document.path)
         specs.append(SpecFile(name, document.path, origins, body, overlays))
     return Workspace(

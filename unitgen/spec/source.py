@@ -8,11 +8,11 @@ import json
 import os
 import re
 import tomllib
-from pathlib import Path
 
 import attrs
 
 from unitgen.diagnostics import Diagnostics, Location, Where
+from unitgen.files import read_bytes
 from unitgen.spec.locate import Position, locate
 
 KeyPath = tuple[str | int, ...]
@@ -153,7 +153,7 @@ def load_document(
 def _read(path: str | os.PathLike[str], shown: str, diagnostics: Diagnostics) -> bytes | None:
     """A file's bytes; reports and returns None when it cannot be read."""
     try:
-        return Path(path).read_bytes()
+        return read_bytes(path)
     except OSError as error:
         diagnostics.error("S001", f"cannot read file: {error.strerror or error}", location=Location(shown))
         return None

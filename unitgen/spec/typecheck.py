@@ -47,7 +47,10 @@ def check_document(data: dict[str, object], key: Key, origins: Origins, diagnost
 
 class _Checker:
     """Checks the values of one document; each check returns the value as later stages
-    read it, or None when it is dropped (after reporting why)."""
+    read it, or None when it is dropped (after reporting why).
+
+    Names and strings are interned (``sys.intern``): a compile keeps every spec's data
+    until it ends, and then holds one copy of each, however many specs write it."""
 
     def __init__(self, origins: Origins, diagnostics: Diagnostics) -> None:
         self.origins = origins
@@ -109,7 +112,7 @@ class _Checker:
                 **self.origins.where(path),
             )
             return None
-        return value
+        return sys.intern(value)
 
     def string_list(self, value: object, path: KeyPath) -> list[str] | None:
         if not isinstance(value, list):
@@ -118,7 +121,7 @@ class _Checker:
         good = []
         for i, item in enumerate(value):
             if isinstance(item, str):
-                good.append(item)
+                good.append(sys.intern(item))
             else:
                 self.wrong((*path, i), "a string", item)
         return good
@@ -131,9 +134,9 @@ class _Checker:
         good: dict[str, object] = {}
         for name, item in value.items():
             if isinstance(item, str):
-                good[name] = item
+                good[sys.intern(name)] = sys.intern(item)
             elif lists and isinstance(item, list):
-                good[name] = self.string_list(item, (*path, name))
+                good[sys.intern(name)] = self.string_list(item, (*path, name))
             else:
                 self.wrong((*path, name), "a string or an array of strings" if lists else "a string", item)
         return good
@@ -144,9 +147,9 @@ class _Checker:
             return None
         good: dict[str, object] = {}
         for name, item in value.items():
-            checked = item if isinstance(item, str) else self.env_value(item, (*path, name))
+            checked = sys.intern(item) if isinstance(item, str) else self.env_value(item, (*path, name))
             if checked is not None:
-                good[name] = checked
+                good[sys.intern(name)] = checked
         return good
 
     def env_value(self, value: object, path: KeyPath) -> dict[str, object] | None:
@@ -193,7 +196,7 @@ class _Checker:
         for name, item in value.items():
             checked = self.table(item, key, (*path, name))
             if checked is not None:
-                good[name] = checked
+                good[sys.intern(name)] = checked
         return good
 
     def table(self, value: object, key: Key, path: KeyPath) -> dict[str, object] | None:
@@ -208,8 +211,6 @@ class _Checker:
                 continue
             checked = self.value(item, field, (*path, name))
             if checked is not None:
-                # One copy of each key name, however many specs hold it: a compile keeps
-                # every spec's data until it ends.
                 good[sys.intern(name)] = checked
         return good
 

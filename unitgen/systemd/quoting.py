@@ -50,6 +50,8 @@ def parts_of(value: Value) -> tuple[Part, ...]:
 
 def literal_text(value: Value) -> str | None:
     """The value as plain text when it has no Raw parts, else None."""
+    if isinstance(value, str):
+        return value
     pieces: list[str] = []
     for part in parts_of(value):
         if isinstance(part, Raw):
