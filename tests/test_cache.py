@@ -25,7 +25,7 @@ from test_cli import _environment, run_in_terminal
 from unitgen.compile.compiler import compile_specs
 from unitgen.compile.header import header
 from unitgen.diagnostics import Diagnostics
-from unitgen.output import cache
+from unitgen.output import cache, ondisk
 from unitgen.output import plan as output
 from unitgen.output.drift import compare
 from unitgen.output.write import apply
@@ -489,7 +489,7 @@ def test_the_digest_check_agrees_with_plan_and_scoping(
     pristine, results = compiled
     result = results[env]
     paths = sorted(result.files)
-    digest = output.contents_digest((path, result.files[path]) for path in paths)
+    digest = ondisk.contents_digest((path, result.files[path]) for path in paths)
     pairs = [(a, b) for a, b in itertools.combinations(MUTATIONS, 2) if MUTATIONS[a][0] != MUTATIONS[b][0]]
     states = [(), *itertools.combinations(MUTATIONS, 1), *pairs]
     seen = set()
@@ -502,7 +502,7 @@ def test_the_digest_check_agrees_with_plan_and_scoping(
         found = Diagnostics()
         scope = result.scope
         planned = output.plan(result.files, out, found, scope=scope)
-        answer = output.in_sync_by_digest(paths, digest, out, scope=scope)
+        answer = ondisk.in_sync_by_digest(paths, digest, out, scope=scope)
         assert answer == (planned.in_sync and not found.has_errors), (env, mutations)
         assert answer == compare(result.files, out, scope=scope).in_sync, (env, mutations)  # check agrees
         seen.add(answer)
@@ -516,7 +516,7 @@ def reference_unit_files(out_dir: Path) -> dict[str, Path]:
     return {
         p.relative_to(out_dir).as_posix(): p
         for p in out_dir.rglob("*")
-        if p.is_file() and p.name.endswith(output.UNIT_SUFFIXES)
+        if p.is_file() and p.name.endswith(ondisk.UNIT_SUFFIXES)
     }
 
 
@@ -541,7 +541,7 @@ def test_the_unit_file_walk_finds_what_rglob_found(tmp_path: Path) -> None:
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "far.service").write_text("x")
     (out / "prod" / "far.service").symlink_to(tmp_path / "elsewhere" / "far.service")
-    found = output.unit_files(out)
+    found = ondisk.unit_files(out)
     assert found == reference_unit_files(out)
     assert sorted(found) == [
         ".hidden.service",
@@ -551,19 +551,19 @@ def test_the_unit_file_walk_finds_what_rglob_found(tmp_path: Path) -> None:
         "prod/far.service",
         "prod/link.service",
     ]
-    assert output.unit_files(tmp_path / "missing") == {} == output.unit_files(out / "a.service")
+    assert ondisk.unit_files(tmp_path / "missing") == {} == ondisk.unit_files(out / "a.service")
 
 
 def test_contents_digests_differ_exactly_when_the_files_do() -> None:
     texts = ["", "a", "a\n", "é", "\udcc3\udca9", "\udcc3", "\ud800", "\U0001f600"]
-    one_file = [output.contents_digest([("a.service", t)]) for t in texts]
+    one_file = [ondisk.contents_digest([("a.service", t)]) for t in texts]
     assert len(set(one_file)) == len(texts)
     # Where one text ends and the next path begins is part of what is digested.
     splits = [[("a", "bc"), ("d", "")], [("a", "b"), ("cd", "")], [("a", "bcd")], [("ab", "c"), ("d", "")]]
-    assert len({output.contents_digest(files) for files in splits}) == len(splits)
-    assert output.contents_digest([("x", "é")]) == output.contents_digest([("x", "é")])
+    assert len({ondisk.contents_digest(files) for files in splits}) == len(splits)
+    assert ondisk.contents_digest([("x", "é")]) == ondisk.contents_digest([("x", "é")])
     piece = (1).to_bytes(8, "big") + b"x" + (2).to_bytes(8, "big") + "é".encode()
-    assert output.contents_digest([("x", "é")]) == hashlib.sha256(piece).hexdigest()
+    assert ondisk.contents_digest([("x", "é")]) == hashlib.sha256(piece).hexdigest()
 
 
 def test_instances_to_start_are_named_per_environment(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from unitgen.cli.common import (
     use_color,
 )
 from unitgen.cli.compose import compose_drift
-from unitgen.output.plan import shown
+from unitgen.output.ondisk import shown
 
 if TYPE_CHECKING:
     from unitgen.output import cache

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from unitgen.output.plan import shown
+from unitgen.output.ondisk import shown
 
 # The compiler is imported by the commands that compile: a memo answers ``check`` and an
 # unchanged ``compile`` in less time than importing it takes.

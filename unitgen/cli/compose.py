@@ -24,8 +24,7 @@ from unitgen.cli.common import (
     summary,
     use_color,
 )
-from unitgen.diagnostics import Diagnostics
-from unitgen.output.plan import shown
+from unitgen.output.ondisk import shown
 
 # The compiler and the spec reader are imported by the commands that use them (see ``common``).
 if TYPE_CHECKING:
@@ -58,6 +57,7 @@ def _text(specs: Path, request: ComposeRequest, *, with_units: bool) -> str:
     ``with_units``: the command compiled and reported the specs already; only errors
     that the Compose file's own pins bring are shown."""
     from unitgen.compose.files import compose_text
+    from unitgen.diagnostics import Diagnostics
 
     sets = tuple(f"{name}={value}" for name, value in request.pins.items())
     if with_units:
@@ -175,6 +175,7 @@ def compose(
       unitgen compose --env prod --set version=v42 -o -
     """
     from unitgen.compose.files import in_the_way, write
+    from unitgen.diagnostics import Diagnostics
 
     for request in _requests(specs, environment, sets, secrets_dir, output):
         found = Diagnostics()

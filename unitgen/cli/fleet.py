@@ -30,7 +30,7 @@ from unitgen.fleet.fleetctl import Fleetctl, FleetUnit, TimedOut
 from unitgen.fleet.status import compare as compare_with_fleet
 from unitgen.fleet.status import difference, orphans
 from unitgen.output.interrupt import Interrupted, catching_signals
-from unitgen.output.plan import shown
+from unitgen.output.ondisk import shown
 
 if TYPE_CHECKING:  # the compiler is loaded only by the commands that compile
     from unitgen.compile.compiler import CompileResult

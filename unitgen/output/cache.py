@@ -27,7 +27,7 @@ import attrs
 from unitgen import __version__
 from unitgen.files import read_bytes
 from unitgen.output.atomic import write_atomically
-from unitgen.output.plan import contents_digest, in_sync_by_digest
+from unitgen.output.ondisk import contents_digest, in_sync_by_digest
 
 FORMAT = 7
 PACKAGE_DIR = Path(__file__).resolve().parent.parent

@@ -107,7 +107,7 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
     ``scope`` (e.g. ``"prod/"``) limits extra files to one environment's directory, as
     ``compile --env`` does: other environments' files are neither stale nor extra.
     """
-    from unitgen.output.plan import may_exist, owners, source_directory, unit_files
+    from unitgen.output.ondisk import may_exist, owners, source_directory, unit_files
 
     existing = unit_files(out_dir)
     ours = owners(files.values())

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import TYPE_CHECKING
 
-from unitgen.diagnostics import Diagnostics, Location
+if TYPE_CHECKING:
+    from unitgen.diagnostics import Diagnostics
 
 # errno -> what the user can do about it; the path is the one the failure names.
 _REMEDIES = {
@@ -38,7 +40,7 @@ class OutputFailure(Exception):
         self.undone = undone
 
     def remedy(self) -> str:
-        from unitgen.output.plan import shown
+        from unitgen.output.ondisk import shown
 
         template = _REMEDIES.get(self.error.errno or 0, "fix the cause above and compile again")
         return template.format(where=shown(self.path), folder=shown(os.path.dirname(self.path)))
@@ -47,7 +49,8 @@ class OutputFailure(Exception):
         reason = self.error.strerror or str(self.error)
         name = errno.errorcode.get(self.error.errno or 0)
         detail = f"{reason} ({name})" if name else reason
-        from unitgen.output.plan import shown
+        from unitgen.diagnostics import Location  # a failure is rare: the reporting is imported then
+        from unitgen.output.ondisk import shown
 
         where = Location(shown(self.path))
         diagnostics.error("O104", f"cannot {self.action}: {detail}", location=where, hint=self.remedy())
