@@ -54,3 +54,16 @@ def systemd_analyze() -> str:
 def corpus_dir() -> Path:
     require(CORPUS.is_dir(), f"the unit corpus is not at {CORPUS}")
     return CORPUS
+
+
+# Modules whose tests take longest (10,000-unit writes, clusters of systemd managers, fresh
+# virtualenvs): collected first, so that pytest-xdist starts them first and no worker is
+# left running one of them alone at the end.
+LONG_RUNNING = ("test_faults.py", "test_deploy_cluster.py", "test_precommit.py", "test_compose.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return LONG_RUNNING.index(item.path.name) if item.path.name in LONG_RUNNING else len(LONG_RUNNING)
+
+    items.sort(key=rank)  # stable: each module keeps its order
