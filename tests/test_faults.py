@@ -3,7 +3,7 @@ a full file system, SIGINT, SIGTERM and SIGKILL at random points of a 10,000-uni
 and two compiles at once.  After each, out/ is entirely the old or entirely the new
 state (snapshots compared byte for byte) and no temporary file remains.
 
-Each test prints what it checked (run with ``-s`` to see the counts).
+Each test prints what it checked (run with ``-n 0 -s`` to see the counts).
 """
 
 from __future__ import annotations
