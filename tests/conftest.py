@@ -9,15 +9,26 @@ go green by skipping.
 
 from __future__ import annotations
 
+import compileall
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+import unitgen
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus" / "fleet-units"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Byte-compile the unitgen under test once, before any worker starts: the tests run it
+    in hundreds of subprocesses, each of which would otherwise compile it from source
+    where ``PYTHONDONTWRITEBYTECODE`` is set (as on CI's machine)."""
+    if not hasattr(config, "workerinput"):  # the controller, or the only process
+        compileall.compile_dir(Path(unitgen.__file__).parent, quiet=2)
 
 
 def require(condition: object, reason: str) -> None:
