@@ -306,8 +306,8 @@ def test_signals_at_random_points_of_a_10000_unit_write(two_states: TwoStates) -
         reached = (lambda: committed(state_dir)) if when == "committed" else (state_dir / "new").exists
         while not reached() and compile_.poll() is None:
             time.sleep(0.001)
-        if when == "staging":  # within as long as the fixture's compile took to stage its files
-            time.sleep(rng.uniform(0, two_states.staging_seconds))
+        if when == "staging":  # in the first half of the time the fixture's compile took to stage
+            time.sleep(rng.uniform(0, two_states.staging_seconds / 2))
         compile_.send_signal(signum)
         stderr = compile_.communicate(timeout=300)[1]
         code = compile_.returncode
