@@ -9,15 +9,26 @@ go green by skipping.
 
 from __future__ import annotations
 
+import compileall
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+import unitgen
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus" / "fleet-units"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Byte-compile the unitgen under test once, before any worker starts: the tests run it
+    in hundreds of subprocesses, each of which would otherwise compile it from source
+    where ``PYTHONDONTWRITEBYTECODE`` is set (as on CI's machine)."""
+    if not hasattr(config, "workerinput"):  # the controller, or the only process
+        compileall.compile_dir(Path(unitgen.__file__).parent, quiet=2)
 
 
 def require(condition: object, reason: str) -> None:
@@ -54,3 +65,16 @@ def systemd_analyze() -> str:
 def corpus_dir() -> Path:
     require(CORPUS.is_dir(), f"the unit corpus is not at {CORPUS}")
     return CORPUS
+
+
+# Modules whose tests take longest (10,000-unit writes, clusters of systemd managers, fresh
+# virtualenvs): collected first, so that pytest-xdist starts them first and no worker is
+# left running one of them alone at the end.
+LONG_RUNNING = ("test_faults.py", "test_deploy_cluster.py", "test_precommit.py", "test_compose.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return LONG_RUNNING.index(item.path.name) if item.path.name in LONG_RUNNING else len(LONG_RUNNING)
+
+    items.sort(key=rank)  # stable: each module keeps its order

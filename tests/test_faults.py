@@ -3,21 +3,25 @@ a full file system, SIGINT, SIGTERM and SIGKILL at random points of a 10,000-uni
 and two compiles at once.  After each, out/ is entirely the old or entirely the new
 state (snapshots compared byte for byte) and no temporary file remains.
 
-Each test prints what it checked (run with ``-s`` to see the counts).
+Each test prints what it checked (run with ``-n 0 -s`` to see the counts).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from conftest import require, require_tool
 from helpers import REPO, run_unitgen, snapshot
@@ -49,8 +53,6 @@ def run(prefix: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess
 
 
 def examples(root: Path) -> Path:
-    import shutil
-
     shutil.copytree(REPO / "specs", root / "specs")
     return root / "specs"
 
@@ -187,25 +189,66 @@ def test_a_full_file_system_changes_nothing(tmp_path: Path, free_kib: int) -> No
 SPECS = 7500  # the benchmark's three kinds of spec: 10,000 units
 
 
+@contextlib.contextmanager
+def memory_backed_directory(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A fresh directory on a tmpfs where the machine has one (``/dev/shm``), else in pytest's
+    temporary directory.  Killing a process tests the same renames either way; on a disk,
+    writing 10,000 files twice per compile waits for the disk far longer than it computes."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        directory = Path(tempfile.mkdtemp(prefix=f"unitgen-{name}-", dir=shm))
+        try:
+            yield directory
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+    else:
+        yield tmp_path_factory.mktemp(name)
+
+
+@attrs.frozen
+class TwoStates:
+    root: Path
+    states: dict[str, dict[str, bytes]]
+    staging_seconds: float  # how long a compile from one state to the other stages its files
+
+
+def compile_timing_staging(cwd: Path, out: Path, environment: dict[str, str]) -> float:
+    """Run ``unitgen compile specs`` in CWD; the seconds from the start of its staging to its commit."""
+    state_dir = out / STATE_DIR
+    compile_ = subprocess.Popen(
+        [sys.executable, "-m", "unitgen", "compile", "specs", "-q"], cwd=cwd, env=environment, stderr=subprocess.PIPE
+    )
+    while not (state_dir / "new").exists() and compile_.poll() is None:
+        time.sleep(0.001)
+    began = time.monotonic()
+    while not committed(state_dir) and compile_.poll() is None:
+        time.sleep(0.001)
+    staging = time.monotonic() - began
+    stderr = compile_.communicate(timeout=300)[1]
+    assert compile_.returncode == 0, stderr
+    return staging
+
+
 @pytest.fixture(scope="module")
-def two_states(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, dict[str, bytes]]]]:
+def two_states(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoStates]:
     """``a/specs`` and ``b/specs``, both compiling 10,000 units into one ``out/`` (B changes
     every unit of A, drops 100 specs and adds 100), and the snapshot of each state."""
-    root = tmp_path_factory.mktemp("faults")
-    out = root / "out"
-    for name, count, user in (("a", SPECS, "core"), ("b", SPECS + 100, "core2")):
-        specs = root / name / "specs"
-        generate(specs, count)
-        (specs / "unitgen.toml").write_text(f'output = "{out}"\n' + PROJECT.replace('"core"', f'"{user}"'))
-    for i in range(100):
-        (root / "b" / "specs" / f"svc{i:05d}.toml").unlink()
-    states = {}
-    for name in ("b", "a"):  # out/ ends as A
-        proc = run_unitgen("compile", "specs", "-q", cwd=root / name, env={"UNITGEN_CACHE_DIR": str(root / "cache")})
-        assert proc.returncode == 0, proc.stderr
-        states[name] = snapshot(out)
-    assert len(states["a"]) == 10000 and states["a"] != states["b"]
-    yield root, states
+    with memory_backed_directory(tmp_path_factory, "faults") as root:
+        out = root / "out"
+        for name, count, user in (("a", SPECS, "core"), ("b", SPECS + 100, "core2")):
+            specs = root / name / "specs"
+            generate(specs, count)
+            (specs / "unitgen.toml").write_text(f'output = "{out}"\n' + PROJECT.replace('"core"', f'"{user}"'))
+        for i in range(100):
+            (root / "b" / "specs" / f"svc{i:05d}.toml").unlink()
+        environment = {**os.environ, "NO_COLOR": "1", "UNITGEN_CACHE_DIR": str(root / "cache")}
+        states = {}
+        staging = 0.0
+        for name in ("b", "a"):  # out/ ends as A; the second compile replaces every file, as the test's do
+            staging = compile_timing_staging(root / name, out, environment)
+            states[name] = snapshot(out)
+        assert len(states["a"]) == 10000 and states["a"] != states["b"]
+        yield TwoStates(root, states, staging)
 
 
 def state_of(out: Path, states: dict[str, dict[str, bytes]], *, beside_staging: bool = False) -> str:
@@ -241,8 +284,9 @@ def committed(state_dir: Path) -> bool:
         return False
 
 
-def test_signals_at_random_points_of_a_10000_unit_write(two_states: tuple[Path, dict[str, dict[str, bytes]]]) -> None:
-    root, states = two_states
+@pytest.mark.xdist_group("two_states")  # one worker builds the module's 10,000-unit states once
+def test_signals_at_random_points_of_a_10000_unit_write(two_states: TwoStates) -> None:
+    root, states = two_states.root, two_states.states
     out = root / "out"
     state_dir = out / STATE_DIR
     seed = int(os.environ.get("UNITGEN_FAULT_SEED", time.time_ns() % 100000))
@@ -262,8 +306,8 @@ def test_signals_at_random_points_of_a_10000_unit_write(two_states: tuple[Path, 
         reached = (lambda: committed(state_dir)) if when == "committed" else (state_dir / "new").exists
         while not reached() and compile_.poll() is None:
             time.sleep(0.001)
-        if when == "staging":
-            time.sleep(rng.uniform(0, 1.0))
+        if when == "staging":  # in the first half of the time the fixture's compile took to stage
+            time.sleep(rng.uniform(0, two_states.staging_seconds / 2))
         compile_.send_signal(signum)
         stderr = compile_.communicate(timeout=300)[1]
         code = compile_.returncode
@@ -297,8 +341,9 @@ def test_signals_at_random_points_of_a_10000_unit_write(two_states: tuple[Path, 
     )
 
 
-def test_two_compiles_at_once_leave_one_whole_state(two_states: tuple[Path, dict[str, dict[str, bytes]]]) -> None:
-    root, states = two_states
+@pytest.mark.xdist_group("two_states")
+def test_two_compiles_at_once_leave_one_whole_state(two_states: TwoStates) -> None:
+    root, states = two_states.root, two_states.states
     environment = {
         **os.environ,
         "NO_COLOR": "1",
