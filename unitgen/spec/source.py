@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import abc
 import functools
-import json
 import os
 import re
 import tomllib
@@ -38,6 +37,8 @@ def toml_key(name: str) -> str:
 
 def toml_list(items: list[str]) -> str:
     """Strings as a TOML array, for hints: ``["a", "b"]``."""
+    import json  # a JSON string is a TOML basic string; only a hint needs one
+
     return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in items) + "]"
 
 
