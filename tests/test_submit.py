@@ -161,19 +161,7 @@ def test_examples_are_submitted_dependencies_first(examples_in_fleet: tuple[Path
     root, fleet = examples_in_fleet
     proc = run_unitgen("submit", "--env", "prod", cwd=root)
     assert proc.returncode == 0, proc.stderr
-    assert fleet.calls() == [
-        "fleetctl submit --replace out/prod/api.service",
-        "fleetctl submit --replace out/prod/api-updater.service",  # After= api
-        "fleetctl submit --replace out/prod/api-keeper.service",
-        "fleetctl submit --replace out/prod/celery.service",
-        "fleetctl submit --replace out/prod/celery-updater.service",
-        "fleetctl submit --replace out/prod/celery-keeper.service",
-        "fleetctl submit --replace out/prod/web.service",
-        "fleetctl submit --replace out/prod/nginx.service",  # Wants= and After= web and api
-        "fleetctl submit --replace out/prod/nginx-elb-presence.service",  # BindsTo= nginx
-        "fleetctl submit --replace out/prod/web-updater.service",
-        "fleetctl submit --replace out/prod/web-keeper.service",
-    ]
+    assert fleet.calls() == [f"fleetctl submit --replace out/prod/{unit}" for unit in PROD_ORDER]
     assert proc.stdout.splitlines()[-1] == "11 unit(s) (prod): 11 created"
     assert "+ bin/fleetctl submit --replace out/prod/api.service" in proc.stderr.splitlines()
     assert "Unit api.service" in proc.stderr.splitlines()  # fleetctl's own output passes through

@@ -20,6 +20,7 @@ from pathlib import Path
 import attrs
 
 from unitgen.compile.header import checksum, split_generated
+from unitgen.output.ondisk import may_exist, owners, read_text, source_directory, unit_files
 
 STALE = "stale"
 MISSING = "missing"
@@ -85,13 +86,6 @@ def _no_newline_marker(line: str) -> str:
     return line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_bytes().decode("utf-8", "surrogateescape")
-    except OSError:
-        return None
-
-
 def _ownership_note(current: str) -> str:
     recorded, body = split_generated(current)
     if recorded is None:
@@ -107,15 +101,13 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
     ``scope`` (e.g. ``"prod/"``) limits extra files to one environment's directory, as
     ``compile --env`` does: other environments' files are neither stale nor extra.
     """
-    from unitgen.output.ondisk import may_exist, owners, source_directory, unit_files
-
     existing = unit_files(out_dir)
     ours = owners(files.values())
     changes: list[Change] = []
     unchanged: list[str] = []
     for relative, text in sorted(files.items()):
         path = existing.get(relative) or out_dir / relative
-        current = _read(path) if relative in existing or os.path.exists(path) else None
+        current = read_text(path) if relative in existing or os.path.exists(path) else None
         if current is None:
             if may_exist(path):
                 changes.append(Change(relative, STALE, None, text, "cannot be read"))
@@ -128,7 +120,7 @@ def compare(files: Mapping[str, str], out_dir: Path, *, scope: str | None = None
     for relative, path in sorted(existing.items()):
         if relative in files or (scope is not None and not relative.startswith(scope)):
             continue
-        current = _read(path)
+        current = read_text(path)
         if current is None or split_generated(current)[0] is None or source_directory(current) not in ours:
             continue  # not unitgen's file, or not from these specs: leave it to its owner
         note = _ownership_note(current).replace("overwrite", "remove")
