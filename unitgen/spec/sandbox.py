@@ -17,7 +17,14 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from unitgen.diagnostics import did_you_mean
-from unitgen.spec.templating import CARRIAGE_RETURN, KNOWN, KNOWN_NAMES, MAX_RESULT, TemplateError
+from unitgen.spec.templating import (
+    CARRIAGE_RETURN,
+    KNOWN,
+    KNOWN_NAMES,
+    LITERAL_BRACES_HINT,
+    MAX_RESULT,
+    TemplateError,
+)
 
 
 class _BoundedEnvironment(ImmutableSandboxedEnvironment):
@@ -40,14 +47,15 @@ _ENVIRONMENT.globals.clear()  # range, lipsum, …: the names a template may use
 
 
 @functools.lru_cache(maxsize=4096)
-def compile_expression(source: str, hint: str) -> Callable[[Mapping[str, object]], str]:
+def compile_expression(source: str) -> Callable[[Mapping[str, object]], str]:
     """The expression ``source`` as a function from the names a template sees to its
-    text; raises TemplateError (with ``hint``) when it is not one expression."""
+    text; raises TemplateError when it is not one expression."""
     try:
         expression = _ENVIRONMENT.compile_expression(source.replace("\r", CARRIAGE_RETURN), undefined_to_none=False)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(
-            f"invalid template: what stands between '{{{{' and '}}}}' is not an expression ({error.message})", hint
+            f"invalid template: what stands between '{{{{' and '}}}}' is not an expression ({error.message})",
+            "write one expression, e.g. {{ instance }} or {{ vars.NAME }}; " + LITERAL_BRACES_HINT,
         ) from None
     return functools.partial(_evaluate, expression)
 

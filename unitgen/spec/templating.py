@@ -45,7 +45,7 @@ SPECIFIERS: dict[str, str] = {
 _NAMESPACES = ("env", "vars", "runtime")
 KNOWN_NAMES = (*SPECIFIERS, *_NAMESPACES)  # every name a template sees
 KNOWN = ", ".join(sorted(SPECIFIERS)) + ", env.NAME, vars.NAME, runtime.NAME"
-_LITERAL_BRACES_HINT = "write {{ '{{' }} for a literal '{{'"
+LITERAL_BRACES_HINT = "write {{ '{{' }} for a literal '{{'"
 
 # No value in a unit needs more; a template like {{ 'x' * 10**9 }} must not exhaust memory.
 MAX_RESULT = 1 << 20
@@ -101,9 +101,7 @@ def _expression(source: str) -> Expression:
             return lambda names: str(getattr(names[name], attribute))
     from unitgen.spec import sandbox
 
-    return sandbox.compile_expression(
-        source, "write one expression, e.g. {{ instance }} or {{ vars.NAME }}; " + _LITERAL_BRACES_HINT
-    )
+    return sandbox.compile_expression(source)
 
 
 def _pieces(text: str) -> list[str | Expression]:
@@ -113,7 +111,7 @@ def _pieces(text: str) -> list[str | Expression]:
     while (start := text.find("{{", position)) != -1:
         match = _EXPRESSION.match(text, start)
         if match is None:
-            raise TemplateError("invalid template: a '{{' is not closed by '}}'", _LITERAL_BRACES_HINT)
+            raise TemplateError("invalid template: a '{{' is not closed by '}}'", LITERAL_BRACES_HINT)
         pieces += [text[position:start], _expression(match.group(1))]
         position = match.end()
     pieces.append(text[position:])
