@@ -9,11 +9,11 @@ exactly the data given.  A table holding only scalars inline stays readable as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+from unitgen.spec.source import toml_key as key
+from unitgen.spec.source import toml_string as string
+
 _INLINE_LIMIT = 100
 
 Value = object  # str | bool | int | list | dict, checked at runtime
@@ -24,24 +24,6 @@ def dumps(data: Mapping[str, Value]) -> str:
     lines: list[str] = []
     _table(lines, (), data)
     return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def key(name: str) -> str:
-    return name if _BARE_KEY.fullmatch(name) else string(name)
-
-
-def string(text: str) -> str:
-    out = []
-    for char in text:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        elif 0xD800 <= ord(char) <= 0xDFFF:
-            raise ValueError("a lone surrogate cannot be written in TOML")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
 
 
 def _is_table_array(value: Value) -> bool:

@@ -32,14 +32,30 @@ def format_path(path: KeyPath) -> str:
 
 def toml_key(name: str) -> str:
     """One key as TOML spells it: bare when it can be, else quoted."""
-    return name if _BARE_KEY.fullmatch(name) else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return name if _BARE_KEY.fullmatch(name) else toml_string(name)
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string, which TOML reads back exactly."""
+    out = []
+    for char in text:
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            raise ValueError("a lone surrogate cannot be written in TOML")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def toml_list(items: list[str]) -> str:
     """Strings as a TOML array, for hints: ``["a", "b"]``."""
-    import json  # a JSON string is a TOML basic string; only a hint needs one
-
-    return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in items) + "]"
+    return "[" + ", ".join(toml_string(item) for item in items) + "]"
 
 
 class Origins(abc.ABC):
